@@ -1,0 +1,21 @@
+import ArgumentParser
+
+@main
+struct PushRelayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pushrelay",
+        abstract: "GitOps webhook listener for Terrakube.",
+        discussion: """
+            Receives signed push webhooks from GitHub and GitLab, matches them against the routes in
+            config/repos/*.yaml, and creates Terrakube jobs with overrideBranch set to the pushed branch.
+            Every accepted delivery is committed to the store before it is answered, and each job is
+            created once.
+            """,
+        version: PushRelayVersion.current,
+        subcommands: [Serve.self, Check.self]
+    )
+}
+
+enum PushRelayVersion {
+    static let current = "0.1.0"
+}

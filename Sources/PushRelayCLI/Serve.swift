@@ -1,0 +1,54 @@
+import ArgumentParser
+import Logging
+import PushRelayCore
+import PushRelayServer
+import PushRelayStore
+import ServiceLifecycle
+
+extension PushRelayCommand {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the webhook listener and the job dispatcher until SIGTERM or SIGINT.",
+            discussion: """
+                Loads the config exactly as 'check' does and refuses to start on any error. Secrets are read
+                from the environment variables and files the config names. On SIGTERM the listener stops
+                accepting, requests in flight are answered, Terrakube calls in flight finish, and the
+                process exits 0; pending jobs resume at the next start.
+                """
+        )
+
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let logger = self.options.bootstrapLogging()
+            let config: RelayConfig
+            do {
+                config = try ConfigLoader(directory: self.options.config).load()
+            } catch {
+                for problem in error.problems {
+                    logger.error("Config problem", metadata: ["relay.problem": "\(problem)"])
+                }
+                printProblems(error.problems)
+                throw ExitCode.failure
+            }
+            for warning in config.warnings {
+                logger.warning("Config warning", metadata: ["relay.problem": "\(warning)"])
+            }
+            let store = try await SQLiteDeliveryStore.open(path: config.settings.sqlitePath, logger: logger)
+            logger.info(
+                "Starting",
+                metadata: [
+                    "relay.repositories": "\(config.repositories.count)",
+                    "relay.store": "\(config.settings.sqlitePath)",
+                    "relay.terrakube": "\(config.settings.terrakube.url)",
+                ]
+            )
+            let group = buildServiceGroup(config: config, store: store, logger: logger) { port in
+                logger.info("Listening", metadata: ["relay.address": "\(config.settings.listen.host):\(port)"])
+            }
+            try await group.run()
+            try await store.close()
+            logger.info("Stopped")
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Yams
+
+extension ConfigLoader {
+    private static let serviceKeys: Set<String> = [
+        "listen", "terrakube", "store", "secret_env", "secret_file", "limits", "dispatch",
+    ]
+    private static let terrakubeKeys: Set<String> = [
+        "url", "token_env", "token_file", "organization", "organization_name",
+    ]
+    private static let storeKeys: Set<String> = ["sqlite", "postgres_url_env"]
+    private static let limitKeys: Set<String> = ["max_body_bytes"]
+    private static let dispatchKeys: Set<String> = ["concurrency", "request_timeout_seconds", "max_attempts"]
+
+    /// `pushrelay.yaml`.
+    func serviceSettings(from root: Node, file: String, problems: inout [ConfigProblem]) -> ServiceSettings? {
+        guard let fields = YAMLFields(root, file: file, what: "pushrelay.yaml", problems: &problems) else { return nil }
+        let before = problems.count
+        fields.reportUnknownKeys(allowed: Self.serviceKeys, problems: &problems)
+
+        var listen = ListenAddress(host: "0.0.0.0", port: 8080)
+        if let text = fields.string("listen", problems: &problems) {
+            if let parsed = ListenAddress(parsing: text) {
+                listen = parsed
+            } else {
+                problems.append(fields.problem("listen", "'listen' must be host:port, such as \"0.0.0.0:8080\""))
+            }
+        }
+
+        let terrakube = self.terrakube(fields, problems: &problems)
+
+        var sqlitePath = "data/pushrelay.sqlite"
+        if let store = fields.mapping("store", problems: &problems) {
+            store.reportUnknownKeys(allowed: Self.storeKeys, problems: &problems)
+            if store.has("postgres_url_env") {
+                problems.append(
+                    store.problem(
+                        "postgres_url_env",
+                        "the PostgreSQL store is not available in this version; use 'sqlite'"
+                    )
+                )
+            }
+            sqlitePath = store.string("sqlite", problems: &problems) ?? sqlitePath
+        }
+
+        let defaultSecrets = self.secrets(fields, prefix: "secret", problems: &problems) ?? []
+
+        var limits = ServiceSettings.Limits()
+        if let section = fields.mapping("limits", problems: &problems) {
+            section.reportUnknownKeys(allowed: Self.limitKeys, problems: &problems)
+            limits.maxBodyBytes =
+                section.int("max_body_bytes", range: 1024...(1 << 30), problems: &problems) ?? limits.maxBodyBytes
+        }
+
+        var dispatch = ServiceSettings.Dispatch()
+        if let section = fields.mapping("dispatch", problems: &problems) {
+            section.reportUnknownKeys(allowed: Self.dispatchKeys, problems: &problems)
+            dispatch.concurrency =
+                section.int("concurrency", range: 1...256, problems: &problems) ?? dispatch.concurrency
+            dispatch.requestTimeoutSeconds =
+                section.double("request_timeout_seconds", range: 0.1...600, problems: &problems)
+                ?? dispatch.requestTimeoutSeconds
+            dispatch.maxAttempts =
+                section.int("max_attempts", range: 1...10_000, problems: &problems) ?? dispatch.maxAttempts
+        }
+
+        guard problems.count == before || !problems[before...].contains(where: { $0.severity == .error }),
+            let terrakube
+        else { return nil }
+        return ServiceSettings(
+            listen: listen,
+            terrakube: terrakube,
+            sqlitePath: sqlitePath,
+            defaultSecrets: defaultSecrets,
+            limits: limits,
+            dispatch: dispatch
+        )
+    }
+
+    private func terrakube(_ fields: YAMLFields, problems: inout [ConfigProblem]) -> ServiceSettings.Terrakube? {
+        guard fields.has("terrakube") else {
+            problems.append(
+                .init(
+                    file: fields.file,
+                    line: fields.line,
+                    message: "missing 'terrakube' section (url, token_env, organization)"
+                )
+            )
+            return nil
+        }
+        guard let section = fields.mapping("terrakube", problems: &problems) else { return nil }
+        section.reportUnknownKeys(allowed: Self.terrakubeKeys, problems: &problems)
+
+        var url = section.string("url", problems: &problems)
+        if let text = url {
+            if !(text.hasPrefix("http://") || text.hasPrefix("https://")) {
+                problems.append(section.problem("url", "'url' must start with http:// or https://"))
+                url = nil
+            } else {
+                // PushRelay adds /api/v1 itself; accept a URL that already ends with it rather than doubling it.
+                var trimmed = text
+                while trimmed.hasSuffix("/") { trimmed.removeLast() }
+                if trimmed.hasSuffix("/api/v1") { trimmed.removeLast("/api/v1".count) }
+                url = trimmed
+            }
+        } else if !section.has("url") {
+            problems.append(
+                .init(file: section.file, line: section.line, message: "missing 'url' (the Terrakube API host)")
+            )
+        }
+
+        let token = self.secrets(section, prefix: "token", problems: &problems)
+        if token == nil {
+            problems.append(
+                .init(
+                    file: section.file,
+                    line: section.line,
+                    message: "missing 'token_env' or 'token_file' (a Terrakube team token)"
+                )
+            )
+        }
+
+        var organization = section.string("organization", problems: &problems)
+        if section.has("organization_name") {
+            problems.append(
+                section.problem(
+                    "organization_name",
+                    "organization_name is not resolved in this version; give the organization id"
+                )
+            )
+        } else if organization == nil && !section.has("organization") {
+            problems.append(
+                .init(file: section.file, line: section.line, message: "missing 'organization' (the organization id)")
+            )
+        }
+        if let text = organization, text.contains("/") {
+            problems.append(section.problem("organization", "'organization' must be an id, without '/'"))
+            organization = nil
+        }
+        guard let url, let first = token?.first, let organization else { return nil }
+        return .init(url: url, token: String(decoding: first.bytes, as: UTF8.self), organization: organization)
+    }
+}

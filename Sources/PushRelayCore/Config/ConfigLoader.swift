@@ -1,0 +1,171 @@
+import Foundation
+import Yams
+
+/// Loads and validates a config directory: `pushrelay.yaml` and `repos/*.yaml`.
+///
+/// `serve`, `check` and `replay` all use this one loader, so what `check` accepts is what `serve` runs.
+package struct ConfigLoader: Sendable {
+    package var directory: String
+    /// Where `*_env` settings are looked up; the process environment outside tests.
+    package var environment: [String: String]
+
+    package init(directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.directory = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+        self.environment = environment
+    }
+
+    /// - Returns: the config, with its warnings.
+    /// - Throws: ``ConfigLoadError`` listing every problem (warnings included) when there is any error.
+    package func load() throws(ConfigLoadError) -> RelayConfig {
+        let (config, problems) = self.validate()
+        guard let config, !problems.contains(where: { $0.severity == .error }) else {
+            throw ConfigLoadError(problems: problems)
+        }
+        return config
+    }
+
+    /// Every problem in the directory, in file order; the config when it has no error.
+    package func validate() -> (RelayConfig?, [ConfigProblem]) {
+        var problems: [ConfigProblem] = []
+        let servicePath = self.directory + "/pushrelay.yaml"
+        let serviceRoot = self.parseDocument(at: servicePath, problems: &problems)
+        let settings = serviceRoot.flatMap { self.serviceSettings(from: $0, file: servicePath, problems: &problems) }
+        // A default secret that is declared but failed to resolve is already reported once; do not
+        // report every repository that relies on it as well.
+        let defaultDeclared = serviceRoot?.mapping.map { $0["secret_env"] != nil || $0["secret_file"] != nil } ?? false
+        var repositories: [RepositoryConfig] = []
+        for path in self.repositoryFiles(problems: &problems) {
+            guard let root = self.parseDocument(at: path, problems: &problems) else { continue }
+            let defaults = settings?.defaultSecrets ?? (defaultDeclared ? [WebhookSecret("unresolved")] : [])
+            guard
+                let repository = self.repository(from: root, file: path, defaultSecrets: defaults, problems: &problems)
+            else { continue }
+            if let earlier = repositories.first(where: { $0.identity == repository.identity }) {
+                problems.append(
+                    .init(
+                        file: path,
+                        line: 1,
+                        message: "repository \(repository.identity) is already configured in \(earlier.file)"
+                    )
+                )
+                continue
+            }
+            repositories.append(repository)
+        }
+        guard let settings, !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
+        let warnings = problems.filter { $0.severity == .warning }
+        return (RelayConfig(settings: settings, repositories: repositories, warnings: warnings), problems)
+    }
+
+    /// `repos/*.yaml` and `*.yml`, sorted so problems come out in a stable order.
+    private func repositoryFiles(problems: inout [ConfigProblem]) -> [String] {
+        let reposDirectory = self.directory + "/repos"
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: reposDirectory, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            problems.append(
+                .init(
+                    file: reposDirectory,
+                    line: nil,
+                    message: "no repos/ directory: no repository is configured",
+                    severity: .warning
+                )
+            )
+            return []
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: reposDirectory)) ?? []
+        // Kubernetes ConfigMap volumes hold `..data` and dot-prefixed timestamp folders: skip hidden entries.
+        return names.filter { !$0.hasPrefix(".") && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) }
+            .sorted()
+            .map { reposDirectory + "/" + $0 }
+    }
+
+    private func parseDocument(at path: String, problems: inout [ConfigProblem]) -> Node? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            problems.append(
+                .init(file: path, line: nil, message: exists ? "cannot read file as UTF-8 text" : "file not found")
+            )
+            return nil
+        }
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                problems.append(.init(file: path, line: 1, message: "file is empty"))
+                return nil
+            }
+            return node
+        } catch let error as YamlError {
+            problems.append(Self.problem(from: error, file: path))
+            return nil
+        } catch {
+            problems.append(.init(file: path, line: nil, message: "invalid YAML"))
+            return nil
+        }
+    }
+
+    private static func problem(from error: YamlError, file: String) -> ConfigProblem {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let detail = context.map { "\($0.text): \(problem)" } ?? problem
+            return .init(file: file, line: mark.line, message: "invalid YAML: \(detail)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return .init(
+                file: file,
+                line: context.mark.line,
+                message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", "))"
+            )
+        default:
+            return .init(file: file, line: nil, message: "invalid YAML: \(error)")
+        }
+    }
+
+    /// Resolves `<prefix>_env` and `<prefix>_file` (each a string or a list) to secrets.
+    /// - Returns: `nil` when neither key is present; otherwise the secrets that resolved.
+    func secrets(
+        _ fields: YAMLFields,
+        prefix: String,
+        problems: inout [ConfigProblem]
+    ) -> [WebhookSecret]? {
+        let envKey = prefix + "_env"
+        let fileKey = prefix + "_file"
+        guard fields.has(envKey) || fields.has(fileKey) else { return nil }
+        var resolved: [WebhookSecret] = []
+        for (name, line) in fields.strings(envKey, problems: &problems) ?? [] {
+            guard Self.isEnvironmentName(name) else {
+                problems.append(
+                    .init(file: fields.file, line: line, message: "'\(name)' is not an environment variable name")
+                )
+                continue
+            }
+            if let value = SecretSource.environment(name).resolve(
+                environment: self.environment,
+                baseDirectory: self.directory
+            ) {
+                resolved.append(WebhookSecret(value))
+            } else {
+                problems.append(
+                    .init(file: fields.file, line: line, message: "environment variable \(name) is not set or empty")
+                )
+            }
+        }
+        for (path, line) in fields.strings(fileKey, problems: &problems) ?? [] {
+            if let value = SecretSource.file(path).resolve(environment: self.environment, baseDirectory: self.directory)
+            {
+                resolved.append(WebhookSecret(value))
+            } else {
+                problems.append(
+                    .init(file: fields.file, line: line, message: "secret file \(path) is missing, unreadable or empty")
+                )
+            }
+        }
+        return resolved
+    }
+
+    private static func isEnvironmentName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, first != UInt8(ascii: "0"), !(48...57).contains(first) else { return false }
+        return name.utf8.allSatisfy {
+            $0 == UInt8(ascii: "_") || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+        }
+    }
+}

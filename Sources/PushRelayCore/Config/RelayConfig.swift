@@ -1,0 +1,25 @@
+/// The whole validated config directory: what `serve` runs on and what `check` validates.
+package struct RelayConfig: Sendable, Equatable {
+    package var settings: ServiceSettings
+    package var repositories: [RepositoryConfig]
+    /// Problems that do not stop the service (printed by `check`, logged by `serve`).
+    package var warnings: [ConfigProblem]
+
+    package init(settings: ServiceSettings, repositories: [RepositoryConfig], warnings: [ConfigProblem] = []) {
+        self.settings = settings
+        self.repositories = repositories
+        self.warnings = warnings
+    }
+
+    /// The configured repository for any of a payload's identities. An identity without a host (a payload
+    /// that names only a path) matches on the path alone.
+    package func repository(for identities: [RepositoryIdentity]) -> RepositoryConfig? {
+        for identity in identities {
+            if let exact = self.repositories.first(where: { $0.identity == identity }) { return exact }
+        }
+        for identity in identities where identity.host.isEmpty {
+            if let byPath = self.repositories.first(where: { $0.identity.path == identity.path }) { return byPath }
+        }
+        return nil
+    }
+}

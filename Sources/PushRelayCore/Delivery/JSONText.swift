@@ -1,0 +1,28 @@
+/// Writes JSON by hand where key order is part of what a reader sees (answers, the job document):
+/// Foundation's encoder does not keep declaration order.
+package enum JSONText {
+    /// A JSON string literal, quotes included.
+    package static func quote(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// `{"k":v,…}` from already-encoded values, in the order given.
+    package static func object(_ members: [(String, String)]) -> String {
+        "{" + members.map { self.quote($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+    }
+}

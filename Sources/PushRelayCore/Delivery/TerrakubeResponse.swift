@@ -1,0 +1,72 @@
+import Foundation
+
+/// Reads Terrakube's answer to a job creation: the job id, or a failure sorted by what to do about it.
+package enum TerrakubeResponse {
+    package static func jobID(status: Int, retryAfter: String?, body: [UInt8]) throws(TerrakubeFailure) -> String {
+        switch status {
+        case 200, 201:
+            guard let document = try? JSONDecoder().decode(Created.self, from: Data(body)) else {
+                // The job may exist: fail loudly rather than retry into a second one.
+                throw .permanent(status: status, detail: "answer had no job id (data.id)")
+            }
+            return document.data.id.value
+        case 408, 429, 500...599:
+            throw .retryable(
+                status: status,
+                reason: self.detail(from: body) ?? "Terrakube is unavailable",
+                retryAfter: self.retryAfter(retryAfter)
+            )
+        default:
+            throw .permanent(status: status, detail: self.detail(from: body) ?? "no error detail")
+        }
+    }
+
+    /// `errors[0].detail` of a JSON:API error document.
+    package static func detail(from body: [UInt8]) -> String? {
+        guard let document = try? JSONDecoder().decode(Errors.self, from: Data(body)) else { return nil }
+        return document.errors.first?.detail ?? document.errors.first?.title
+    }
+
+    /// `Retry-After` as delta-seconds or an HTTP date.
+    package static func retryAfter(_ value: String?, now: Date = Date()) -> Duration? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Int(value) { return .seconds(max(seconds, 0)) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return .seconds(max(date.timeIntervalSince(now), 0))
+    }
+
+    private struct Created: Decodable {
+        struct Resource: Decodable {
+            var id: FlexibleID
+        }
+
+        var data: Resource
+    }
+
+    /// Terrakube sends the integer id as a string; accept a bare number too.
+    private struct FlexibleID: Decodable {
+        var value: String
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self) {
+                self.value = text
+            } else {
+                self.value = String(try container.decode(Int.self))
+            }
+        }
+    }
+
+    private struct Errors: Decodable {
+        struct Entry: Decodable {
+            var detail: String?
+            var title: String?
+        }
+
+        var errors: [Entry]
+    }
+}

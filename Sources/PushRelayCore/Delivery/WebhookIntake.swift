@@ -1,0 +1,117 @@
+import Foundation
+
+/// The accept path, minus I/O: find the repository, verify, parse, route. `serve` and `replay` share it.
+///
+/// The order matters: the payload is read only far enough to choose which secret to use, and the
+/// signature is checked before any decision is made or any dedupe look-up tells a caller what was seen.
+package struct WebhookIntake: Sendable {
+    package enum Outcome: Sendable, Equatable {
+        /// Refused before anything is stored.
+        case reject(WebhookAnswer)
+        /// Verified; store it, then answer ``DeliveryPlan/answer`` (or `duplicate`).
+        case accept(DeliveryPlan)
+    }
+
+    package let config: RelayConfig
+
+    package init(config: RelayConfig) {
+        self.config = config
+    }
+
+    package func evaluate(
+        provider: any WebhookProvider,
+        headers: WebhookHeaders,
+        body: [UInt8],
+        receivedAt: Date = Date()
+    ) -> Outcome {
+        guard let eventName = provider.eventName(in: headers) else {
+            return .reject(.error(400, "missing \(provider.eventHeaderName) header"))
+        }
+        guard let deliveryID = provider.deliveryID(in: headers), !deliveryID.isEmpty else {
+            return .reject(.error(400, "missing \(provider.deliveryHeaderName) header"))
+        }
+        guard deliveryID.utf8.count <= 256 else {
+            return .reject(.error(400, "delivery id longer than 256 bytes"))
+        }
+        let event: WebhookEvent
+        do {
+            event = try provider.parse(eventName: eventName, body: body)
+        } catch {
+            return .reject(.error(400, error.reason))
+        }
+
+        let identities = event.repositoryIdentities
+        let repository = self.config.repository(for: identities)
+        let signature: SignatureCheck
+        if let repository {
+            signature =
+                repository.insecureNoSignature
+                ? .notChecked
+                : provider.authenticate(headers: headers, body: body, secrets: repository.secrets, now: receivedAt)
+            switch signature {
+            case .valid, .notChecked: break
+            case .absent: return .reject(.error(401, "missing \(provider.signatureHeaderName) header"))
+            case .invalid: return .reject(.error(401, "\(provider.signatureHeaderName) does not verify"))
+            }
+        } else {
+            // Unknown repository: only the default secret may vouch for it, and then there is nothing to do.
+            let defaults = self.config.settings.defaultSecrets
+            guard !defaults.isEmpty,
+                provider.authenticate(headers: headers, body: body, secrets: defaults, now: receivedAt) == .valid
+            else {
+                return .reject(.error(404, "repository not configured"))
+            }
+            signature = .valid
+        }
+
+        var plan = DeliveryPlan(
+            provider: provider.kind,
+            deliveryID: deliveryID,
+            event: eventName,
+            receivedAt: receivedAt,
+            repository: (repository?.identity ?? identities.first)?.description,
+            ref: nil,
+            decision: .ignore,
+            reason: "",
+            jobs: [],
+            signature: signature,
+            headers: Self.storable(headers, provider: provider),
+            body: body
+        )
+        switch event.kind {
+        case .ping:
+            plan.reason = "ping"
+        case .other(let name):
+            plan.reason = "event '\(name)' is not a push"
+        case .push(let pushes):
+            plan.ref = pushes.map(\.ref.name).joined(separator: ",")
+            guard let repository else {
+                plan.reason = "repository not configured"
+                return .accept(plan)
+            }
+            var reasons: [String] = []
+            for push in pushes {
+                let outcome = RouteMatcher.match(
+                    push,
+                    repository: repository,
+                    organization: self.config.settings.terrakube.organization,
+                    via: provider.kind.via
+                )
+                for job in outcome.jobs where !plan.jobs.contains(job) { plan.jobs.append(job) }
+                reasons.append(outcome.reason)
+            }
+            plan.reason = reasons.joined(separator: "; ")
+            plan.decision = plan.jobs.isEmpty ? .ignore : .queue
+        }
+        return .accept(plan)
+    }
+
+    /// Headers worth keeping for `deliveries show` and `export`, less any that carry a secret.
+    private static func storable(
+        _ headers: WebhookHeaders,
+        provider: any WebhookProvider
+    ) -> [(name: String, value: String)] {
+        let secret = provider.secretHeaderNames.union(["authorization", "proxy-authorization", "cookie"])
+        return headers.fields.filter { !secret.contains($0.name.lowercased()) }
+    }
+}

@@ -1,0 +1,13 @@
+/// The Git hosts PushRelay understands; the raw value is the path segment in `/hooks/{provider}`.
+package enum ProviderKind: String, Sendable, CaseIterable, Codable {
+    case github
+    case gitlab
+
+    /// The `via` attribute Terrakube records on a job, as its own webhooks spell it.
+    package var via: String {
+        switch self {
+        case .github: "Github"
+        case .gitlab: "Gitlab"
+        }
+    }
+}

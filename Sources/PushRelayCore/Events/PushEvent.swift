@@ -1,0 +1,37 @@
+/// What PushRelay takes from one pushed ref, whichever host sent it.
+package struct PushEvent: Sendable, Equatable {
+    package var ref: GitRef
+    /// The new commit; `nil` when the ref was deleted.
+    package var commit: String?
+    package var deleted: Bool
+    package var created: Bool
+    /// Every file added, modified or removed by the pushed commits; `nil` when the payload cannot list
+    /// them all, and then ``changedFilesUnknownReason`` says why.
+    package var changedFiles: [String]?
+    package var changedFilesUnknownReason: String?
+    package var headCommitMessage: String?
+
+    package init(
+        ref: GitRef,
+        commit: String?,
+        deleted: Bool,
+        created: Bool = false,
+        changedFiles: [String]?,
+        changedFilesUnknownReason: String? = nil,
+        headCommitMessage: String?
+    ) {
+        self.ref = ref
+        self.commit = commit
+        self.deleted = deleted
+        self.created = created
+        self.changedFiles = changedFiles
+        self.changedFilesUnknownReason = changedFiles == nil ? (changedFilesUnknownReason ?? "no file list") : nil
+        self.headCommitMessage = headCommitMessage
+    }
+
+    /// A sha of all zeros is how GitHub and GitLab say "no commit" (a deleted or a created ref).
+    package static func isZeroSHA(_ sha: String?) -> Bool {
+        guard let sha, !sha.isEmpty else { return true }
+        return sha.allSatisfy { $0 == "0" }
+    }
+}

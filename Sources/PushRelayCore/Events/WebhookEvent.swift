@@ -1,0 +1,37 @@
+/// A parsed webhook body: which repository it concerns and what happened.
+package struct WebhookEvent: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
+        /// Pushed refs; most pushes change one, some hosts send several in one delivery.
+        case push([PushEvent])
+        /// The host checking that the hook works.
+        case ping
+        /// Any event PushRelay does not act on, by its provider name.
+        case other(String)
+    }
+
+    package var kind: Kind
+    /// Every URL form of the repository the payload gives (clone, ssh, web): any one may be configured.
+    package var repositoryURLs: [String]
+
+    package init(kind: Kind, repositoryURLs: [String]) {
+        self.kind = kind
+        self.repositoryURLs = repositoryURLs
+    }
+
+    /// The identities of ``repositoryURLs`` that normalise, without repeats, in payload order.
+    package var repositoryIdentities: [RepositoryIdentity] {
+        var seen = Set<RepositoryIdentity>()
+        return self.repositoryURLs.compactMap(RepositoryIdentity.init(normalizing:)).filter { seen.insert($0).inserted }
+    }
+}
+
+/// Why a body could not be read as the provider's payload. The text goes back to the sender in a 400.
+package struct PayloadError: Error, Equatable, CustomStringConvertible {
+    package var reason: String
+
+    package init(_ reason: String) {
+        self.reason = reason
+    }
+
+    package var description: String { self.reason }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// GitLab: `X-Gitlab-Token` (the secret itself, compared in constant time), `X-Gitlab-Event`
+/// (`Push Hook`, `Tag Push Hook`, and `System Hook` for instance-wide hooks), delivery id from
+/// `Idempotency-Key`, else `webhook-id`, else `X-Gitlab-Event-UUID`.
+package struct GitLabProvider: WebhookProvider {
+    package var kind: ProviderKind { .gitlab }
+
+    package var secretHeaderNames: Set<String> { ["x-gitlab-token"] }
+
+    package var eventHeaderName: String { "X-Gitlab-Event" }
+    package var deliveryHeaderName: String { "Idempotency-Key or X-Gitlab-Event-UUID" }
+    package var signatureHeaderName: String { "X-Gitlab-Token" }
+
+    package init() {}
+
+    package func eventName(in headers: WebhookHeaders) -> String? { headers[self.eventHeaderName] }
+
+    package func deliveryID(in headers: WebhookHeaders) -> String? {
+        headers["Idempotency-Key"] ?? headers["webhook-id"] ?? headers["X-Gitlab-Event-UUID"]
+    }
+
+    package func authenticate(
+        headers: WebhookHeaders,
+        body: [UInt8],
+        secrets: [WebhookSecret],
+        now: Date
+    ) -> SignatureCheck {
+        guard let token = headers[self.signatureHeaderName] else { return .absent }
+        let presented = Array(token.utf8)
+        var matched = false
+        for secret in secrets where ConstantTime.equals(presented, secret.bytes) { matched = true }
+        return matched ? .valid : .invalid("token mismatch")
+    }
+
+    package func parse(eventName: String, body: [UInt8]) throws(PayloadError) -> WebhookEvent {
+        let payload = try PayloadJSON.decode(Payload.self, from: body, provider: .gitlab)
+        let urls = payload.urls
+        // A system hook carries the same push body; `event_name` tells push from everything else.
+        let kind = eventName == "System Hook" ? (payload.event_name ?? payload.object_kind ?? "") : eventName
+        switch kind {
+        case "Push Hook", "Tag Push Hook", "push", "tag_push":
+            guard let ref = payload.ref else { throw PayloadError("push payload has no 'ref'") }
+            guard !urls.isEmpty else { throw PayloadError("push payload names no repository") }
+            return WebhookEvent(kind: .push([payload.push(ref: ref)]), repositoryURLs: urls)
+        default:
+            return WebhookEvent(kind: .other(eventName), repositoryURLs: urls)
+        }
+    }
+}
+
+extension GitLabProvider {
+    private struct Payload: Decodable {
+        struct Project: Decodable {
+            var git_http_url: String?
+            var git_ssh_url: String?
+            var web_url: String?
+        }
+
+        struct Repository: Decodable {
+            var url: String?
+            var git_http_url: String?
+            var git_ssh_url: String?
+            var homepage: String?
+        }
+
+        struct Commit: Decodable {
+            var id: String?
+            var message: String?
+            var added: [String]?
+            var modified: [String]?
+            var removed: [String]?
+        }
+
+        var object_kind: String?
+        var event_name: String?
+        var ref: String?
+        var before: String?
+        var after: String?
+        var checkout_sha: String?
+        var project: Project?
+        var repository: Repository?
+        var commits: [Commit]?
+        var total_commits_count: Int?
+
+        var urls: [String] {
+            [
+                self.project?.git_http_url, self.project?.git_ssh_url, self.project?.web_url,
+                self.repository?.git_http_url, self.repository?.git_ssh_url, self.repository?.homepage,
+                self.repository?.url,
+            ].compactMap { $0 }
+        }
+
+        func push(ref: String) -> PushEvent {
+            // GitLab deletes with an all-zero `after` and `checkout_sha: null`.
+            let deleted = PushEvent.isZeroSHA(self.after) || (self.checkout_sha == nil && self.after == nil)
+            let commits = self.commits ?? []
+            var files: [String]? = nil
+            var unknownReason: String? = nil
+            if let total = self.total_commits_count, total > commits.count {
+                unknownReason = "GitLab sent \(commits.count) of \(total) commits"
+            } else if self.commits == nil {
+                unknownReason = "no commit list"
+            } else {
+                files = ChangedFiles.union(commits.map { ($0.added, $0.modified, $0.removed) })
+            }
+            // `checkout_sha` is the commit a tag points at; `after` may be the annotated tag object.
+            let commit = deleted ? nil : (self.checkout_sha ?? self.after)
+            let head = commits.first { $0.id == commit } ?? commits.last
+            return PushEvent(
+                ref: GitRef(ref),
+                commit: commit,
+                deleted: deleted,
+                created: !deleted && self.before != nil && PushEvent.isZeroSHA(self.before),
+                changedFiles: files,
+                changedFilesUnknownReason: unknownReason,
+                headCommitMessage: head?.message
+            )
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// A repository as `host/path`, lower-cased, with scheme, user, port, `.git` and trailing `/` dropped, so
+/// that every URL form a Git host puts in a payload (https, ssh, scp-style, git://) compares equal.
+///
+/// A payload that names no host (some Bitbucket Data Center deliveries) gives an identity with an empty
+/// `host`; it matches a configured repository on its path alone.
+package struct RepositoryIdentity: Sendable, Hashable, CustomStringConvertible {
+    package let host: String
+    package let path: String
+
+    package init(host: String, path: String) {
+        self.host = host.lowercased()
+        self.path = path.lowercased()
+    }
+
+    package var description: String { self.host.isEmpty ? self.path : "\(self.host)/\(self.path)" }
+
+    /// Normalises any accepted form; `nil` when the text has no path to speak of.
+    package init?(normalizing text: String) {
+        var rest = Substring(text.trimmingWhitespace())
+        var host: Substring
+        if let scheme = rest.range(of: "://") {
+            // https://user@host:port/path, ssh://git@host:2222/path, git://host/path
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+            var authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+            host = Self.droppingPort(authority)
+            rest = rest[authorityEnd...]
+        } else if let colon = rest.firstIndex(of: ":"), !rest[..<colon].contains("/") {
+            // scp-style: git@host:group/repo.git
+            var authority = rest[..<colon]
+            if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+            host = authority
+            rest = rest[rest.index(after: colon)...]
+        } else {
+            // host/group/repo
+            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+            host = rest[..<slash]
+            rest = rest[slash...]
+        }
+        var segments = rest.split(separator: "/").map(String.init)
+        if var last = segments.popLast() {
+            if last.lowercased().hasSuffix(".git") { last.removeLast(4) }
+            if !last.isEmpty { segments.append(last) }
+        }
+        host = host.hasSuffix(".") ? host.dropLast() : host
+        guard !host.isEmpty, !segments.isEmpty else { return nil }
+        self.init(host: String(host), path: segments.joined(separator: "/"))
+    }
+
+    private static func droppingPort(_ authority: Substring) -> Substring {
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            return authority[...close]
+        }
+        guard let colon = authority.lastIndex(of: ":") else { return authority }
+        return authority[..<colon]
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> Substring {
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
+    }
+}

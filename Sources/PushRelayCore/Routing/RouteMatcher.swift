@@ -1,0 +1,60 @@
+/// Decides which jobs a verified push creates, from the repository's routes. Pure: no I/O.
+package enum RouteMatcher {
+    package struct Outcome: Sendable, Equatable {
+        package var jobs: [JobSpec]
+        /// Why nothing is queued, or a note on how the jobs were chosen.
+        package var reason: String
+    }
+
+    package static func match(
+        _ push: PushEvent,
+        repository: RepositoryConfig,
+        organization: String,
+        via: String
+    ) -> Outcome {
+        if push.deleted {
+            return Outcome(jobs: [], reason: push.ref.tag != nil ? "tag deleted" : "branch deleted")
+        }
+        guard let overrideBranch = push.ref.overrideBranch, let commit = push.commit else {
+            return Outcome(jobs: [], reason: "\(push.ref) is neither a branch nor a tag")
+        }
+        var jobs: [JobSpec] = []
+        var pathsUnknown = false
+        for route in repository.routes where self.refMatches(route, push.ref) {
+            if let paths = route.paths {
+                if let files = push.changedFiles {
+                    guard files.contains(where: paths.matches) else { continue }
+                } else {
+                    pathsUnknown = true
+                }
+            }
+            let job = JobSpec(
+                organization: organization,
+                workspace: route.workspace,
+                template: route.template,
+                overrideBranch: overrideBranch,
+                commitID: commit,
+                via: via
+            )
+            // Two routes naming the same workspace and template create one job.
+            if !jobs.contains(job) { jobs.append(job) }
+        }
+        guard !jobs.isEmpty else {
+            return Outcome(jobs: [], reason: "no route matches \(push.ref)")
+        }
+        var reason = "\(jobs.count) job\(jobs.count == 1 ? "" : "s") for \(push.ref)"
+        if pathsUnknown, let why = push.changedFilesUnknownReason {
+            reason += "; paths filter matched because the changed files are unknown (\(why))"
+        }
+        return Outcome(jobs: jobs, reason: reason)
+    }
+
+    /// Branch routes see only branches and tag routes only tags, so `main` the tag never fires `main` the branch.
+    private static func refMatches(_ route: Route, _ ref: GitRef) -> Bool {
+        switch ref.kind {
+        case .branch(let name): route.branches?.matches(name) ?? false
+        case .tag(let name): route.tags?.matches(name) ?? false
+        case .other: false
+        }
+    }
+}

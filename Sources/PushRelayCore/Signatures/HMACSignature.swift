@@ -1,0 +1,44 @@
+import Crypto
+
+/// Verifies `<scheme>=<hex HMAC(body)>` headers (GitHub's `X-Hub-Signature-256: sha256=…`).
+package enum HMACSignature {
+    /// - Parameters:
+    ///   - header: The header value, or `nil` when the request had none.
+    ///   - scheme: The prefix before `=`, e.g. `sha256`.
+    ///   - body: The bytes as received; never a re-encoded payload.
+    ///   - secrets: Every secret currently accepted (several during a rotation); any one verifies.
+    package static func verifySHA256(
+        header: String?,
+        scheme: String = "sha256",
+        body: [UInt8],
+        secrets: [WebhookSecret]
+    ) -> SignatureCheck {
+        guard let header else { return .absent }
+        guard let equals = header.firstIndex(of: "="), header[..<equals] == scheme else {
+            return .invalid("unsupported signature scheme")
+        }
+        guard let digest = HexBytes.decode(header[header.index(after: equals)...]),
+            digest.count == SHA256.byteCount
+        else {
+            return .invalid("malformed digest")
+        }
+        return self.verify(digest: digest, body: body, secrets: secrets)
+    }
+
+    /// Checks a raw digest against every secret; swift-crypto's check compares in constant time.
+    package static func verify(digest: [UInt8], body: [UInt8], secrets: [WebhookSecret]) -> SignatureCheck {
+        var matched = false
+        for secret in secrets {
+            let key = SymmetricKey(data: secret.bytes)
+            // No early exit: the time taken does not tell which of the secrets matched.
+            if HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: body, using: key) { matched = true }
+        }
+        return matched ? .valid : .invalid("signature mismatch")
+    }
+
+    /// `sha256=<hex>` for a body; used by `replay --to` and by tests to sign what they send.
+    package static func sign(body: [UInt8], secret: WebhookSecret) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret.bytes))
+        return "sha256=" + HexBytes.encode(mac)
+    }
+}

@@ -1,0 +1,32 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PushRelayCore
+
+/// `/healthz` (the process answers) and `/readyz` (config loaded and the store takes writes).
+struct HealthController<Store: DeliveryStore>: Sendable {
+    let store: Store
+
+    func healthz(_ request: Request, context: some RequestContext) -> Response {
+        Self.json(.ok, #"{"status":"ok"}"#)
+    }
+
+    func readyz(_ request: Request, context: some RequestContext) async -> Response {
+        do {
+            try await self.store.checkWritable()
+            return Self.json(.ok, #"{"status":"ready"}"#)
+        } catch {
+            context.logger.warning("Store not writable", metadata: ["relay.error": "\(error)"])
+            return Self.json(.serviceUnavailable, #"{"status":"unavailable","reason":"store does not accept writes"}"#)
+        }
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n"))
+        )
+    }
+}

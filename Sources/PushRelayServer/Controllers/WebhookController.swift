@@ -1,0 +1,120 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PushRelayCore
+
+/// `POST /hooks/{provider}` and `POST /hooks`: verify, route, store durably, then answer.
+/// The Terrakube calls happen later, in ``JobDispatcher``.
+struct WebhookController<Store: DeliveryStore>: Sendable {
+    let config: ConfigHolder
+    let store: Store
+    let wake: DispatchWakeUp
+
+    func receive(_ request: Request, context: some RequestContext) async -> Response {
+        let name = context.parameters.get("provider") ?? ""
+        guard let provider = WebhookProviders.provider(named: name) else {
+            return self.answer(.error(404, "unknown provider '\(name.prefix(64))'"), context: context)
+        }
+        return await self.receive(request, provider: provider, context: context)
+    }
+
+    /// `POST /hooks`: the provider is recognised from its headers.
+    func receiveDetected(_ request: Request, context: some RequestContext) async -> Response {
+        guard let provider = ProviderDetection.provider(for: Self.headers(of: request)) else {
+            return self.answer(
+                .error(400, "cannot tell the provider from the headers; use /hooks/{provider}"),
+                context: context
+            )
+        }
+        return await self.receive(request, provider: provider, context: context)
+    }
+
+    private func receive(
+        _ request: Request,
+        provider: any WebhookProvider,
+        context: some RequestContext
+    ) async -> Response {
+        let config = self.config.config
+        let limit = config.settings.limits.maxBodyBytes
+        // Refuse a declared oversize body before reading any of it.
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            return self.answer(.error(413, "body over the \(limit)-byte limit"), context: context)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            return self.answer(.error(413, "body over the \(limit)-byte limit"), context: context)
+        } catch {
+            return self.answer(.error(400, "request body could not be read"), context: context)
+        }
+
+        let intake = WebhookIntake(config: config)
+        let outcome = intake.evaluate(provider: provider, headers: Self.headers(of: request), body: Array(buffer: body))
+        switch outcome {
+        case .reject(let answer):
+            // Debug, not info: an unauthenticated client must not be able to flood the logs.
+            context.logger.debug(
+                "Webhook refused",
+                metadata: [
+                    "relay.provider": "\(provider.kind.rawValue)", "relay.status": "\(answer.httpStatus)",
+                    "relay.reason": "\(answer.reason ?? "")",
+                ]
+            )
+            return self.answer(answer, context: context)
+        case .accept(let plan):
+            return await self.store(plan, context: context)
+        }
+    }
+
+    private func store(_ plan: DeliveryPlan, context: some RequestContext) async -> Response {
+        var logger = context.logger
+        logger[metadataKey: "relay.delivery.id"] = "\(plan.deliveryID)"
+        logger[metadataKey: "relay.provider"] = "\(plan.provider.rawValue)"
+        let answer: WebhookAnswer
+        do {
+            switch try await self.store.record(plan) {
+            case .duplicate:
+                answer = .duplicate(plan.deliveryID)
+            case .recorded:
+                answer = plan.answer
+                if plan.decision == .queue { self.wake.signal() }
+            }
+        } catch {
+            logger.error("Store unavailable", metadata: ["relay.error": "\(error)"])
+            return self.answer(.error(503, "store unavailable; retry later"), context: context)
+        }
+        logger.info(
+            "Delivery",
+            metadata: [
+                "relay.repo": "\(plan.repository ?? "-")",
+                "relay.ref": "\(plan.ref ?? "-")",
+                "relay.decision": "\(answer.status)",
+                "relay.reason": "\(plan.reason)",
+                "relay.jobs": "\(answer.status == "queued" ? plan.jobs.count : 0)",
+                "relay.signature": "\(plan.signature)",
+            ]
+        )
+        return self.answer(answer, context: context)
+    }
+
+    func methodNotAllowed(_ request: Request, context: some RequestContext) async -> Response {
+        var response = self.answer(.error(405, "use POST"), context: context)
+        response.headers[.allow] = "POST"
+        return response
+    }
+
+    private func answer(_ answer: WebhookAnswer, context: some RequestContext) -> Response {
+        Response(
+            status: HTTPResponse.Status(code: answer.httpStatus),
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.encodedBody()))
+        )
+    }
+
+    static func headers(of request: Request) -> WebhookHeaders {
+        WebhookHeaders(request.headers.map { (name: $0.name.rawName, value: $0.value) })
+    }
+}

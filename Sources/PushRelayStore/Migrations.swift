@@ -1,0 +1,67 @@
+import SQLiteNIO
+
+/// Schema versions, applied in order at open. Append new steps; never edit a released one.
+enum Migrations {
+    static let steps: [[String]] = [
+        [
+            """
+            CREATE TABLE deliveries (
+                id INTEGER PRIMARY KEY,
+                provider TEXT NOT NULL,
+                delivery_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                received_at REAL NOT NULL,
+                repository TEXT,
+                ref TEXT,
+                decision TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                signature TEXT NOT NULL,
+                headers TEXT NOT NULL,
+                body BLOB NOT NULL,
+                UNIQUE (provider, delivery_id)
+            )
+            """,
+            """
+            CREATE TABLE jobs (
+                id INTEGER PRIMARY KEY,
+                delivery INTEGER NOT NULL REFERENCES deliveries (id),
+                organization TEXT NOT NULL,
+                workspace TEXT NOT NULL,
+                template TEXT NOT NULL,
+                override_branch TEXT NOT NULL,
+                commit_id TEXT NOT NULL,
+                via TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                queued_at REAL NOT NULL,
+                next_attempt_at REAL NOT NULL,
+                updated_at REAL NOT NULL,
+                last_error TEXT,
+                terrakube_job_id TEXT
+            )
+            """,
+            "CREATE INDEX jobs_due ON jobs (state, next_attempt_at)",
+            "CREATE INDEX jobs_delivery ON jobs (delivery)",
+            "CREATE TABLE store_health (id INTEGER PRIMARY KEY, checked_at REAL NOT NULL)",
+            "INSERT INTO store_health (id, checked_at) VALUES (1, 0)",
+        ]
+    ]
+
+    /// Brings the schema to the latest version inside one transaction; a failure leaves it untouched.
+    static func run(on connection: SQLiteConnection) async throws {
+        let rows = try await connection.query("PRAGMA user_version")
+        let current = rows.first?.column("user_version")?.integer ?? 0
+        guard current < self.steps.count else { return }
+        _ = try await connection.query("BEGIN IMMEDIATE")
+        do {
+            for version in Int(current)..<self.steps.count {
+                for statement in self.steps[version] { _ = try await connection.query(statement) }
+            }
+            _ = try await connection.query("PRAGMA user_version = \(self.steps.count)")
+            _ = try await connection.query("COMMIT")
+        } catch {
+            _ = try? await connection.query("ROLLBACK")
+            throw error
+        }
+    }
+}
