@@ -73,28 +73,35 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // A Terrakube API stand-in on loopback, shared by the tests and the benchmarks.
+        // The providers' published webhook bodies and signature vectors, byte for byte.
         .target(
-            name: "TerrakubeStandIn",
+            name: "PushRelayFixtures",
+            path: "Tests/PushRelayFixtures",
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        // A Terrakube API stand-in on loopback and live-server helpers, shared by tests and benchmarks.
+        .target(
+            name: "PushRelayTestSupport",
             dependencies: [
+                "PushRelayCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Tests/TerrakubeStandIn",
+            path: "Tests/PushRelayTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PushRelayCoreTests",
-            dependencies: ["PushRelayCore"],
-            resources: [.copy("Fixtures")],
+            dependencies: ["PushRelayCore", "PushRelayFixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PushRelayStoreTests",
-            dependencies: ["PushRelayCore", "PushRelayStore"],
+            dependencies: ["PushRelayCore", "PushRelayStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -103,15 +110,14 @@ let package = Package(
                 "PushRelayCore",
                 "PushRelayServer",
                 "PushRelayStore",
-                "TerrakubeStandIn",
+                "PushRelayFixtures",
+                "PushRelayTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

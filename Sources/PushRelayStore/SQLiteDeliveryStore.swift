@@ -160,6 +160,29 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         }
     }
 
+    package func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord] {
+        try await self.batcher.perform { connection in
+            let rows = try await connection.query(
+                Self.pendingJobSelect + " WHERE d.provider = ? AND d.delivery_id = ? ORDER BY j.id",
+                [.text(provider.rawValue), .text(deliveryID)]
+            )
+            return try rows.map { row in
+                let job = try Self.pendingJob(from: row)
+                guard let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)) else {
+                    throw StoreCorruption(column: "state")
+                }
+                return JobRecord(
+                    id: job.id,
+                    spec: job.spec,
+                    state: state,
+                    attempts: job.attempts,
+                    lastError: row.column("last_error")?.string,
+                    terrakubeJobID: row.column("terrakube_job_id")?.string
+                )
+            }
+        }
+    }
+
     private func update(_ sql: String, _ binds: [SQLiteData]) async throws {
         try await self.batcher.perform { connection in
             _ = try await connection.query(sql, binds)
@@ -168,7 +191,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
 
     private static let pendingJobSelect = """
         SELECT j.id, j.organization, j.workspace, j.template, j.override_branch, j.commit_id, j.via, j.attempts,
-               j.queued_at, d.provider, d.delivery_id
+               j.queued_at, j.state, j.last_error, j.terrakube_job_id, d.provider, d.delivery_id
         FROM jobs j JOIN deliveries d ON d.id = j.delivery
         """
 

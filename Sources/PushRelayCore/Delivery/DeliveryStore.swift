@@ -30,6 +30,9 @@ package protocol DeliveryStore: Sendable {
 
     /// Counts of jobs by state, for tests, metrics and `deliveries list`.
     func jobCounts() async throws -> [JobState: Int]
+
+    /// The jobs of one delivery, in the order they were queued.
+    func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord]
 }
 
 package enum RecordResult: Sendable, Equatable {
@@ -65,5 +68,25 @@ package struct PendingJob: Sendable, Equatable {
         self.provider = provider
         self.deliveryID = deliveryID
         self.queuedAt = queuedAt
+    }
+}
+
+/// A job as the store knows it, for `deliveries show` and tests.
+package struct JobRecord: Sendable, Equatable {
+    package var id: Int64
+    package var spec: JobSpec
+    package var state: JobState
+    package var attempts: Int
+    package var lastError: String?
+    package var terrakubeJobID: String?
+
+    package init(id: Int64, spec: JobSpec, state: JobState, attempts: Int, lastError: String?, terrakubeJobID: String?)
+    {
+        self.id = id
+        self.spec = spec
+        self.state = state
+        self.attempts = attempts
+        self.lastError = lastError
+        self.terrakubeJobID = terrakubeJobID
     }
 }

@@ -1,6 +1,7 @@
 /// A glob over `/`-separated names (branches, tags, file paths).
 ///
-/// `*` matches within one segment, `**` (a whole segment) matches zero or more segments, `?` matches one
+/// `*` matches within one segment, `**` (a whole segment) matches zero or more segments (one or more at the
+/// end, as in gitignore), `?` matches one
 /// character other than `/`. Everything else is literal. Character classes are refused rather than
 /// silently taken literally, since a user who writes `[abc]` expects a class.
 package struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
@@ -61,7 +62,8 @@ package struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
         switch first {
         case .anySegments:
             let rest = pattern.dropFirst()
-            if rest.isEmpty { return true }
+            // A trailing `**` needs something below it: `release/**` does not match `release` itself.
+            if rest.isEmpty { return !parts.isEmpty }
             // Try every split point; patterns are short, so the quadratic worst case is small.
             var tail = parts
             while true {

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Testing
+
+@testable import PushRelayCLI
+
+/// The command line as an operator types it: parsing only; `run()` bootstraps logging once per process.
+struct CommandLineTests {
+    @Test func serveTakesTheConfigDirectory() throws {
+        let command = try PushRelayCommand.parseAsRoot(["serve", "--config", "/etc/pushrelay", "--log-format", "json"])
+        let serve = try #require(command as? PushRelayCommand.Serve)
+        #expect(serve.options.config == "/etc/pushrelay")
+        #expect(serve.options.logFormat == .json)
+    }
+
+    @Test func checkDefaultsToTheConfigFolder() throws {
+        let check = try #require(try PushRelayCommand.parseAsRoot(["check"]) as? PushRelayCommand.Check)
+        #expect(check.options.config == "./config")
+        #expect(check.options.logLevel == .info)
+    }
+
+    @Test func badUsageExitsWith64() {
+        #expect(throws: (any Error).self) { try PushRelayCommand.parseAsRoot(["serve", "--log-level", "loud"]) }
+        #expect(PushRelayCommand.exitCode(for: ValidationError("x")).rawValue == 64)
+    }
+
+    @Test func helpExplainsEachCommand() {
+        let help = PushRelayCommand.helpMessage(for: PushRelayCommand.Serve.self)
+        #expect(help.contains("--config"))
+        #expect(help.contains("SIGTERM"))
+        #expect(PushRelayCommand.helpMessage(for: PushRelayCommand.Check.self).contains("FILE:LINE: message"))
+    }
+}

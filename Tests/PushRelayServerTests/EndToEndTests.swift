@@ -1,0 +1,233 @@
+import Foundation
+import NIOHTTP1
+import PushRelayCore
+import PushRelayFixtures
+import PushRelayStore
+import PushRelayTestSupport
+import Testing
+
+/// The real server, the real SQLite file and the real HTTP client against the Terrakube stand-in.
+@Suite(.timeLimit(.minutes(2)))
+struct EndToEndTests {
+    @Test func signedGitHubPushCreatesExactlyTheSpecJob() async throws {
+        try await RelayHarness.run { relay in
+            let body = Fixture.load("github", "go-scm-push").body
+            let answer = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(body, delivery: "gh-1"),
+                body: body
+            )
+            #expect(answer.status == 202)
+            #expect(answer.body["status"] as? String == "queued")
+            #expect(answer.body["delivery"] as? String == "gh-1")
+            #expect(answer.body["jobs"] as? Int == 1)
+
+            #expect(
+                try await relay.eventually {
+                    try await relay.store.jobs(provider: .github, deliveryID: "gh-1").first?.state == .created
+                }
+            )
+            let requests = relay.standIn.requests
+            #expect(requests.count == 1)
+            let request = try #require(requests.first)
+            #expect(request.method == "POST")
+            #expect(request.path == "/api/v1/organization/org-1/job")
+            #expect(request.headers["authorization"] == "Bearer tk-token")
+            #expect(request.headers["content-type"] == "application/vnd.api+json")
+            #expect(request.headers["accept"] == "application/vnd.api+json")
+            let expected =
+                #"{"data":{"type":"job","attributes":{"templateReference":"tpl-apply","overrideBranch":"master","commitId":"199eddf46df50de8d02e99bf1c5fdb4101338224","via":"Github"},"relationships":{"workspace":{"data":{"type":"workspace","id":"ws-hello"}}}}}"#
+            #expect(String(decoding: request.body, as: UTF8.self) == expected)
+
+            let job = try #require(try await relay.store.jobs(provider: .github, deliveryID: "gh-1").first)
+            #expect(job.terrakubeJobID == "1")
+            #expect(job.attempts == 1)
+        }
+    }
+
+    @Test func gitLabPushCreatesExactlyTheSpecJob() async throws {
+        try await RelayHarness.run { relay in
+            let body = Fixture.load("gitlab", "gitlab-docs-push-hook").body
+            let answer = try await relay.post(
+                "/hooks/gitlab",
+                headers: RelayHarness.gitlab(body, uuid: "gl-1"),
+                body: body
+            )
+            #expect(answer.status == 202)
+            #expect(answer.body["delivery"] as? String == "gl-1")
+            #expect(try await relay.eventually { relay.standIn.createdJobs.count == 1 })
+            let request = try #require(relay.standIn.requests.first)
+            let expected =
+                #"{"data":{"type":"job","attributes":{"templateReference":"tpl-apply","overrideBranch":"master","commitId":"da1560886d4f094c3e6c9ef40349f7d38b5d27d7","via":"Gitlab"},"relationships":{"workspace":{"data":{"type":"workspace","id":"ws-diaspora"}}}}}"#
+            #expect(String(decoding: request.body, as: UTF8.self) == expected)
+            #expect(
+                try await relay.eventually {
+                    try await relay.store.jobs(provider: .gitlab, deliveryID: "gl-1").first?.state == .created
+                }
+            )
+            #expect(relay.standIn.requests.count == 1)
+        }
+    }
+
+    @Test func tagPushSendsRefsTagsAsTheBranch() async throws {
+        try await RelayHarness.run { relay in
+            let body = Fixture.load("github", "go-scm-push-tag-create").body
+            let answer = try await relay.post(
+                "/hooks",
+                headers: RelayHarness.github(body, delivery: "tag-1"),
+                body: body
+            )
+            #expect(answer.status == 202)
+            #expect(try await relay.eventually { relay.standIn.createdJobs.count == 1 })
+            let attributes =
+                (relay.standIn.requests.first?.json?["data"] as? [String: Any])?["attributes"] as? [String: Any]
+            #expect(attributes?["overrideBranch"] as? String == "refs/tags/v0.0.1")
+        }
+    }
+
+    @Test func wrongSignatureIs401AndCreatesNothing() async throws {
+        try await RelayHarness.run { relay in
+            let body = Fixture.load("github", "go-scm-push").body
+            let answer = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(body, delivery: "bad-1", secret: "guess"),
+                body: body
+            )
+            #expect(answer.status == 401)
+            #expect(answer.body["status"] as? String == "error")
+            #expect(answer.body["reason"] as? String == "X-Hub-Signature-256 does not verify")
+            let gitlab = Fixture.load("gitlab", "gitlab-docs-push-hook").body
+            let tokenAnswer = try await relay.post(
+                "/hooks/gitlab",
+                headers: RelayHarness.gitlab(gitlab, uuid: "bad-2", token: "guess"),
+                body: gitlab
+            )
+            #expect(tokenAnswer.status == 401)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(relay.standIn.requests.isEmpty)
+            #expect(try await relay.store.jobCounts().isEmpty)
+            #expect(try await relay.store.jobs(provider: .github, deliveryID: "bad-1").isEmpty)
+        }
+    }
+
+    @Test func pingAndBranchDeletionAreIgnored() async throws {
+        try await RelayHarness.run { relay in
+            let ping = Fixture.load("github", "octokit-ping").body  // Octocoders/Hello-World: not configured
+            let pingAnswer = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(ping, event: "ping", delivery: "ping-1", secret: "default-secret"),
+                body: ping
+            )
+            #expect(pingAnswer.status == 200)
+            #expect(pingAnswer.body["status"] as? String == "ignored")
+            #expect(pingAnswer.body["reason"] as? String == "ping")
+
+            let deletion = Fixture.load("github", "go-scm-push-branch-delete").body
+            let answer = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(deletion, delivery: "del-1"),
+                body: deletion
+            )
+            #expect(answer.status == 200)
+            #expect(answer.body["status"] as? String == "ignored")
+            #expect(answer.body["reason"] as? String == "branch deleted")
+
+            // gitlab-org/hello-world is not configured: the default secret vouches for it.
+            let gitlabDeletion = Fixture.load("gitlab", "go-scm-branch-delete").body
+            let gitlabAnswer = try await relay.post(
+                "/hooks/gitlab",
+                headers: RelayHarness.gitlab(gitlabDeletion, uuid: "del-2", token: "default-secret"),
+                body: gitlabDeletion
+            )
+            #expect(gitlabAnswer.status == 200)
+            #expect(gitlabAnswer.body["status"] as? String == "ignored")
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(relay.standIn.requests.isEmpty)
+        }
+    }
+
+    @Test func unconfiguredRepositoryIs404UnlessTheDefaultSecretVerifies() async throws {
+        try await RelayHarness.run { relay in
+            let body = Fixture.load("github", "octokit-pull_request-opened").body  // a configured repo, but not a push
+            let other = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(body, event: "pull_request", delivery: "pr-1"),
+                body: body
+            )
+            #expect(other.status == 200)
+            #expect(other.body["reason"] as? String == "event 'pull_request' is not a push")
+
+            let unknown = Array(
+                String(decoding: Fixture.load("github", "go-scm-push").body, as: UTF8.self)
+                    .replacingOccurrences(of: "Codertocat/Hello-World", with: "someone/else").utf8
+            )
+            let verified = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(unknown, delivery: "u-1", secret: "default-secret"),
+                body: unknown
+            )
+            #expect(verified.status == 200)
+            #expect(verified.body["status"] as? String == "ignored")
+            #expect(verified.body["reason"] as? String == "repository not configured")
+            let unverified = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(unknown, delivery: "u-2", secret: "topsecret"),
+                body: unknown
+            )
+            #expect(unverified.status == 404)
+            #expect(unverified.body["reason"] as? String == "repository not configured")
+        }
+    }
+
+    @Test func duplicateDeliveryIsAnsweredAndCreatesOneJob() async throws {
+        try await RelayHarness.run { relay in
+            let body = Fixture.load("github", "go-scm-push").body
+            let headers = RelayHarness.github(body, delivery: "dup-1")
+            #expect(try await relay.post("/hooks/github", headers: headers, body: body).status == 202)
+            let again = try await relay.post("/hooks/github", headers: headers, body: body)
+            #expect(again.status == 200)
+            #expect(again.body["status"] as? String == "duplicate")
+            #expect(again.body["delivery"] as? String == "dup-1")
+            #expect(try await relay.eventually { relay.standIn.createdJobs.count == 1 })
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(relay.standIn.requests.count == 1)
+        }
+    }
+
+    @Test func bodyOverTheLimitIs413() async throws {
+        try await RelayHarness.run(service: "limits:\n  max_body_bytes: 4096") { relay in
+            let body = Fixture.load("github", "go-scm-push").body  // 8556 bytes
+            let answer = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(body, delivery: "big-1"),
+                body: body
+            )
+            #expect(answer.status == 413)
+            #expect(answer.body["reason"] as? String == "body over the 4096-byte limit")
+            #expect(try await relay.store.jobCounts().isEmpty)
+        }
+    }
+
+    @Test func badRequestsGetTheirStatusAndAReason() async throws {
+        try await RelayHarness.run { relay in
+            let body = Fixture.load("github", "go-scm-push").body
+            let wrongMethod = try await relay.send("/hooks/github", method: .GET)
+            #expect(wrongMethod.status == 405)
+            #expect(try await relay.post("/hooks/bitbucketz", headers: [], body: body).status == 404)
+            let noDelivery = try await relay.post("/hooks/github", headers: [("X-GitHub-Event", "push")], body: body)
+            #expect(noDelivery.status == 400)
+            #expect(noDelivery.body["reason"] as? String == "missing X-GitHub-Delivery header")
+            let garbage = Array("{\"ref\":".utf8)
+            #expect(
+                try await relay.post(
+                    "/hooks/github",
+                    headers: RelayHarness.github(garbage, delivery: "g-1"),
+                    body: garbage
+                ).status == 400
+            )
+            #expect(try await relay.post("/hooks", headers: [], body: body).status == 400)
+            #expect(try await relay.send("/healthz", method: .GET).status == 200)
+            #expect(try await relay.send("/readyz", method: .GET).status == 200)
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PushRelayCore
+import PushRelayServer
+import PushRelayStore
+import PushRelayTestSupport
+import ServiceLifecycle
+
+/// A real `serve` on loopback (its socket server, its SQLite file, its dispatcher) in front of the
+/// Terrakube stand-in, with a config directory written to a temporary folder and loaded as `serve` does.
+struct RelayHarness: Sendable {
+    static let organization = "org-1"
+    static let token = "tk-token"
+    static let environment = [
+        "TK_TOKEN": token, "DEFAULT_SECRET": "default-secret", "GH_SECRET": "topsecret", "GL_TOKEN": "gl-token",
+    ]
+
+    /// Routes for the repositories of the GitHub and GitLab fixtures.
+    static let repositories: [String: String] = [
+        "hello.yaml": """
+        repository: https://github.com/Codertocat/Hello-World.git
+        secret_env: GH_SECRET
+        routes:
+          - branches: ["master"]
+            workspace: ws-hello
+            template: tpl-apply
+        """,
+        "drone.yaml": """
+        repository: git@github.com:bradrydzewski/drone-test-go.git
+        secret_env: GH_SECRET
+        routes:
+          - branches: ["**"]
+            tags: ["v*"]
+            workspace: ws-drone
+            template: tpl-plan
+        """,
+        "diaspora.yaml": """
+        repository: example.com/mike/diaspora
+        secret_env: GL_TOKEN
+        routes:
+          - branches: ["master"]
+            workspace: ws-diaspora
+            template: tpl-apply
+        """,
+    ]
+
+    let baseURL: String
+    let standIn: TerrakubeStandIn
+    let store: SQLiteDeliveryStore
+    let client: HTTPClient
+
+    struct Answer {
+        var status: Int
+        var body: [String: Any]
+    }
+
+    /// Starts the stand-in and the relay, runs `body`, and stops both.
+    static func run(
+        service extra: String = "",
+        terrakubeToken: String = Self.token,
+        standIn: TerrakubeStandIn = TerrakubeStandIn(token: Self.token),
+        _ body: @Sendable (RelayHarness) async throws -> Void
+    ) async throws {
+        let directory = NSTemporaryDirectory() + "pushrelay-e2e-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await standIn.whileRunning { terrakubeURL in
+            try FileManager.default.createDirectory(atPath: directory + "/repos", withIntermediateDirectories: true)
+            let service = """
+                listen: "127.0.0.1:0"
+                terrakube:
+                  url: "\(terrakubeURL)"
+                  token_env: TK_TOKEN
+                  organization: "\(Self.organization)"
+                store:
+                  sqlite: "\(directory)/data/pushrelay.sqlite"
+                secret_env: DEFAULT_SECRET
+                dispatch:
+                  request_timeout_seconds: 5
+                \(extra)
+                """
+            try service.write(toFile: directory + "/pushrelay.yaml", atomically: true, encoding: .utf8)
+            for (name, text) in Self.repositories {
+                try text.write(toFile: directory + "/repos/" + name, atomically: true, encoding: .utf8)
+            }
+            var environment = Self.environment
+            environment["TK_TOKEN"] = terrakubeToken
+            let config = try ConfigLoader(directory: directory, environment: environment).load()
+
+            var logger = Logger(label: "pushrelay-test")
+            logger.logLevel = .error
+            let store = try await SQLiteDeliveryStore.open(path: config.settings.sqlitePath, logger: logger)
+            let ports = PortBox()
+            let group = buildServiceGroup(
+                config: config,
+                store: store,
+                logger: logger,
+                gracefulShutdownSignals: [],
+                retry: RetryPolicy(baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxAttempts: 5),
+                onServerRunning: { ports.set($0) }
+            )
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            do {
+                try await group.whileRunning {
+                    let harness = RelayHarness(
+                        baseURL: "http://127.0.0.1:\(await ports.port())",
+                        standIn: standIn,
+                        store: store,
+                        client: client
+                    )
+                    try await body(harness)
+                }
+            } catch {
+                try? await client.shutdown()
+                try? await store.close()
+                throw error
+            }
+            try await client.shutdown()
+            try await store.close()
+        }
+    }
+
+    func post(_ path: String, headers: [(String, String)], body: [UInt8]) async throws -> Answer {
+        try await self.send(path, method: .POST, headers: headers, body: body)
+    }
+
+    func send(
+        _ path: String,
+        method: HTTPMethod,
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: self.baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(body) }
+        let response = try await self.client.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        let json = (try? JSONSerialization.jsonObject(with: Data(Array(buffer: bytes)))) as? [String: Any] ?? [:]
+        return Answer(status: Int(response.status.code), body: json)
+    }
+
+    /// Headers of a signed GitHub delivery.
+    static func github(
+        _ body: [UInt8],
+        event: String = "push",
+        delivery: String,
+        secret: String = "topsecret"
+    ) -> [(String, String)] {
+        [
+            ("X-GitHub-Event", event), ("X-GitHub-Delivery", delivery),
+            ("X-Hub-Signature-256", HMACSignature.sign(body: body, secret: WebhookSecret(secret))),
+            ("Content-Type", "application/json"),
+        ]
+    }
+
+    static func gitlab(
+        _ body: [UInt8],
+        event: String = "Push Hook",
+        uuid: String,
+        token: String = "gl-token"
+    ) -> [(String, String)] {
+        [
+            ("X-Gitlab-Event", event), ("X-Gitlab-Event-UUID", uuid), ("X-Gitlab-Token", token),
+            ("Content-Type", "application/json"),
+        ]
+    }
+
+    /// Waits until `condition` holds, up to `timeout`; returns whether it did.
+    @discardableResult
+    func eventually(
+        timeout: Duration = .seconds(15),
+        _ condition: @Sendable () async throws -> Bool
+    ) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+}

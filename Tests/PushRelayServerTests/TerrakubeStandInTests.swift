@@ -1,0 +1,77 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PushRelayCore
+import PushRelayTestSupport
+import Testing
+
+/// The stand-in answers as Terrakube's OpenAPI spec says; the other tests rely on it.
+struct TerrakubeStandInTests {
+    static let job = JobSpec(
+        organization: "org",
+        workspace: "ws",
+        template: "tpl",
+        overrideBranch: "main",
+        commitID: "abc",
+        via: "Github"
+    )
+
+    static func post(
+        _ url: String,
+        token: String = "t",
+        contentType: String = "application/vnd.api+json",
+        body: [UInt8]
+    ) async throws
+        -> (Int, String?, [String: Any])
+    {
+        var request = HTTPClientRequest(url: url + "/api/v1/organization/org/job")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .bytes(body)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        let json = (try? JSONSerialization.jsonObject(with: Data(Array(buffer: bytes)))) as? [String: Any] ?? [:]
+        return (Int(response.status.code), response.headers.first(name: "Content-Type"), json)
+    }
+
+    static func detail(_ json: [String: Any]) -> String? {
+        ((json["errors"] as? [[String: Any]])?.first)?["detail"] as? String
+    }
+
+    @Test func answersLikeTerrakube() async throws {
+        let standIn = TerrakubeStandIn(token: "t")
+        try await standIn.whileRunning { url in
+            let document = TerrakubeJobDocument(Self.job).encoded()
+            let (created, type, json) = try await Self.post(url, body: document)
+            #expect(created == 201)
+            #expect(type == "application/vnd.api+json")
+            #expect((json["data"] as? [String: Any])?["id"] as? String == "1")
+
+            let (unauthorized, _, _) = try await Self.post(url, token: "wrong", body: document)
+            #expect(unauthorized == 401)
+
+            let (unsupported, _, unsupportedJSON) = try await Self.post(
+                url,
+                contentType: "application/json",
+                body: document
+            )
+            #expect(unsupported == 415)
+            #expect(Self.detail(unsupportedJSON) == "Content-Type must be application/vnd.api+json")
+
+            let extra = Array(
+                String(decoding: document, as: UTF8.self).replacingOccurrences(
+                    of: #""via":"Github""#,
+                    with: #""via":"Github","colour":"blue""#
+                ).utf8
+            )
+            let (bad, _, badJSON) = try await Self.post(url, body: extra)
+            #expect(bad == 400)
+            #expect(Self.detail(badJSON) == "Unknown attribute 'colour' for type 'job'")
+
+            #expect(standIn.requests.map(\.status) == [201, 401, 415, 400])
+            #expect(standIn.createdJobs.count == 1)
+        }
+    }
+}

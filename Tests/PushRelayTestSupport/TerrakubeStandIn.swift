@@ -1,0 +1,169 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Terrakube's job API on loopback, answering as its OpenAPI spec says (status codes, content type,
+/// JSON:API bodies, `errors[0].detail`), recording every request, and failing on demand.
+package final class TerrakubeStandIn: Sendable {
+    /// A request as received.
+    package struct Recorded: Sendable {
+        package var method: String
+        package var path: String
+        package var headers: [String: String]
+        package var body: [UInt8]
+        /// The status the stand-in answered with.
+        package var status = 0
+
+        package var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(self.body))) as? [String: Any]
+        }
+    }
+
+    /// What the next job creation should meet instead of a `201`.
+    package enum Fault: Sendable {
+        /// Answer with this status and a JSON:API error; `retryAfter` sets the header.
+        case status(Int, retryAfter: String? = nil)
+        /// Wait this long before answering normally.
+        case delay(Duration)
+    }
+
+    private struct State {
+        var requests: [Recorded] = []
+        var faults: [Fault] = []
+        var nextID = 1
+    }
+
+    /// Attributes a Terrakube job has (components.schemas.job in the OpenAPI spec); any other is a 400.
+    package static let jobAttributes: Set<String> = [
+        "approvalTeam", "comments", "commitId", "createdBy", "createdDate", "output", "overrideBranch", "planChanges",
+        "refresh", "refreshOnly", "status", "tcl", "templateReference", "terraformPlan", "updatedBy", "updatedDate",
+        "via",
+    ]
+
+    package let token: String
+    private let state = Mutex(State())
+
+    package init(token: String = "stand-in-token") {
+        self.token = token
+    }
+
+    /// Every request received so far.
+    package var requests: [Recorded] { self.state.withLock { $0.requests } }
+
+    /// Job creations answered `201`.
+    package var createdJobs: [Recorded] {
+        self.state.withLock { state in state.requests.filter { $0.method == "POST" && $0.status == 201 } }
+    }
+
+    /// Faults met by the next job creations, one each, in order.
+    package func inject(_ faults: Fault...) {
+        self.state.withLock { $0.faults.append(contentsOf: faults) }
+    }
+
+    /// Runs the stand-in on `127.0.0.1` while `body` runs; `body` gets the base URL.
+    package func whileRunning<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+        let ports = PortBox()
+        var logger = Logger(label: "terrakube-stand-in")
+        logger.logLevel = .warning
+        let app = Application(
+            router: self.router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { ports.set($0.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        return try await group.whileRunning {
+            try await body("http://127.0.0.1:\(await ports.port())")
+        }
+    }
+
+    private func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.post("/api/v1/organization/:organization/job") { request, context in
+            try await self.createJob(request, context: context)
+        }
+        return router
+    }
+
+    private func createJob(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = Array(buffer: try await request.body.collect(upTo: 1 << 20))
+        var recorded = Recorded(
+            method: request.method.rawValue,
+            path: request.uri.path,
+            headers: Dictionary(
+                request.headers.map { ($0.name.canonicalName, $0.value) },
+                uniquingKeysWith: { first, _ in first }
+            ),
+            body: body
+        )
+        let response = await self.answer(recorded, organization: context.parameters.get("organization") ?? "")
+        recorded.status = Int(response.status.code)
+        self.state.withLock { $0.requests.append(recorded) }
+        return response
+    }
+
+    private func answer(_ request: Recorded, organization: String) async -> Response {
+        if request.headers["authorization"] != "Bearer \(self.token)" {
+            return Self.error(.unauthorized, "Invalid or missing token")
+        }
+        guard request.headers["content-type"]?.hasPrefix("application/vnd.api+json") == true else {
+            return Self.error(.unsupportedMediaType, "Content-Type must be application/vnd.api+json")
+        }
+        guard let document = request.json, let data = document["data"] as? [String: Any] else {
+            return Self.error(.badRequest, "Invalid JSON:API document")
+        }
+        guard data["type"] as? String == "job" else {
+            return Self.error(.badRequest, "Invalid type: expected job")
+        }
+        let attributes = data["attributes"] as? [String: Any] ?? [:]
+        if let unknown = attributes.keys.sorted().first(where: { !Self.jobAttributes.contains($0) }) {
+            return Self.error(.badRequest, "Unknown attribute '\(unknown)' for type 'job'")
+        }
+        let workspace =
+            ((data["relationships"] as? [String: Any])?["workspace"] as? [String: Any])?["data"] as? [String: Any]
+        guard let workspaceID = workspace?["id"] as? String, workspace?["type"] as? String == "workspace" else {
+            return Self.error(.badRequest, "A job needs a workspace relationship")
+        }
+        let fault = self.state.withLock { state -> Fault? in state.faults.isEmpty ? nil : state.faults.removeFirst() }
+        switch fault {
+        case .status(let code, let retryAfter):
+            var response = Self.error(HTTPResponse.Status(code: code), "Injected failure \(code)")
+            if let retryAfter { response.headers[.retryAfter] = retryAfter }
+            return response
+        case .delay(let duration):
+            try? await Task.sleep(for: duration)
+        case nil:
+            break
+        }
+        let id = self.state.withLock { state -> Int in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        var echoed = attributes
+        echoed["status"] = "pending"
+        let created: [String: Any] = [
+            "data": [
+                "type": "job", "id": String(id), "attributes": echoed,
+                "relationships": ["workspace": ["data": ["type": "workspace", "id": workspaceID]]],
+            ]
+        ]
+        return Self.jsonAPI(.created, created)
+    }
+
+    private static func error(_ status: HTTPResponse.Status, _ detail: String) -> Response {
+        self.jsonAPI(status, ["errors": [["status": String(status.code), "detail": detail]]])
+    }
+
+    private static func jsonAPI(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
+        return Response(
+            status: status,
+            headers: [.contentType: "application/vnd.api+json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
