@@ -212,10 +212,16 @@ struct ConfigLoaderTests {
 /// The example config in `config/` must stay valid: the README starts `serve` on it.
 struct ExampleConfigTests {
     @Test func shippedExampleConfigLoads() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let environment = ["WEBHOOK_SECRET": "dev-secret", "TERRAKUBE_TOKEN": "dev-token"]
-        let config = try ConfigLoader(directory: root.appendingPathComponent("config").path, environment: environment).load()
-        #expect(config.repositories.map(\.identity.description).sorted() == ["github.com/acme/infra", "gitlab.com/acme/platform/network"])
+        let config = try ConfigLoader(directory: root.appendingPathComponent("config").path, environment: environment)
+            .load()
+        #expect(
+            config.repositories.map(\.identity.description).sorted() == [
+                "github.com/acme/infra", "gitlab.com/acme/platform/network",
+            ]
+        )
         #expect(config.warnings.isEmpty)
     }
 }
