@@ -37,9 +37,26 @@ enum Migrations {
                 next_attempt_at REAL NOT NULL,
                 updated_at REAL NOT NULL,
                 last_error TEXT,
-                terrakube_job_id TEXT
+                terrakube_job_id TEXT,
+                attempt_started_at REAL,
+                look_first INTEGER NOT NULL DEFAULT 0,
+                uncertain_since REAL
             )
             """,
+            """
+            CREATE TABLE job_attempts (
+                id INTEGER PRIMARY KEY,
+                job INTEGER NOT NULL REFERENCES jobs (id),
+                started_at REAL,
+                finished_at REAL NOT NULL,
+                outcome TEXT NOT NULL,
+                status INTEGER,
+                detail TEXT
+            )
+            """,
+            "CREATE INDEX job_attempts_job ON job_attempts (job)",
+            "CREATE INDEX jobs_terrakube_id ON jobs (terrakube_job_id)",
+            "CREATE INDEX deliveries_received ON deliveries (received_at)",
             "CREATE INDEX jobs_due ON jobs (state, next_attempt_at)",
             "CREATE INDEX jobs_delivery ON jobs (delivery)",
             "CREATE TABLE store_health (id INTEGER PRIMARY KEY, checked_at REAL NOT NULL)",

@@ -81,12 +81,18 @@ struct SQLiteDeliveryStoreTests {
             #expect(claimed.allSatisfy { $0.attempts == 0 && $0.deliveryID == "d-1" && $0.provider == .github })
             #expect(try await store.jobCounts() == [.pending: 1, .sending: 2])
 
-            try await store.markCreated(jobID: claimed[0].id, terrakubeJobID: "42", at: Date())
-            try await store.markRetry(
-                jobID: claimed[1].id,
-                error: "HTTP 503",
-                nextAttemptAt: Date().addingTimeInterval(3600)
+            try await store.finishAttempt(
+                jobID: claimed[0].id,
+                outcome: .created(terrakubeJobID: "42", adopted: false),
+                at: Date()
             )
+            let retry = AttemptOutcome.retry(
+                status: 503,
+                error: "HTTP 503",
+                nextAttemptAt: Date().addingTimeInterval(3600),
+                outcomeUnknown: false
+            )
+            try await store.finishAttempt(jobID: claimed[1].id, outcome: retry, at: Date())
             #expect(try await store.jobCounts() == [.pending: 2, .created: 1])
 
             // The retried job is not due for an hour: only the untouched one is claimed.
@@ -95,10 +101,15 @@ struct SQLiteDeliveryStoreTests {
             let later = try await store.claimDueJobs(limit: 10, now: Date().addingTimeInterval(7200))
             #expect(later.map(\.id) == [claimed[1].id])
             #expect(later.first?.attempts == 1)
+            #expect(later.first?.lookFirst == false)
 
             let records = try await store.jobs(provider: .github, deliveryID: "d-1")
             #expect(records.first?.terrakubeJobID == "42")
             #expect(records.first?.state == .created)
+            #expect(records.first?.history.map(\.outcome) == ["created"])
+            #expect(records[1].history.map(\.outcome) == ["retry"])
+            #expect(records[1].history.first?.status == 503)
+            #expect(try await store.recordedTerrakubeJobIDs(among: ["41", "42"]) == ["42"])
         }
     }
 
@@ -106,11 +117,56 @@ struct SQLiteDeliveryStoreTests {
         try await Self.withStore { store, _ in
             _ = try await store.record(Self.plan("d-1", jobs: 2))
             let claimed = try await store.claimDueJobs(limit: 2, now: Date())
-            try await store.markFailed(jobID: claimed[0].id, error: "HTTP 400: bad", at: Date())
+            try await store.finishAttempt(
+                jobID: claimed[0].id,
+                outcome: .failed(status: 400, error: "HTTP 400: bad"),
+                at: Date()
+            )
             let recovered = try await store.recoverInterrupted(now: Date())
             #expect(recovered.map(\.id) == [claimed[1].id])
             #expect(try await store.jobCounts() == [.pending: 1, .failed: 1])
-            #expect(try await store.jobs(provider: .github, deliveryID: "d-1").first?.lastError == "HTTP 400: bad")
+            let records = try await store.jobs(provider: .github, deliveryID: "d-1")
+            #expect(records.first?.lastError == "HTTP 400: bad")
+            #expect(records[1].history.map(\.outcome) == ["interrupted"])
+            // The interrupted job's next attempt looks in Terrakube first, from when that attempt started.
+            let again = try #require(try await store.claimDueJobs(limit: 1, now: Date()).first)
+            #expect(again.lookFirst)
+            #expect(again.firstUncertainAttemptAt != nil)
+            #expect(again.attempts == 1)
+        }
+    }
+
+    @Test func anUncertainRetryLooksFirstAndRequeueAddsFreshJobs() async throws {
+        try await Self.withStore { store, _ in
+            _ = try await store.record(Self.plan("d-1", jobs: 1))
+            let claimed = try await store.claimDueJobs(limit: 1, now: Date())
+            let timeout = AttemptOutcome.retry(
+                status: nil,
+                error: "timed out",
+                nextAttemptAt: Date(),
+                outcomeUnknown: true
+            )
+            try await store.finishAttempt(jobID: claimed[0].id, outcome: timeout, at: Date())
+            let retried = try #require(try await store.claimDueJobs(limit: 1, now: Date()).first)
+            #expect(retried.lookFirst)
+            try await store.finishAttempt(
+                jobID: retried.id,
+                outcome: .created(terrakubeJobID: "7", adopted: true),
+                at: Date()
+            )
+
+            #expect(try await store.requeueJobs(provider: .github, deliveryID: "d-1", at: Date()) == 1)
+            #expect(try await store.requeueJobs(provider: .github, deliveryID: "nope", at: Date()) == 0)
+            let jobs = try await store.jobs(provider: .github, deliveryID: "d-1")
+            #expect(jobs.map(\.state) == [.created, .pending])
+            #expect(jobs[0].history.map(\.outcome) == ["retry", "adopted"])
+
+            let listed = try await store.recentDeliveries(limit: 10)
+            #expect(listed.map(\.deliveryID) == ["d-1"])
+            #expect(listed.first?.jobs.count == 2)
+            let stored = try await store.deliveries(withID: "d-1", provider: nil)
+            #expect(stored.first?.body == Array("{}".utf8))
+            #expect(stored.first?.headers.first?.name == "X-GitHub-Delivery")
         }
     }
 

@@ -29,12 +29,23 @@ package final class TerrakubeStandIn: Sendable {
         case status(Int, retryAfter: String? = nil)
         /// Wait this long before answering normally.
         case delay(Duration)
+        /// Create the job, then wait this long before answering: the caller may give up (or die) after
+        /// Terrakube has acted, which is the window that must not lead to a second job.
+        case createThenDelay(Duration)
+    }
+
+    /// A job the stand-in holds, as a `GET …/job?filter[job]=…` lists it.
+    package struct Job: Sendable {
+        package var id: Int
+        package var workspace: String
+        package var attributes: [String: String]
+        package var createdDate: String
     }
 
     private struct State {
         var requests: [Recorded] = []
         var faults: [Fault] = []
-        var nextID = 1
+        var jobs: [Job] = []
     }
 
     /// Attributes a Terrakube job has (components.schemas.job in the OpenAPI spec); any other is a 400.
@@ -58,6 +69,14 @@ package final class TerrakubeStandIn: Sendable {
     package var createdJobs: [Recorded] {
         self.state.withLock { state in state.requests.filter { $0.method == "POST" && $0.status == 201 } }
     }
+
+    /// Job creation requests, whatever their answer.
+    package var jobRequests: [Recorded] {
+        self.state.withLock { state in state.requests.filter { $0.method == "POST" } }
+    }
+
+    /// Every job created, including those whose answer was delayed or never read.
+    package var jobs: [Job] { self.state.withLock { $0.jobs } }
 
     /// Faults met by the next job creations, one each, in order.
     package func inject(_ faults: Fault...) {
@@ -85,6 +104,9 @@ package final class TerrakubeStandIn: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.post("/api/v1/organization/:organization/job") { request, context in
             try await self.createJob(request, context: context)
+        }
+        router.get("/api/v1/organization/:organization/job") { request, _ in
+            self.listJobs(request)
         }
         return router
     }
@@ -136,22 +158,68 @@ package final class TerrakubeStandIn: Sendable {
             return response
         case .delay(let duration):
             try? await Task.sleep(for: duration)
+            return Self.jsonAPI(.created, self.store(attributes, workspace: workspaceID))
+        case .createThenDelay(let duration):
+            let created = self.store(attributes, workspace: workspaceID)
+            try? await Task.sleep(for: duration)
+            return Self.jsonAPI(.created, created)
         case nil:
-            break
+            return Self.jsonAPI(.created, self.store(attributes, workspace: workspaceID))
         }
-        let id = self.state.withLock { state -> Int in
-            defer { state.nextID += 1 }
-            return state.nextID
+    }
+
+    /// Creates the job and returns its JSON:API document.
+    private func store(_ attributes: [String: Any], workspace: String) -> [String: Any] {
+        let strings = attributes.compactMapValues { $0 as? String }
+        let job = self.state.withLock { state -> Job in
+            let job = Job(
+                id: state.jobs.count + 1,
+                workspace: workspace,
+                attributes: strings,
+                createdDate: ISO8601DateFormatter().string(from: Date())
+            )
+            state.jobs.append(job)
+            return job
         }
-        var echoed = attributes
-        echoed["status"] = "pending"
-        let created: [String: Any] = [
-            "data": [
-                "type": "job", "id": String(id), "attributes": echoed,
-                "relationships": ["workspace": ["data": ["type": "workspace", "id": workspaceID]]],
-            ]
+        return ["data": Self.resource(job)]
+    }
+
+    private static func resource(_ job: Job) -> [String: Any] {
+        var attributes: [String: Any] = job.attributes
+        attributes["status"] = "pending"
+        attributes["createdDate"] = job.createdDate
+        return [
+            "type": "job", "id": String(job.id), "attributes": attributes,
+            "relationships": ["workspace": ["data": ["type": "workspace", "id": job.workspace]]],
         ]
-        return Self.jsonAPI(.created, created)
+    }
+
+    /// `GET …/job?filter[job]=a=='x';b=='y'`: the RSQL conjunction of equalities PushRelay sends.
+    private func listJobs(_ request: Request) -> Response {
+        let recorded = Recorded(method: "GET", path: request.uri.description, headers: [:], body: [], status: 200)
+        guard request.headers[.authorization] == "Bearer \(self.token)" else {
+            self.state.withLock { $0.requests.append(recorded) }
+            return Self.error(.unauthorized, "Invalid or missing token")
+        }
+        let filter = request.uri.queryParameters.get("filter[job]") ?? ""
+        var wanted: [String: String] = [:]
+        for clause in filter.split(separator: ";") {
+            guard let range = clause.range(of: "==") else { continue }
+            var value = String(clause[range.upperBound...])
+            if value.hasPrefix("'") && value.hasSuffix("'") && value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
+            wanted[String(clause[..<range.lowerBound])] = value.replacingOccurrences(of: "\\'", with: "'")
+        }
+        let jobs = self.state.withLock { state -> [Job] in
+            state.requests.append(recorded)
+            return state.jobs.filter { job in
+                wanted.allSatisfy { key, value in
+                    key == "workspace.id" ? job.workspace == value : job.attributes[key] == value
+                }
+            }
+        }
+        return Self.jsonAPI(.ok, ["data": jobs.map(Self.resource)])
     }
 
     private static func error(_ status: HTTPResponse.Status, _ detail: String) -> Response {

@@ -1,19 +1,43 @@
-/// Creates jobs in Terrakube. The REST implementation lives with the HTTP client; tests may use another.
+/// Terrakube's job API. The REST implementation lives with the HTTP client; tests may use another.
 package protocol TerrakubeAPI: Sendable {
     /// - Returns: Terrakube's job id (`data.id` of its `201`).
     func createJob(_ job: JobSpec) async throws(TerrakubeFailure) -> String
+
+    /// Jobs already in Terrakube for the same workspace, template, branch and commit, oldest first:
+    /// how an attempt whose outcome is unknown finds out whether it created one.
+    func findJobs(like job: JobSpec) async throws(TerrakubeFailure) -> [TerrakubeJobSummary]
 }
 
-/// Why a job could not be created, sorted by what the dispatcher should do about it.
+/// A job as Terrakube lists it.
+package struct TerrakubeJobSummary: Sendable, Equatable {
+    package var id: String
+    /// `createdDate` when Terrakube gave a readable one.
+    package var createdAt: Double?
+
+    package init(id: String, createdAt: Double?) {
+        self.id = id
+        self.createdAt = createdAt
+    }
+}
+
+/// Why a call failed, sorted by what the dispatcher should do about it.
 package enum TerrakubeFailure: Error, Equatable, CustomStringConvertible {
-    /// Unreachable, timed out, `5xx` or `429`: try again later, not before `retryAfter` when given.
-    case retryable(status: Int?, reason: String, retryAfter: Duration?)
+    /// Unreachable, `5xx` or `429`: try again later, not before `retryAfter` when given.
+    /// `outcomeUnknown` when the request may have been received and acted on (a timeout, a reset).
+    case retryable(status: Int?, reason: String, retryAfter: Duration?, outcomeUnknown: Bool = false)
     /// Any other `4xx`: retrying cannot help. `detail` is Terrakube's `errors[0].detail` when it sent one.
     case permanent(status: Int, detail: String)
 
+    package var status: Int? {
+        switch self {
+        case .retryable(let status, _, _, _): status
+        case .permanent(let status, _): status
+        }
+    }
+
     package var description: String {
         switch self {
-        case .retryable(let status, let reason, _): status.map { "HTTP \($0): \(reason)" } ?? reason
+        case .retryable(let status, let reason, _, _): status.map { "HTTP \($0): \(reason)" } ?? reason
         case .permanent(let status, let detail): "HTTP \(status): \(detail)"
         }
     }

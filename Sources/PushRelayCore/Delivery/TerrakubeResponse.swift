@@ -21,6 +21,42 @@ package enum TerrakubeResponse {
         }
     }
 
+    /// The jobs of a `GET …/job?filter[job]=…` answer.
+    package static func jobList(
+        status: Int,
+        retryAfter: String?,
+        body: [UInt8]
+    ) throws(TerrakubeFailure)
+        -> [TerrakubeJobSummary]
+    {
+        switch status {
+        case 200:
+            guard let document = try? JSONDecoder().decode(Listed.self, from: Data(body)) else {
+                throw .retryable(status: status, reason: "unreadable job list", retryAfter: nil)
+            }
+            return document.data.map {
+                TerrakubeJobSummary(id: $0.id.value, createdAt: $0.attributes?.createdDate.flatMap(self.timestamp))
+            }
+        case 408, 429, 500...599:
+            throw .retryable(
+                status: status,
+                reason: self.detail(from: body) ?? "Terrakube is unavailable",
+                retryAfter: self.retryAfter(retryAfter)
+            )
+        default:
+            throw .permanent(status: status, detail: self.detail(from: body) ?? "no error detail")
+        }
+    }
+
+    /// Terrakube's dates, with or without fractional seconds.
+    package static func timestamp(_ text: String) -> Double? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date.timeIntervalSince1970 }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)?.timeIntervalSince1970
+    }
+
     /// `errors[0].detail` of a JSON:API error document.
     package static func detail(from body: [UInt8]) -> String? {
         guard let document = try? JSONDecoder().decode(Errors.self, from: Data(body)) else { return nil }
@@ -45,6 +81,19 @@ package enum TerrakubeResponse {
         }
 
         var data: Resource
+    }
+
+    private struct Listed: Decodable {
+        struct Resource: Decodable {
+            struct Attributes: Decodable {
+                var createdDate: String?
+            }
+
+            var id: FlexibleID
+            var attributes: Attributes?
+        }
+
+        var data: [Resource]
     }
 
     /// Terrakube sends the integer id as a string; accept a bare number too.

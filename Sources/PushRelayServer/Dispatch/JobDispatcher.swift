@@ -2,9 +2,16 @@ import Foundation
 import Logging
 import PushRelayCore
 import ServiceLifecycle
+import Synchronization
 
-/// Creates the Terrakube jobs that the webhook handler committed, several calls at a time, retrying
-/// with backoff. It runs until graceful shutdown; calls already in flight then finish and are recorded.
+/// Creates the Terrakube jobs that the webhook handler committed, up to `concurrency` calls at a time,
+/// retrying with backoff. It runs until graceful shutdown; calls already in flight then finish and their
+/// outcome is recorded before `run` returns.
+///
+/// Each job is created once: an attempt whose outcome is unknown (the process stopped mid-call, the call
+/// timed out, the connection dropped after sending) marks the job so that its next attempt first lists
+/// Terrakube's jobs for the same workspace, template, branch and commit, and adopts one that no other job
+/// has recorded, instead of creating a second.
 package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
     package let store: Store
     package let api: API
@@ -12,8 +19,11 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
     package let logger: Logger
     package var concurrency: Int
     package var retry: RetryPolicy
-    /// How long to sleep when nothing is due and no webhook wakes us (retries coming due are found then).
+    /// How long to sleep when nothing is due and nothing wakes us (retries coming due are found then).
     package var idleDelay: Duration = .milliseconds(500)
+    /// Terrakube jobs created this long before an uncertain attempt started are not taken for its own
+    /// (allows for clock skew between PushRelay and Terrakube).
+    package var adoptionSkew: TimeInterval = 600
 
     package init(
         store: Store,
@@ -34,27 +44,39 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
     package func run() async throws {
         let interrupted = try await self.store.recoverInterrupted(now: Date())
         if !interrupted.isEmpty {
-            self.logger.warning("Resuming jobs interrupted by a stop", metadata: ["relay.jobs": "\(interrupted.count)"])
+            self.logger.warning(
+                "Resuming jobs interrupted by a stop; each is looked up in Terrakube before it is sent again",
+                metadata: ["relay.jobs": "\(interrupted.count)"]
+            )
         }
-        while !Task.isShuttingDownGracefully {
-            let jobs: [PendingJob]
-            do {
-                jobs = try await self.store.claimDueJobs(limit: self.concurrency, now: Date())
-            } catch {
-                self.logger.error("Store unavailable to the dispatcher", metadata: ["relay.error": "\(error)"])
-                await self.pause()
-                continue
-            }
-            if jobs.isEmpty {
-                await self.pause()
-                continue
-            }
-            // Not cancelled on shutdown: a call that has started is finished and its outcome recorded.
-            await withDiscardingTaskGroup { group in
-                for job in jobs {
-                    group.addTask { await self.process(job) }
+        let inFlight = InFlightCount()
+        // A discarding group reaps finished calls by itself; leaving it waits for those still in flight.
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully {
+                let free = self.concurrency - inFlight.value
+                if free > 0, let jobs = await self.claim(limit: free), !jobs.isEmpty {
+                    inFlight.add(jobs.count)
+                    for job in jobs {
+                        group.addTask {
+                            await self.process(job)
+                            inFlight.add(-1)
+                            self.wake.signal()  // a slot is free
+                        }
+                    }
+                    continue
                 }
+                await self.pause()
             }
+        }
+    }
+
+    /// Due jobs, or `nil` when the store failed (logged; the loop pauses and tries again).
+    private func claim(limit: Int) async -> [PendingJob]? {
+        do {
+            return try await self.store.claimDueJobs(limit: limit, now: Date())
+        } catch {
+            self.logger.error("Store unavailable to the dispatcher", metadata: ["relay.error": "\(error)"])
+            return nil
         }
     }
 
@@ -71,48 +93,77 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
         logger[metadataKey: "relay.delivery.id"] = "\(job.deliveryID)"
         logger[metadataKey: "relay.workspace"] = "\(job.spec.workspace)"
         let attempt = job.attempts + 1
+        let outcome: AttemptOutcome
         do {
-            let terrakubeID: String
-            do {
-                terrakubeID = try await self.api.createJob(job.spec)
-            } catch {
-                try await self.recordFailure(error, job: job, attempt: attempt, logger: logger)
-                return
+            if job.lookFirst, let existing = try await self.adoptable(job) {
+                outcome = .created(terrakubeJobID: existing, adopted: true)
+            } else {
+                outcome = .created(terrakubeJobID: try await self.api.createJob(job.spec), adopted: false)
             }
-            try await self.store.markCreated(jobID: job.id, terrakubeJobID: terrakubeID, at: Date())
-            logger.info(
-                "Job created",
-                metadata: ["relay.terrakube.job": "\(terrakubeID)", "relay.attempt": "\(attempt)"]
-            )
+        } catch let failure as TerrakubeFailure {
+            outcome = self.outcome(of: failure, attempt: attempt)
         } catch {
-            // The outcome could not be recorded; the job stays "sending" and is resumed at the next start.
+            outcome = self.outcome(of: .retryable(status: nil, reason: "\(error)", retryAfter: nil), attempt: attempt)
+        }
+        do {
+            try await self.store.finishAttempt(jobID: job.id, outcome: outcome, at: Date())
+        } catch {
+            // The job stays "sending"; the next start resumes it, looking in Terrakube first.
             logger.error("Store unavailable to the dispatcher", metadata: ["relay.error": "\(error)"])
+            return
+        }
+        switch outcome {
+        case .created(let id, let adopted):
+            logger.info(
+                adopted ? "Job found in Terrakube, adopted" : "Job created",
+                metadata: ["relay.terrakube.job": "\(id)", "relay.attempt": "\(attempt)"]
+            )
+        case .retry(_, let error, let next, _):
+            logger.warning(
+                "Terrakube call failed; will retry",
+                metadata: ["relay.error": "\(error)", "relay.attempt": "\(attempt)", "relay.retry.at": "\(next)"]
+            )
+        case .failed(_, let error):
+            logger.error("Job failed", metadata: ["relay.error": "\(error)", "relay.attempt": "\(attempt)"])
         }
     }
 
-    private func recordFailure(_ failure: TerrakubeFailure, job: PendingJob, attempt: Int, logger: Logger) async throws
-    {
+    /// A Terrakube job an earlier, uncertain attempt created: same workspace, template, branch and commit,
+    /// created after that attempt started (less the skew allowance), and not recorded for another job.
+    private func adoptable(_ job: PendingJob) async throws -> String? {
+        let candidates = try await self.api.findJobs(like: job.spec)
+        let since = (job.firstUncertainAttemptAt ?? job.queuedAt).timeIntervalSince1970 - self.adoptionSkew
+        let recent = candidates.filter { ($0.createdAt ?? since) >= since }.map(\.id)
+        let taken = try await self.store.recordedTerrakubeJobIDs(among: recent)
+        return recent.first { !taken.contains($0) }
+    }
+
+    private func outcome(of failure: TerrakubeFailure, attempt: Int) -> AttemptOutcome {
         switch failure {
-        case .permanent:
-            try await self.store.markFailed(jobID: job.id, error: failure.description, at: Date())
-            logger.error("Job failed", metadata: ["relay.error": "\(failure)", "relay.attempt": "\(attempt)"])
-        case .retryable(_, _, let retryAfter):
+        case .permanent(let status, _):
+            return .failed(status: status, error: failure.description)
+        case .retryable(let status, _, let retryAfter, let unknown):
             if attempt >= self.retry.maxAttempts {
-                let reason = "gave up after \(attempt) attempts; last: \(failure)"
-                try await self.store.markFailed(jobID: job.id, error: reason, at: Date())
-                logger.error("Job failed", metadata: ["relay.error": "\(reason)"])
-                return
+                return .failed(status: status, error: "gave up after \(attempt) attempts; last: \(failure)")
             }
             let delay = self.retry.delay(afterAttempts: attempt, retryAfter: retryAfter)
-            try await self.store.markRetry(
-                jobID: job.id,
+            return .retry(
+                status: status,
                 error: failure.description,
-                nextAttemptAt: Date().addingTimeInterval(delay.seconds)
-            )
-            logger.warning(
-                "Terrakube call failed; will retry",
-                metadata: ["relay.error": "\(failure)", "relay.attempt": "\(attempt)", "relay.retry.in": "\(delay)"]
+                nextAttemptAt: Date().addingTimeInterval(delay.seconds),
+                outcomeUnknown: unknown
             )
         }
+    }
+}
+
+/// Calls in flight, shared between the claiming loop and the calls themselves.
+private final class InFlightCount: Sendable {
+    private let count = Atomic<Int>(0)
+
+    var value: Int { self.count.load(ordering: .acquiring) }
+
+    func add(_ delta: Int) {
+        self.count.add(delta, ordering: .acquiringAndReleasing)
     }
 }

@@ -24,49 +24,82 @@ package struct RESTTerrakubeAPI: TerrakubeAPI {
     }
 
     package func createJob(_ job: JobSpec) async throws(TerrakubeFailure) -> String {
-        var request = HTTPClientRequest(url: self.baseURL + TerrakubeJobDocument.path(organization: job.organization))
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(self.token)")
-        request.headers.add(name: "Content-Type", value: "application/vnd.api+json")
-        request.headers.add(name: "Accept", value: "application/vnd.api+json")
-        request.headers.add(name: "User-Agent", value: "pushrelay")
-        request.body = .bytes(TerrakubeJobDocument(job).encoded())
-
-        let status: Int
-        let headers: HTTPHeaders
-        let body: ByteBuffer
-        do {
-            let response = try await self.client.execute(
-                request,
-                timeout: .nanoseconds(Int64(self.timeout.seconds * 1e9)),
-                logger: self.logger
-            )
-            status = Int(response.status.code)
-            headers = response.headers
-            // Always drain the body, bounded: the connection is held until it is read.
-            body = try await response.body.collect(upTo: 1 << 20)
-        } catch {
-            throw .retryable(status: nil, reason: Self.describe(error), retryAfter: nil)
-        }
+        let path = TerrakubeJobDocument.path(organization: job.organization)
+        let response = try await self.send(.POST, path: path, body: TerrakubeJobDocument(job).encoded())
         return try TerrakubeResponse.jobID(
-            status: status,
-            retryAfter: headers.first(name: "Retry-After"),
-            body: Array(buffer: body)
+            status: response.status,
+            retryAfter: response.retryAfter,
+            body: response.body
         )
     }
 
-    /// A transport error in words an operator can act on, without URLs or tokens.
-    private static func describe(_ error: any Error) -> String {
+    package func findJobs(like job: JobSpec) async throws(TerrakubeFailure) -> [TerrakubeJobSummary] {
+        // Percent-encode all but unreserved characters: the RSQL filter is full of `;`, `=`, `'` and brackets.
+        let query = [("filter[job]", TerrakubeJobQuery.filter(for: job)), ("sort", "createdDate")]
+            .map { Self.encode($0.0) + "=" + Self.encode($0.1) }
+            .joined(separator: "&")
+        let path = TerrakubeJobDocument.path(organization: job.organization) + "?" + query
+        let response = try await self.send(.GET, path: path, body: nil)
+        return try TerrakubeResponse.jobList(
+            status: response.status,
+            retryAfter: response.retryAfter,
+            body: response.body
+        )
+    }
+
+    private struct Answer {
+        var status: Int
+        var retryAfter: String?
+        var body: [UInt8]
+    }
+
+    private func send(_ method: HTTPMethod, path: String, body: [UInt8]?) async throws(TerrakubeFailure) -> Answer {
+        var request = HTTPClientRequest(url: self.baseURL + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(self.token)")
+        request.headers.add(name: "Accept", value: "application/vnd.api+json")
+        request.headers.add(name: "User-Agent", value: "pushrelay")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/vnd.api+json")
+            request.body = .bytes(body)
+        }
+        do {
+            let timeout = TimeAmount.nanoseconds(Int64(self.timeout.seconds * 1e9))
+            let response = try await self.client.execute(request, timeout: timeout, logger: self.logger)
+            // Always drain the body, bounded: the connection is held until it is read.
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            return Answer(
+                status: Int(response.status.code),
+                retryAfter: response.headers.first(name: "Retry-After"),
+                body: Array(buffer: bytes)
+            )
+        } catch {
+            let (reason, sent) = Self.describe(error)
+            throw .retryable(status: nil, reason: reason, retryAfter: nil, outcomeUnknown: sent && method == .POST)
+        }
+    }
+
+    /// A transport error in words an operator can act on (no URL, no token), and whether the request may
+    /// have reached Terrakube: only a refused or timed-out connection proves it did not.
+    private static func describe(_ error: any Error) -> (reason: String, maybeSent: Bool) {
+        let text = "\(error)".lowercased()
+        if text.contains("connection refused") || text.contains("connectionrefused") {
+            return ("cannot connect to Terrakube (connection refused)", false)
+        }
         if let error = error as? HTTPClientError {
             switch error {
-            case .deadlineExceeded, .readTimeout: return "Terrakube did not answer in time"
-            case .connectTimeout: return "connection to Terrakube timed out"
-            default: return "HTTP client error: \(error.shortDescription)"
+            case .connectTimeout: return ("connection to Terrakube timed out", false)
+            case .deadlineExceeded, .readTimeout: return ("Terrakube did not answer in time", true)
+            default: return ("HTTP client error: \(error.shortDescription)", true)
             }
         }
-        if "\(error)".lowercased().contains("connection refused") {
-            return "cannot connect to Terrakube"
-        }
-        return "cannot reach Terrakube: \(type(of: error))"
+        return ("cannot reach Terrakube: \(type(of: error))", true)
+    }
+
+    private static func encode(_ text: String) -> String {
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+        )
+        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 }

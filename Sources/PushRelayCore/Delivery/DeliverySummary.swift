@@ -1,0 +1,58 @@
+import Foundation
+
+/// A stored delivery as `deliveries list` shows it.
+package struct DeliverySummary: Sendable, Equatable {
+    package var provider: ProviderKind
+    package var deliveryID: String
+    package var event: String
+    package var receivedAt: Date
+    package var repository: String?
+    package var ref: String?
+    package var decision: String
+    package var reason: String
+    package var signature: String
+    package var jobs: [JobRecord]
+
+    package init(
+        provider: ProviderKind,
+        deliveryID: String,
+        event: String,
+        receivedAt: Date,
+        repository: String?,
+        ref: String?,
+        decision: String,
+        reason: String,
+        signature: String,
+        jobs: [JobRecord]
+    ) {
+        self.provider = provider
+        self.deliveryID = deliveryID
+        self.event = event
+        self.receivedAt = receivedAt
+        self.repository = repository
+        self.ref = ref
+        self.decision = decision
+        self.reason = reason
+        self.signature = signature
+        self.jobs = jobs
+    }
+}
+
+/// A stored delivery with what was received: for `deliveries show` and `export`.
+package struct StoredDelivery: Sendable, Equatable {
+    package var summary: DeliverySummary
+    /// As received, less headers that carried a secret (never stored).
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
+
+    package init(summary: DeliverySummary, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.summary = summary
+        self.headers = headers
+        self.body = body
+    }
+
+    package static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.summary == rhs.summary && lhs.body == rhs.body
+            && lhs.headers.elementsEqual(rhs.headers) { $0.name == $1.name && $0.value == $1.value }
+    }
+}

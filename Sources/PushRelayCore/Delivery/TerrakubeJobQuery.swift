@@ -1,0 +1,19 @@
+import Foundation
+
+/// The RSQL filter that finds jobs like one PushRelay would create: same workspace, template, branch
+/// and commit (`GET /api/v1/organization/{org}/job?filter[job]=…`).
+package enum TerrakubeJobQuery {
+    package static func filter(for job: JobSpec) -> String {
+        [
+            "workspace.id==\(self.quote(job.workspace))",
+            "templateReference==\(self.quote(job.template))",
+            "overrideBranch==\(self.quote(job.overrideBranch))",
+            "commitId==\(self.quote(job.commitID))",
+        ].joined(separator: ";")
+    }
+
+    /// RSQL single-quoted value: `'` and `\` escaped with a backslash.
+    private static func quote(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
+}
