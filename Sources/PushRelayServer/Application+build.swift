@@ -60,7 +60,7 @@ package func buildServiceGroup(
         timeout: .seconds(settings.dispatch.requestTimeoutSeconds),
         logger: logger
     )
-    let dispatcher = JobDispatcher(
+    var dispatcher = JobDispatcher(
         store: store,
         api: api,
         wake: wake,
@@ -68,6 +68,7 @@ package func buildServiceGroup(
         concurrency: settings.dispatch.concurrency,
         retry: retry ?? RetryPolicy(maxAttempts: settings.dispatch.maxAttempts)
     )
+    dispatcher.uncertainRetryFloor = .seconds(settings.dispatch.requestTimeoutSeconds)
     let app = Application(
         router: buildRouter(config: holder, store: store, wake: wake),
         server: .http1(configuration: .init(idleTimeout: .seconds(75))),

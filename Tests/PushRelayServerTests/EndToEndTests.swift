@@ -1,5 +1,4 @@
 import Foundation
-import NIOHTTP1
 import PushRelayCore
 import PushRelayFixtures
 import PushRelayStore
@@ -211,7 +210,7 @@ struct EndToEndTests {
     @Test func badRequestsGetTheirStatusAndAReason() async throws {
         try await RelayHarness.run { relay in
             let body = Fixture.load("github", "go-scm-push").body
-            let wrongMethod = try await relay.send("/hooks/github", method: .GET)
+            let wrongMethod = try await relay.get("/hooks/github")
             #expect(wrongMethod.status == 405)
             #expect(try await relay.post("/hooks/bitbucketz", headers: [], body: body).status == 404)
             let noDelivery = try await relay.post("/hooks/github", headers: [("X-GitHub-Event", "push")], body: body)
@@ -226,8 +225,8 @@ struct EndToEndTests {
                 ).status == 400
             )
             #expect(try await relay.post("/hooks", headers: [], body: body).status == 400)
-            #expect(try await relay.send("/healthz", method: .GET).status == 200)
-            #expect(try await relay.send("/readyz", method: .GET).status == 200)
+            #expect(try await relay.get("/healthz").status == 200)
+            #expect(try await relay.get("/readyz").status == 200)
         }
     }
 }

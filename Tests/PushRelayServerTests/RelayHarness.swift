@@ -61,24 +61,27 @@ struct RelayHarness: Sendable {
     static func run(
         service extra: String = "",
         terrakubeToken: String = Self.token,
+        terrakubeURL: String? = nil,
+        busyTimeout: Duration = .seconds(5),
+        requestTimeoutSeconds: Double = 5,
         standIn: TerrakubeStandIn = TerrakubeStandIn(token: Self.token),
         _ body: @Sendable (RelayHarness) async throws -> Void
     ) async throws {
         let directory = NSTemporaryDirectory() + "pushrelay-e2e-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try await standIn.whileRunning { terrakubeURL in
+        try await standIn.whileRunning { standInURL in
             try FileManager.default.createDirectory(atPath: directory + "/repos", withIntermediateDirectories: true)
             let service = """
                 listen: "127.0.0.1:0"
                 terrakube:
-                  url: "\(terrakubeURL)"
+                  url: "\(terrakubeURL ?? standInURL)"
                   token_env: TK_TOKEN
                   organization: "\(Self.organization)"
                 store:
                   sqlite: "\(directory)/data/pushrelay.sqlite"
                 secret_env: DEFAULT_SECRET
                 dispatch:
-                  request_timeout_seconds: 5
+                  request_timeout_seconds: \(requestTimeoutSeconds)
                 \(extra)
                 """
             try service.write(toFile: directory + "/pushrelay.yaml", atomically: true, encoding: .utf8)
@@ -91,7 +94,11 @@ struct RelayHarness: Sendable {
 
             var logger = Logger(label: "pushrelay-test")
             logger.logLevel = .error
-            let store = try await SQLiteDeliveryStore.open(path: config.settings.sqlitePath, logger: logger)
+            let store = try await SQLiteDeliveryStore.open(
+                path: config.settings.sqlitePath,
+                busyTimeout: busyTimeout,
+                logger: logger
+            )
             let ports = PortBox()
             let group = buildServiceGroup(
                 config: config,
@@ -124,6 +131,10 @@ struct RelayHarness: Sendable {
 
     func post(_ path: String, headers: [(String, String)], body: [UInt8]) async throws -> Answer {
         try await self.send(path, method: .POST, headers: headers, body: body)
+    }
+
+    func get(_ path: String) async throws -> Answer {
+        try await self.send(path, method: .GET)
     }
 
     func send(

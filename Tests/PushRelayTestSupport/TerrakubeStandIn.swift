@@ -32,6 +32,8 @@ package final class TerrakubeStandIn: Sendable {
         /// Create the job, then wait this long before answering: the caller may give up (or die) after
         /// Terrakube has acted, which is the window that must not lead to a second job.
         case createThenDelay(Duration)
+        /// Hang this long, then answer 503 without creating anything.
+        case hangThenFail(Duration)
     }
 
     /// A job the stand-in holds, as a `GET …/job?filter[job]=…` lists it.
@@ -113,7 +115,7 @@ package final class TerrakubeStandIn: Sendable {
 
     private func createJob(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = Array(buffer: try await request.body.collect(upTo: 1 << 20))
-        var recorded = Recorded(
+        let recorded = Recorded(
             method: request.method.rawValue,
             path: request.uri.path,
             headers: Dictionary(
@@ -122,9 +124,13 @@ package final class TerrakubeStandIn: Sendable {
             ),
             body: body
         )
+        // Recorded on arrival, so a request whose answer is delayed (or never read) is counted too.
+        let index = self.state.withLock { state -> Int in
+            state.requests.append(recorded)
+            return state.requests.count - 1
+        }
         let response = await self.answer(recorded, organization: context.parameters.get("organization") ?? "")
-        recorded.status = Int(response.status.code)
-        self.state.withLock { $0.requests.append(recorded) }
+        self.state.withLock { $0.requests[index].status = Int(response.status.code) }
         return response
     }
 
@@ -159,6 +165,9 @@ package final class TerrakubeStandIn: Sendable {
         case .delay(let duration):
             try? await Task.sleep(for: duration)
             return Self.jsonAPI(.created, self.store(attributes, workspace: workspaceID))
+        case .hangThenFail(let duration):
+            try? await Task.sleep(for: duration)
+            return Self.error(.serviceUnavailable, "Injected hang")
         case .createThenDelay(let duration):
             let created = self.store(attributes, workspace: workspaceID)
             try? await Task.sleep(for: duration)

@@ -24,6 +24,9 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
     /// Terrakube jobs created this long before an uncertain attempt started are not taken for its own
     /// (allows for clock skew between PushRelay and Terrakube).
     package var adoptionSkew: TimeInterval = 600
+    /// The least wait after an attempt whose outcome is unknown (set to the request timeout), so that a
+    /// request Terrakube is still working on has likely finished before the lookup looks for its job.
+    package var uncertainRetryFloor: Duration = .seconds(30)
 
     package init(
         store: Store,
@@ -146,7 +149,8 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
             if attempt >= self.retry.maxAttempts {
                 return .failed(status: status, error: "gave up after \(attempt) attempts; last: \(failure)")
             }
-            let delay = self.retry.delay(afterAttempts: attempt, retryAfter: retryAfter)
+            var delay = self.retry.delay(afterAttempts: attempt, retryAfter: retryAfter)
+            if unknown { delay = max(delay, self.uncertainRetryFloor) }
             return .retry(
                 status: status,
                 error: failure.description,
