@@ -44,15 +44,16 @@ package func buildServiceGroup(
     let holder = ConfigHolder(config)
     let wake = DispatchWakeUp()
     let settings = config.settings
-    let client = HTTPClient(
-        eventLoopGroupProvider: .singleton,
-        configuration: .init(
-            timeout: .init(
-                connect: .seconds(5),
-                read: .seconds(Int64(settings.dispatch.requestTimeoutSeconds.rounded(.up)))
-            )
+    var clientConfiguration = HTTPClient.Configuration(
+        timeout: .init(
+            connect: .seconds(5),
+            read: .seconds(Int64(settings.dispatch.requestTimeoutSeconds.rounded(.up)))
         )
     )
+    // The dispatcher has its own backoff: a refused connection should fail the attempt at once, not be
+    // retried inside the client until the deadline (which would also hold up shutdown).
+    clientConfiguration.connectionPool.retryConnectionEstablishment = false
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     let api = RESTTerrakubeAPI(
         client: client,
         baseURL: settings.terrakube.url,

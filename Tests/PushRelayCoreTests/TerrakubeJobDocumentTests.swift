@@ -78,3 +78,40 @@ struct TerrakubeJobDocumentTests {
         }
     }
 }
+
+struct TerrakubeJobListTests {
+    static let spec = JobSpec(
+        organization: "o",
+        workspace: "ws",
+        template: "tpl",
+        overrideBranch: "main",
+        commitID: "abc",
+        via: "Github"
+    )
+
+    @Test func listedJobsAreMatchedOnEveryField() throws {
+        let body = #"""
+            {"data":[
+              {"type":"job","id":"5","attributes":{"templateReference":"tpl","overrideBranch":"main","commitId":"abc",
+               "createdDate":"2026-11-29T01:00:00.000+00:00"},
+               "relationships":{"workspace":{"data":{"type":"workspace","id":"ws"}}}},
+              {"type":"job","id":"6","attributes":{"templateReference":"tpl","overrideBranch":"main","commitId":"zzz"},
+               "relationships":{"workspace":{"data":{"type":"workspace","id":"ws"}}}},
+              {"type":"job","id":"7","attributes":{"templateReference":"tpl","overrideBranch":"main","commitId":"abc"}}
+            ]}
+            """#
+        let jobs = try TerrakubeResponse.jobList(status: 200, retryAfter: nil, body: Array(body.utf8))
+        #expect(jobs.map(\.id) == ["5", "6", "7"])
+        #expect(jobs.map { $0.matches(Self.spec) } == [true, false, false])
+        #expect(jobs[0].createdAt == 1_795_914_000)
+    }
+
+    @Test func filterQuotesEveryValue() {
+        var spec = Self.spec
+        spec.overrideBranch = "it's"
+        #expect(
+            TerrakubeJobQuery.filter(for: spec)
+                == #"workspace.id=='ws';templateReference=='tpl';overrideBranch=='it\'s';commitId=='abc'"#
+        )
+    }
+}

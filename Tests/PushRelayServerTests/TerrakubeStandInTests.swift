@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import PushRelayCore
+import PushRelayServer
 import PushRelayTestSupport
 import Testing
 
@@ -72,6 +74,42 @@ struct TerrakubeStandInTests {
 
             #expect(standIn.requests.map(\.status) == [201, 401, 415, 400])
             #expect(standIn.createdJobs.count == 1)
+        }
+    }
+}
+
+/// The lookup that keeps an uncertain attempt from creating a second job, over the real client.
+struct TerrakubeLookupTests {
+    @Test func findJobsListsOnlyTheSameWorkspaceTemplateBranchAndCommit() async throws {
+        let standIn = TerrakubeStandIn(token: "t")
+        try await standIn.whileRunning { url in
+            var logger = Logger(label: "test")
+            logger.logLevel = .error
+            let api = RESTTerrakubeAPI(
+                client: HTTPClient.shared,
+                baseURL: url,
+                token: "t",
+                timeout: .seconds(5),
+                logger: logger
+            )
+            let mine = JobSpec(
+                organization: "org",
+                workspace: "ws",
+                template: "tpl",
+                overrideBranch: "it's/main",
+                commitID: "abc",
+                via: "Github"
+            )
+            var other = mine
+            other.commitID = "def"
+            let otherID = try await api.createJob(other)
+            #expect(try await api.findJobs(like: mine).isEmpty)
+            let mineID = try await api.createJob(mine)
+            let found = try await api.findJobs(like: mine)
+            #expect(found.map(\.id) == [mineID])
+            #expect(found.first?.matches(mine) == true)
+            #expect(found.first?.createdAt != nil)
+            #expect(otherID != mineID)
         }
     }
 }

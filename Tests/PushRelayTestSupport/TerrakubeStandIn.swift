@@ -210,7 +210,11 @@ package final class TerrakubeStandIn: Sendable {
             self.state.withLock { $0.requests.append(recorded) }
             return Self.error(.unauthorized, "Invalid or missing token")
         }
-        let filter = request.uri.queryParameters.get("filter[job]") ?? ""
+        // Hummingbird decodes query values but not keys: `filter%5Bjob%5D` is `filter[job]`.
+        let filter =
+            request.uri.queryParameters.first { parameter in
+                String(parameter.key).removingPercentEncoding == "filter[job]"
+            }.map { String($0.value) } ?? ""
         var wanted: [String: String] = [:]
         for clause in filter.split(separator: ";") {
             guard let range = clause.range(of: "==") else { continue }

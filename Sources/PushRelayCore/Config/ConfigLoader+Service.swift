@@ -28,7 +28,7 @@ extension ConfigLoader {
 
         let terrakube = self.terrakube(fields, problems: &problems)
 
-        var sqlitePath = "data/pushrelay.sqlite"
+        var sqlitePath = ServiceSettings.defaultSQLitePath
         if let store = fields.mapping("store", problems: &problems) {
             store.reportUnknownKeys(allowed: Self.storeKeys, problems: &problems)
             if store.has("postgres_url_env") {

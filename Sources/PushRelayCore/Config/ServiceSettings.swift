@@ -37,6 +37,9 @@ package struct ServiceSettings: Sendable, Equatable {
         }
     }
 
+    /// Where the embedded store lives unless `store.sqlite` says otherwise.
+    package static let defaultSQLitePath = "data/pushrelay.sqlite"
+
     package var listen: ListenAddress
     package var terrakube: Terrakube
     /// The SQLite file; relative paths are taken from the working directory, as operators expect of `data/`.

@@ -13,10 +13,32 @@ package struct TerrakubeJobSummary: Sendable, Equatable {
     package var id: String
     /// `createdDate` when Terrakube gave a readable one.
     package var createdAt: Double?
+    package var workspace: String?
+    package var templateReference: String?
+    package var overrideBranch: String?
+    package var commitID: String?
 
-    package init(id: String, createdAt: Double?) {
+    package init(
+        id: String,
+        createdAt: Double?,
+        workspace: String?,
+        templateReference: String?,
+        overrideBranch: String?,
+        commitID: String?
+    ) {
         self.id = id
         self.createdAt = createdAt
+        self.workspace = workspace
+        self.templateReference = templateReference
+        self.overrideBranch = overrideBranch
+        self.commitID = commitID
+    }
+
+    /// Whether this is the job `spec` describes. Checked here, not left to the server's filter: a filter
+    /// Terrakube ignored must not make PushRelay adopt another push's job.
+    package func matches(_ spec: JobSpec) -> Bool {
+        self.workspace == spec.workspace && self.templateReference == spec.template
+            && self.overrideBranch == spec.overrideBranch && self.commitID == spec.commitID
     }
 }
 

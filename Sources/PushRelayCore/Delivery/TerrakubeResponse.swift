@@ -34,8 +34,15 @@ package enum TerrakubeResponse {
             guard let document = try? JSONDecoder().decode(Listed.self, from: Data(body)) else {
                 throw .retryable(status: status, reason: "unreadable job list", retryAfter: nil)
             }
-            return document.data.map {
-                TerrakubeJobSummary(id: $0.id.value, createdAt: $0.attributes?.createdDate.flatMap(self.timestamp))
+            return document.data.map { job in
+                TerrakubeJobSummary(
+                    id: job.id.value,
+                    createdAt: job.attributes?.createdDate.flatMap(self.timestamp),
+                    workspace: job.relationships?.workspace?.data?.id,
+                    templateReference: job.attributes?.templateReference,
+                    overrideBranch: job.attributes?.overrideBranch,
+                    commitID: job.attributes?.commitId
+                )
             }
         case 408, 429, 500...599:
             throw .retryable(
@@ -87,10 +94,26 @@ package enum TerrakubeResponse {
         struct Resource: Decodable {
             struct Attributes: Decodable {
                 var createdDate: String?
+                var templateReference: String?
+                var overrideBranch: String?
+                var commitId: String?
+            }
+
+            struct Relationships: Decodable {
+                struct ToOne: Decodable {
+                    struct Identifier: Decodable {
+                        var id: String
+                    }
+
+                    var data: Identifier?
+                }
+
+                var workspace: ToOne?
             }
 
             var id: FlexibleID
             var attributes: Attributes?
+            var relationships: Relationships?
         }
 
         var data: [Resource]

@@ -136,7 +136,7 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
     private func adoptable(_ job: PendingJob) async throws -> String? {
         let candidates = try await self.api.findJobs(like: job.spec)
         let since = (job.firstUncertainAttemptAt ?? job.queuedAt).timeIntervalSince1970 - self.adoptionSkew
-        let recent = candidates.filter { ($0.createdAt ?? since) >= since }.map(\.id)
+        let recent = candidates.filter { $0.matches(job.spec) && ($0.createdAt ?? since) >= since }.map(\.id)
         let taken = try await self.store.recordedTerrakubeJobIDs(among: recent)
         return recent.first { !taken.contains($0) }
     }

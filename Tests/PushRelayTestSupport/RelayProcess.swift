@@ -1,0 +1,95 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `pushrelay` executable run as a child process, for tests that kill it or send it signals.
+package final class RelayProcess: @unchecked Sendable {
+    // @unchecked: `Process` is not Sendable; this wrapper only starts it, signals it by pid and polls it.
+    private let process = Process()
+    package let logPath: String
+
+    /// The `pushrelay` binary built beside the test bundle (`swift build` and `swift test` both build it).
+    package static var executable: URL? {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            beside.appendingPathComponent("pushrelay"),
+            beside.deletingLastPathComponent().appendingPathComponent("pushrelay"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/debug/pushrelay"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// Starts `pushrelay serve --config DIR --log-format json`, logging to `logPath`.
+    package init(configDirectory: String, environment: [String: String], logPath: String) throws {
+        guard let executable = Self.executable else {
+            throw RelayProcessError("pushrelay binary not found; run swift build")
+        }
+        self.logPath = logPath
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        self.process.executableURL = executable
+        self.process.arguments = ["serve", "--config", configDirectory, "--log-format", "json"]
+        self.process.environment = environment
+        self.process.standardOutput = FileHandle(forWritingAtPath: logPath)
+        self.process.standardError = FileHandle(forWritingAtPath: logPath)
+        try self.process.run()
+    }
+
+    package var pid: Int32 { self.process.processIdentifier }
+
+    /// The port from the "Listening" log line, once the listener is up.
+    package func port(timeout: Duration = .seconds(30)) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            for line in self.logLines() where line["msg"] as? String == "Listening" {
+                if let address = line["relay.address"] as? String,
+                    let port = address.split(separator: ":").last.flatMap({ Int($0) })
+                {
+                    return port
+                }
+            }
+            guard self.process.isRunning else { throw RelayProcessError("pushrelay exited: \(self.logText())") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw RelayProcessError("pushrelay did not start listening: \(self.logText())")
+    }
+
+    package func signal(_ signal: Int32) {
+        kill(self.process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to exit; returns its status, or `nil` if it is still running at the timeout.
+    package func exitStatus(timeout: Duration) async throws -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning {
+            guard ContinuousClock.now < deadline else { return nil }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return self.process.terminationStatus
+    }
+
+    /// Each JSON log line written so far.
+    package func logLines() -> [[String: Any]] {
+        self.logText().split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+
+    package func logText() -> String {
+        (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
+    }
+
+    deinit {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+}
+
+package struct RelayProcessError: Error, CustomStringConvertible {
+    package var description: String
+
+    package init(_ description: String) {
+        self.description = description
+    }
+}
