@@ -11,7 +11,8 @@ let package = Package(
     name: "pushrelay",
     platforms: [.macOS(.v15)],  // only matters for developers on Macs; Linux ignores it
     products: [
-        .executable(name: "pushrelay", targets: ["PushRelayCLI"])
+        .executable(name: "pushrelay", targets: ["PushRelayCLI"]),
+        .executable(name: "pushrelay-bench", targets: ["PushRelayBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -92,6 +93,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/PushRelayTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // Benchmark helpers (Benchmarks/run.sh): the Terrakube stand-in as a process, and the drain rate.
+        .executableTarget(
+            name: "PushRelayBench",
+            dependencies: [
+                "PushRelayCore",
+                "PushRelayServer",
+                "PushRelayStore",
+                "PushRelayTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/PushRelayBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

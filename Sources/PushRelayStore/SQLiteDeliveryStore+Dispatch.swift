@@ -7,22 +7,28 @@ extension SQLiteDeliveryStore {
     package func claimDueJobs(limit: Int, now: Date) async throws -> [PendingJob] {
         let time = now.timeIntervalSince1970
         return try await self.batcher.perform { connection in
-            let rows = try await connection.query(
-                SQLiteRows.jobSelect
-                    + " WHERE j.state = 'pending' AND j.next_attempt_at <= ? ORDER BY j.next_attempt_at, j.id LIMIT ?",
+            // Two statements whatever the limit: each statement is a hop to SQLite's thread.
+            let claimed = try await connection.query(
+                """
+                UPDATE jobs SET state = 'sending', attempts = attempts + 1, attempt_started_at = ?1, updated_at = ?1
+                WHERE id IN (SELECT id FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?1
+                             ORDER BY next_attempt_at, id LIMIT ?2)
+                RETURNING id
+                """,
                 [.float(time), .integer(limit)]
+            ).compactMap { $0.column("id")?.integer }
+            guard !claimed.isEmpty else { return [] }
+            let placeholders = Array(repeating: "?", count: claimed.count).joined(separator: ", ")
+            let rows = try await connection.query(
+                SQLiteRows.jobSelect + " WHERE j.id IN (\(placeholders)) ORDER BY j.next_attempt_at, j.id",
+                claimed.map { .integer($0) }
             )
-            let jobs = try rows.map(SQLiteRows.pendingJob(from:))
-            for job in jobs {
-                _ = try await connection.query(
-                    """
-                    UPDATE jobs SET state = 'sending', attempts = attempts + 1, attempt_started_at = ?, updated_at = ?
-                    WHERE id = ?
-                    """,
-                    [.float(time), .float(time), .integer(Int(job.id))]
-                )
+            // Report the attempts made before this claim, as the dispatcher counts them.
+            return try rows.map(SQLiteRows.pendingJob(from:)).map { job in
+                var job = job
+                job.attempts -= 1
+                return job
             }
-            return jobs
         }
     }
 

@@ -13,7 +13,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
 
     private init(connection: SQLiteConnection, path: String) {
         self.connection = connection
-        self.batcher = WriteBatcher(connection: connection)
+        self.batcher = WriteBatcher(connection: connection, bulkRecord: SQLiteDeliveryStore.insert)
         self.path = path
     }
 
@@ -54,44 +54,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     }
 
     package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
-        let headers = String(
-            decoding: try JSONEncoder().encode(plan.headers.map { [$0.name, $0.value] }),
-            as: UTF8.self
-        )
-        let now = plan.receivedAt.timeIntervalSince1970
-        return try await self.batcher.perform { connection in
-            let inserted = try await connection.query(
-                """
-                INSERT INTO deliveries (provider, delivery_id, event, received_at, repository, ref, decision, reason,
-                                        signature, headers, body)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (provider, delivery_id) DO NOTHING
-                RETURNING id
-                """,
-                [
-                    .text(plan.provider.rawValue), .text(plan.deliveryID), .text(plan.event), .float(now),
-                    plan.repository.map(SQLiteData.text) ?? .null, plan.ref.map(SQLiteData.text) ?? .null,
-                    .text(plan.decision.rawValue), .text(plan.reason), .text(plan.signature.description),
-                    .text(headers), .blob(ByteBuffer(bytes: plan.body)),
-                ]
-            )
-            guard let rowID = inserted.first?.column("id")?.integer else { return RecordResult.duplicate }
-            for job in plan.jobs {
-                _ = try await connection.query(
-                    """
-                    INSERT INTO jobs (delivery, organization, workspace, template, override_branch, commit_id, via,
-                                      state, attempts, queued_at, next_attempt_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
-                    """,
-                    [
-                        .integer(rowID), .text(job.organization), .text(job.workspace), .text(job.template),
-                        .text(job.overrideBranch), .text(job.commitID), .text(job.via), .float(now), .float(now),
-                        .float(now),
-                    ]
-                )
-            }
-            return RecordResult.recorded(Int64(rowID))
-        }
+        try await self.batcher.record(plan)
     }
 
     package func checkWritable() async throws {

@@ -1,47 +1,71 @@
+import PushRelayCore
 import SQLiteNIO
 import Synchronization
 
-/// Runs store operations one transaction at a time on a single connection, and commits every operation
-/// that arrived while the previous transaction was running together: group commit.
+/// Runs store work one transaction at a time on a single connection, committing everything that arrived
+/// while the previous transaction ran in one go: group commit.
 ///
 /// One `fsync` then covers many webhooks, which is what lets the accept path stay durable (a commit
-/// before every `202`) at thousands of deliveries a second. No background task is needed: the first
-/// caller to find the batcher idle leads, draining batches until the queue is empty; the others wait
-/// on their tickets. Each operation runs inside its own savepoint, so one that fails is rolled back
-/// alone and its caller alone gets the error.
+/// before every `202`) at thousands of deliveries a second. Deliveries are written with one multi-row
+/// statement per batch, because every statement costs a hop to SQLite's thread. No background task is
+/// needed: the first caller to find the batcher idle leads, draining batches until the queue is empty;
+/// the others wait on their tickets. Other operations run each inside its own savepoint, so one that
+/// fails is rolled back alone and its caller alone gets the error.
 actor WriteBatcher {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
+    /// Writes many deliveries at once; returns one result per plan, in order.
+    typealias BulkRecord = @Sendable ([DeliveryPlan], SQLiteConnection) async throws -> [RecordResult]
 
-    private struct Work: Sendable {
-        let operation: Operation
-        let ticket: Ticket
+    private enum Work: Sendable {
+        case record(DeliveryPlan, Ticket)
+        case operation(Operation, Ticket)
+
+        var ticket: Ticket {
+            switch self {
+            case .record(_, let ticket), .operation(_, let ticket): ticket
+            }
+        }
     }
 
     private let connection: SQLiteConnection
+    private let bulkRecord: BulkRecord
     private var queue: [Work] = []
     private var draining = false
-    /// Largest number of operations in one transaction, to bound the latency of the first of them.
+    /// Largest number of items in one transaction, to bound the latency of the first of them.
     private let maxBatch: Int
 
-    init(connection: SQLiteConnection, maxBatch: Int = 256) {
+    init(connection: SQLiteConnection, maxBatch: Int = 256, bulkRecord: @escaping BulkRecord) {
         self.connection = connection
         self.maxBatch = maxBatch
+        self.bulkRecord = bulkRecord
+    }
+
+    /// Queues a delivery for the next group commit.
+    func record(_ plan: DeliveryPlan) async throws -> RecordResult {
+        let ticket = Ticket()
+        self.queue.append(.record(plan, ticket))
+        await self.drainIfIdle()
+        // The cast cannot fail: the bulk writer returns one `RecordResult` per plan.
+        return try await ticket.value() as! RecordResult
     }
 
     func perform<T: Sendable>(_ operation: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
         let ticket = Ticket()
-        self.queue.append(Work(operation: { try await operation($0) }, ticket: ticket))
-        if !self.draining {
-            self.draining = true
-            while !self.queue.isEmpty {
-                let batch = Array(self.queue.prefix(self.maxBatch))
-                self.queue.removeFirst(batch.count)
-                await self.run(batch)
-            }
-            self.draining = false
-        }
+        self.queue.append(.operation({ try await operation($0) }, ticket))
+        await self.drainIfIdle()
         // The cast cannot fail: this ticket was filled by this call's own operation.
         return try await ticket.value() as! T
+    }
+
+    private func drainIfIdle() async {
+        guard !self.draining else { return }
+        self.draining = true
+        while !self.queue.isEmpty {
+            let batch = Array(self.queue.prefix(self.maxBatch))
+            self.queue.removeFirst(batch.count)
+            await self.run(batch)
+        }
+        self.draining = false
     }
 
     private func run(_ batch: [Work]) async {
@@ -52,18 +76,37 @@ actor WriteBatcher {
             for work in batch { work.ticket.fill(.failure(error)) }
             return
         }
-        var results: [Result<any Sendable, any Error>] = []
-        results.reserveCapacity(batch.count)
-        for work in batch {
+        var results: [Result<any Sendable, any Error>] = Array(
+            repeating: .failure(CancellationError()),
+            count: batch.count
+        )
+        let records = batch.enumerated().compactMap { index, work -> (Int, DeliveryPlan)? in
+            if case .record(let plan, _) = work { return (index, plan) }
+            return nil
+        }
+        if !records.isEmpty {
+            do {
+                _ = try await connection.query("SAVEPOINT records")
+                let written = try await self.bulkRecord(records.map(\.1), connection)
+                _ = try await connection.query("RELEASE records")
+                for ((index, _), value) in zip(records, written) { results[index] = .success(value) }
+            } catch {
+                _ = try? await connection.query("ROLLBACK TO records")
+                _ = try? await connection.query("RELEASE records")
+                for (index, _) in records { results[index] = .failure(error) }
+            }
+        }
+        for (index, work) in batch.enumerated() {
+            guard case .operation(let operation, _) = work else { continue }
             do {
                 _ = try await connection.query("SAVEPOINT operation")
-                let value = try await work.operation(connection)
+                let value = try await operation(connection)
                 _ = try await connection.query("RELEASE operation")
-                results.append(.success(value))
+                results[index] = .success(value)
             } catch {
                 _ = try? await connection.query("ROLLBACK TO operation")
                 _ = try? await connection.query("RELEASE operation")
-                results.append(.failure(error))
+                results[index] = .failure(error)
             }
         }
         do {

@@ -86,13 +86,17 @@ package final class TerrakubeStandIn: Sendable {
     }
 
     /// Runs the stand-in on `127.0.0.1` while `body` runs; `body` gets the base URL.
-    package func whileRunning<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+    /// - Parameter port: 0 picks a free port.
+    package func whileRunning<T: Sendable>(
+        port: Int = 0,
+        _ body: @Sendable (String) async throws -> T
+    ) async throws -> T {
         let ports = PortBox()
         var logger = Logger(label: "terrakube-stand-in")
         logger.logLevel = .warning
         let app = Application(
             router: self.router(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { ports.set($0.localAddress?.port ?? 0) },
             logger: logger
         )

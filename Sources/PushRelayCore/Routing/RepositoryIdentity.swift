@@ -1,5 +1,3 @@
-import Foundation
-
 /// A repository as `host/path`, lower-cased, with scheme, user, port, `.git` and trailing `/` dropped, so
 /// that every URL form a Git host puts in a payload (https, ssh, scp-style, git://) compares equal.
 ///
@@ -20,9 +18,9 @@ package struct RepositoryIdentity: Sendable, Hashable, CustomStringConvertible {
     package init?(normalizing text: String) {
         var rest = Substring(text.trimmingWhitespace())
         var host: Substring
-        if let scheme = rest.range(of: "://") {
+        if let schemeEnd = Self.endOfScheme(rest) {
             // https://user@host:port/path, ssh://git@host:2222/path, git://host/path
-            rest = rest[scheme.upperBound...]
+            rest = rest[schemeEnd...]
             let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
             var authority = rest[..<authorityEnd]
             if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
@@ -48,6 +46,19 @@ package struct RepositoryIdentity: Sendable, Hashable, CustomStringConvertible {
         host = host.hasSuffix(".") ? host.dropLast() : host
         guard !host.isEmpty, !segments.isEmpty else { return nil }
         self.init(host: String(host), path: segments.joined(separator: "/"))
+    }
+
+    /// The index just past `scheme://`, if the text starts with one (letters, digits, `+`, `-`, `.`).
+    private static func endOfScheme(_ text: Substring) -> Substring.Index? {
+        var index = text.startIndex
+        while index < text.endIndex, let ascii = text[index].asciiValue,
+            (ascii >= 97 && ascii <= 122) || (ascii >= 65 && ascii <= 90) || (ascii >= 48 && ascii <= 57)
+                || ascii == 43 || ascii == 45 || ascii == 46
+        {
+            index = text.index(after: index)
+        }
+        guard index > text.startIndex, text[index...].hasPrefix("://") else { return nil }
+        return text.index(index, offsetBy: 3)
     }
 
     private static func droppingPort(_ authority: Substring) -> Substring {

@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PushRelayCore
+import PushRelayServer
+import PushRelayStore
+import PushRelayTestSupport
+import ServiceLifecycle
+
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pushrelay-bench",
+        abstract: "Helpers for Benchmarks/run.sh.",
+        subcommands: [StandIn.self, Drain.self, Intake.self]
+    )
+}
+
+extension BenchCommand {
+    struct Intake: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time the pure accept logic (verify, parse, route) on one body, without I/O."
+        )
+
+        @Option var body: String
+        @Option var iterations: Int = 20_000
+
+        func run() throws {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: self.body)))
+            let secret = WebhookSecret("bench-secret")
+            let config = RelayConfig(
+                settings: ServiceSettings(
+                    listen: ListenAddress(host: "127.0.0.1", port: 0),
+                    terrakube: .init(url: "http://127.0.0.1:9", token: "t", organization: "org"),
+                    sqlitePath: ":memory:",
+                    defaultSecrets: []
+                ),
+                repositories: [
+                    RepositoryConfig(
+                        identity: RepositoryIdentity(host: "github.com", path: "acme/infra"),
+                        file: "infra.yaml",
+                        secrets: [secret],
+                        routes: [
+                            Route(file: "infra.yaml", line: 1, branches: try PatternSet(["main"]), workspace: "ws", template: "tpl")
+                        ]
+                    )
+                ]
+            )
+            let headers = WebhookHeaders([
+                (name: "X-GitHub-Event", value: "push"), (name: "X-GitHub-Delivery", value: "d"),
+                (name: "X-Hub-Signature-256", value: HMACSignature.sign(body: bytes, secret: secret)),
+            ])
+            let intake = WebhookIntake(config: config)
+            let started = ContinuousClock.now
+            var queued = 0
+            for _ in 0..<self.iterations {
+                if case .accept(let plan) = intake.evaluate(provider: GitHubProvider(), headers: headers, body: bytes),
+                    plan.decision == .queue
+                {
+                    queued += 1
+                }
+            }
+            let elapsed = ContinuousClock.now - started
+            print(String(format: "intake: %.1f µs per delivery (%d queued)", elapsed.seconds * 1e6 / Double(self.iterations), queued))
+        }
+    }
+
+    struct StandIn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "standin",
+            abstract: "Run the Terrakube stand-in on 127.0.0.1 until SIGTERM or SIGINT."
+        )
+
+        @Option var port: Int = 18081
+        @Option var token: String = "bench-token"
+
+        func run() async throws {
+            let standIn = TerrakubeStandIn(token: self.token)
+            try await standIn.whileRunning(port: self.port) { url in
+                print("stand-in listening at \(url)")
+                try? await withGracefulShutdownHandler {
+                    try await Task.sleep(for: .seconds(86_400))
+                } onGracefulShutdown: {
+                }
+            }
+        }
+    }
+
+    struct Drain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Queue N jobs in a fresh SQLite store, then time the real dispatcher sending them to the stand-in."
+        )
+
+        @Option var jobs: Int = 10_000
+        @Option var concurrency: Int = 16
+
+        func run() async throws {
+            let logger = {
+                var logger = Logger(label: "bench")
+                logger.logLevel = .error
+                return logger
+            }()
+            let directory = NSTemporaryDirectory() + "pushrelay-drain-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let store = try await SQLiteDeliveryStore.open(path: directory + "/store.sqlite", logger: logger)
+            let standIn = TerrakubeStandIn(token: "bench-token")
+            let count = self.jobs
+            let concurrency = self.concurrency
+
+            let filled = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<32 {
+                    group.addTask {
+                        for index in stride(from: lane, to: count, by: 32) {
+                            _ = try await store.record(Self.plan(index))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            print("queued \(count) jobs in \(ContinuousClock.now - filled)")
+
+            try await standIn.whileRunning { url in
+                let config = RelayConfig(
+                    settings: ServiceSettings(
+                        listen: ListenAddress(host: "127.0.0.1", port: 0),
+                        terrakube: .init(url: url, token: "bench-token", organization: "org"),
+                        sqlitePath: directory + "/store.sqlite",
+                        defaultSecrets: [WebhookSecret("unused")],
+                        dispatch: .init(concurrency: concurrency, requestTimeoutSeconds: 30, maxAttempts: 5)
+                    ),
+                    repositories: []
+                )
+                let group = buildServiceGroup(config: config, store: store, logger: logger, gracefulShutdownSignals: [])
+                try await group.whileRunning {
+                    let started = ContinuousClock.now
+                    while (try await store.jobCounts()[.created] ?? 0) < count {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    let elapsed = ContinuousClock.now - started
+                    let rate = Double(count) / elapsed.seconds
+                    print(
+                        String(
+                            format: "drained %d jobs in %.2f s: %.0f jobs/s (concurrency %d)",
+                            count,
+                            elapsed.seconds,
+                            rate,
+                            concurrency
+                        )
+                    )
+                }
+            }
+            print("stand-in received \(standIn.createdJobs.count) creations")
+            try await store.close()
+        }
+
+        static func plan(_ index: Int) -> DeliveryPlan {
+            DeliveryPlan(
+                provider: .github,
+                deliveryID: "drain-\(index)",
+                event: "push",
+                receivedAt: Date(),
+                repository: "github.com/acme/infra",
+                ref: "refs/heads/main",
+                decision: .queue,
+                reason: "bench",
+                jobs: [
+                    JobSpec(
+                        organization: "org",
+                        workspace: "ws",
+                        template: "tpl",
+                        overrideBranch: "main",
+                        commitID: String(format: "%040d", index),
+                        via: "Github"
+                    )
+                ],
+                signature: .valid,
+                headers: [],
+                body: Array("{}".utf8)
+            )
+        }
+    }
+}
