@@ -41,7 +41,13 @@ extension BenchCommand {
                         file: "infra.yaml",
                         secrets: [secret],
                         routes: [
-                            Route(file: "infra.yaml", line: 1, branches: try PatternSet(["main"]), workspace: "ws", template: "tpl")
+                            Route(
+                                file: "infra.yaml",
+                                line: 1,
+                                branches: try PatternSet(["main"]),
+                                workspace: "ws",
+                                template: "tpl"
+                            )
                         ]
                     )
                 ]
@@ -61,7 +67,13 @@ extension BenchCommand {
                 }
             }
             let elapsed = ContinuousClock.now - started
-            print(String(format: "intake: %.1f µs per delivery (%d queued)", elapsed.seconds * 1e6 / Double(self.iterations), queued))
+            print(
+                String(
+                    format: "intake: %.1f µs per delivery (%d queued)",
+                    elapsed.seconds * 1e6 / Double(self.iterations),
+                    queued
+                )
+            )
         }
     }
 

@@ -225,3 +225,52 @@ struct ExampleConfigTests {
         #expect(config.warnings.isEmpty)
     }
 }
+
+struct RepositoryOptionTests {
+    @Test func readsProviderOptionsAndOnDelete() throws {
+        let directory = try ConfigDirectory(
+            service: ConfigDirectory.service,
+            repos: [
+                "env.yaml": """
+                repository: github.com/acme/envs
+                allow_sha1_signature: true
+                honor_skip_ci: false
+                routes:
+                  - branches: ["env/*"]
+                    workspace: ws
+                    template: tpl-apply
+                    on_delete:
+                      template: tpl-destroy
+                """
+            ]
+        )
+        defer { directory.remove() }
+        let repository = try #require(
+            try ConfigLoader(directory: directory.path, environment: ConfigDirectory.environment).load().repositories
+                .first
+        )
+        #expect(repository.signatureOptions.allowSHA1)
+        #expect(!repository.honorSkipCI)
+        #expect(repository.routes.first?.onDeleteTemplate == "tpl-destroy")
+    }
+
+    @Test func reportsABadOnDelete() throws {
+        let problems = try ConfigLoaderTests.problems(repos: [
+            "env.yaml": """
+            repository: github.com/acme/envs
+            routes:
+              - branches: ["env/*"]
+                workspace: ws
+                template: tpl
+                on_delete:
+                  workspace: other
+            """
+        ])
+        #expect(
+            problems == [
+                "repos/env.yaml:7: unknown key 'workspace' (expected one of: template, template_name)",
+                "repos/env.yaml:7: route has no 'template' (the Terrakube template id)",
+            ]
+        )
+    }
+}

@@ -45,3 +45,38 @@ struct RepositoryIdentityTests {
         )
     }
 }
+
+struct HostSpecificIdentityTests {
+    @Test(arguments: [
+        ("https://bitbucket.example.com/scm/PRJ/my-repo.git", "bitbucket.example.com/prj/my-repo"),
+        ("ssh://git@bitbucket.example.com:7999/prj/my-repo.git", "bitbucket.example.com/prj/my-repo"),
+        ("https://bitbucket.example.com/projects/PRJ/repos/my-repo/browse", "bitbucket.example.com/prj/my-repo"),
+        ("https://bitbucket.example.com/context/scm/prj/my-repo.git", "bitbucket.example.com/prj/my-repo"),
+        ("https://dev.azure.com/org/project/_git/repo", "dev.azure.com/org/project/repo"),
+        ("https://org@dev.azure.com/org/project/_git/repo", "dev.azure.com/org/project/repo"),
+        ("git@ssh.dev.azure.com:v3/org/project/repo", "dev.azure.com/org/project/repo"),
+        ("https://org.visualstudio.com/project/_git/repo", "dev.azure.com/org/project/repo"),
+        ("https://org.visualstudio.com/DefaultCollection/project/_git/repo", "dev.azure.com/org/project/repo"),
+        ("https://dev.azure.com/org/DefaultCollection/_git/repo", "dev.azure.com/org/repo/repo"),
+        ("dev.azure.com/org/project/repo", "dev.azure.com/org/project/repo"),
+    ])
+    func reducesToOneForm(url: String, expected: String) {
+        #expect(RepositoryIdentity(normalizing: url)?.description == expected)
+    }
+
+    @Test func aPathOnlyIdentityMatchesOnThePath() {
+        let config = RelayConfig(
+            settings: WebhookIntakeTests.config.settings,
+            repositories: [
+                RepositoryConfig(
+                    identity: RepositoryIdentity(normalizing: "https://bitbucket.example.com/scm/prj/my-repo.git")!,
+                    file: "repos/bb.yaml",
+                    secrets: [WebhookSecret("s")],
+                    routes: []
+                )
+            ]
+        )
+        #expect(config.repository(for: [RepositoryIdentity(host: "", path: "PRJ/my-repo")])?.file == "repos/bb.yaml")
+        #expect(config.repository(for: [RepositoryIdentity(host: "", path: "prj/other")]) == nil)
+    }
+}

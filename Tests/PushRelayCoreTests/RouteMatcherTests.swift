@@ -122,3 +122,62 @@ struct RouteMatcherTests {
         #expect(outcome == .init(jobs: [], reason: "no route matches refs/heads/feature"))
     }
 }
+
+struct SkipAndDeleteTests {
+    static func push(_ message: String?, deleted: Bool = false, ref: String = "refs/heads/main") -> PushEvent {
+        PushEvent(
+            ref: GitRef(ref),
+            commit: deleted ? nil : "abc",
+            deleted: deleted,
+            changedFiles: [],
+            headCommitMessage: message,
+            previousCommit: "old123"
+        )
+    }
+
+    @Test(arguments: ["fix typo [skip ci]", "[CI SKIP] docs", "wip [skip pushrelay]"])
+    func skipMarkersSkip(_ message: String) {
+        let outcome = RouteMatcherTests.match(Self.push(message), [RouteMatcherTests.route(branches: ["main"])])
+        #expect(outcome.jobs.isEmpty)
+        #expect(outcome.reason.hasPrefix("skipped: "))
+    }
+
+    @Test func skipMarkersCanBeTurnedOff() {
+        var repository = RouteMatcherTests.repository([RouteMatcherTests.route(branches: ["main"])])
+        repository.honorSkipCI = false
+        let outcome = RouteMatcher.match(
+            Self.push("[skip ci]"),
+            repository: repository,
+            organization: "o",
+            via: "Github"
+        )
+        #expect(outcome.jobs.count == 1)
+    }
+
+    @Test func deletionRunsOnlyTheOnDeleteTemplate() {
+        var destroy = RouteMatcherTests.route(branches: ["env/*"], workspace: "ws-env", template: "tpl-apply")
+        destroy.onDeleteTemplate = "tpl-destroy"
+        let plain = RouteMatcherTests.route(branches: ["**"], workspace: "ws-other")
+        let outcome = RouteMatcherTests.match(
+            Self.push(nil, deleted: true, ref: "refs/heads/env/qa"),
+            [destroy, plain]
+        )
+        #expect(
+            outcome.jobs == [
+                JobSpec(
+                    organization: "org-1",
+                    workspace: "ws-env",
+                    template: "tpl-destroy",
+                    overrideBranch: "env/qa",
+                    commitID: "old123",
+                    via: "Github"
+                )
+            ]
+        )
+        #expect(outcome.reason == "branch deleted: 1 on_delete job")
+        #expect(
+            RouteMatcherTests.match(Self.push(nil, deleted: true, ref: "refs/heads/main"), [destroy]).reason
+                == "branch deleted"
+        )
+    }
+}

@@ -8,10 +8,142 @@ import Testing
 struct SignatureVectorTests {
     static let github = SignatureVector.all().filter { $0.scheme.hasPrefix("github-") }
     static let gitlabToken = SignatureVector.all().filter { $0.scheme.hasPrefix("gitlab-x-gitlab-token") }
+    static let bitbucket = SignatureVector.all().filter { $0.scheme.hasPrefix("bitbucket-server") }
+    static let standardWebhooks = SignatureVector.all().filter { $0.scheme.hasPrefix("standard-webhooks") }
+    /// Gitea's and Gogs' vectors sign pull-request bodies that the fixtures do not ship; bare-hex
+    /// verification is exercised end to end with bodies signed in the tests instead.
+    static let withoutBody = SignatureVector.all().filter { $0.bodyBytes == nil }
 
     @Test func vectorsArePresent() {
         #expect(Self.github.count == 4)
         #expect(Self.gitlabToken.count == 3)
+        #expect(Self.bitbucket.count == 2)
+        #expect(Self.standardWebhooks.count == 2)
+        #expect(
+            Self.withoutBody.map(\.id).sorted() == [
+                "go-scm-gitea-pr-invalid", "go-scm-gitea-pr-valid", "go-scm-gogs-pr-invalid", "go-scm-gogs-pr-valid",
+            ]
+        )
+        #expect(SignatureVector.all().count == 15)
+    }
+
+    @Test(arguments: Self.bitbucket)
+    func bitbucketVector(_ vector: SignatureVector) throws {
+        let body = try #require(vector.bodyBytes)
+        let check = BitbucketProvider().authenticate(
+            headers: WebhookHeaders(vector.header),
+            body: body,
+            secrets: [WebhookSecret(vector.secret)],
+            now: Date()
+        )
+        #expect((check == .valid) == vector.expected_valid)
+    }
+
+    @Test(arguments: Self.standardWebhooks)
+    func gitlabSigningTokenVector(_ vector: SignatureVector) throws {
+        let body = try #require(vector.bodyBytes)
+        let timestamp = try #require(TimeInterval(vector.header["webhook-timestamp"] ?? ""))
+        let provider = GitLabProvider()
+        let headers = WebhookHeaders(vector.header)
+        let secrets = [WebhookSecret(vector.secret)]
+        // With the clock at the vector's own time it verifies; five minutes and a second later it does not.
+        let onTime = provider.authenticate(
+            headers: headers,
+            body: body,
+            secrets: secrets,
+            now: Date(timeIntervalSince1970: timestamp + 10)
+        )
+        #expect((onTime == .valid) == vector.expected_valid)
+        let late = provider.authenticate(
+            headers: headers,
+            body: body,
+            secrets: secrets,
+            now: Date(timeIntervalSince1970: timestamp + 301)
+        )
+        #expect(late == .invalid("timestamp out of tolerance"))
+        var tampered = body
+        tampered.append(UInt8(ascii: " "))
+        let changed = provider.authenticate(
+            headers: headers,
+            body: tampered,
+            secrets: secrets,
+            now: Date(timeIntervalSince1970: timestamp)
+        )
+        #expect(changed != .valid)
+        // Several signatures in one header (a rotation): any one verifies.
+        var rotated = WebhookHeaders(vector.header.filter { $0.key != "webhook-signature" })
+        rotated.add(name: "webhook-signature", value: "v1,AAAA " + (vector.header["webhook-signature"] ?? ""))
+        #expect(
+            provider.authenticate(
+                headers: rotated,
+                body: body,
+                secrets: secrets,
+                now: Date(timeIntervalSince1970: timestamp)
+            ) == .valid
+        )
+    }
+
+    @Test func githubSHA1OnlyWhereAllowed() throws {
+        let vector = try #require(Self.github.first { $0.id == "go-scm-github-push-sha1-fallback" })
+        let body = try #require(vector.bodyBytes)
+        let headers = WebhookHeaders(vector.header)
+        let secrets = [WebhookSecret(vector.secret)]
+        #expect(GitHubProvider().authenticate(headers: headers, body: body, secrets: secrets, now: Date()) == .absent)
+        let allowed = GitHubProvider().authenticate(
+            headers: headers,
+            body: body,
+            secrets: secrets,
+            options: SignatureOptions(allowSHA1: true),
+            now: Date()
+        )
+        #expect(allowed == .valid)
+    }
+
+    @Test func giteaFamilyBareHexSignatures() throws {
+        let body = Fixture.load("gitea", "gitea-docs-push").body
+        let secret = WebhookSecret("gitea-secret")
+        let hex = String(HMACSignature.sign(body: body, secret: secret).dropFirst("sha256=".count))
+        for header in ["X-Gitea-Signature", "X-Forgejo-Signature", "X-Gogs-Signature"] {
+            let good = GiteaProvider().authenticate(
+                headers: WebhookHeaders([header: hex]),
+                body: body,
+                secrets: [secret],
+                now: Date()
+            )
+            #expect(good == .valid, "\(header)")
+            let prefixed = GiteaProvider().authenticate(
+                headers: WebhookHeaders([header: "sha256=" + hex]),
+                body: body,
+                secrets: [secret],
+                now: Date()
+            )
+            #expect(prefixed != .valid, "\(header)")
+        }
+        #expect(
+            GiteaProvider().authenticate(
+                headers: WebhookHeaders(["X-Gitea-Signature": "failfailfailfail"]),
+                body: body,
+                secrets: [secret],
+                now: Date()
+            ) != .valid
+        )
+    }
+
+    @Test func azureDevOpsBasicAuthPassword() {
+        let body = Fixture.load("azure-devops", "msdocs-git-push").body
+        let secret = WebhookSecret("azure-secret")
+        func check(_ header: String) -> SignatureCheck {
+            AzureDevOpsProvider().authenticate(
+                headers: WebhookHeaders(["Authorization": header]),
+                body: body,
+                secrets: [secret],
+                now: Date()
+            )
+        }
+        #expect(check("Basic " + Data("any-user:azure-secret".utf8).base64EncodedString()) == .valid)
+        #expect(check("Basic " + Data("any-user:wrong".utf8).base64EncodedString()) != .valid)
+        #expect(check("Bearer azure-secret") != .valid)
+        #expect(check("Basic !!!") != .valid)
     }
 
     @Test(arguments: Self.github)

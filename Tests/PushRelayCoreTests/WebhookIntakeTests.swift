@@ -159,13 +159,6 @@ struct WebhookIntakeTests {
         #expect(plan.headers.map(\.name) == ["X-Gitlab-Event", "X-Gitlab-Event-UUID"])
     }
 
-    @Test func gitlabDeliveryIDPrefersIdempotencyKey() {
-        let provider = GitLabProvider()
-        #expect(provider.deliveryID(in: WebhookHeaders(["X-Gitlab-Event-UUID": "u", "Idempotency-Key": "i"])) == "i")
-        #expect(provider.deliveryID(in: WebhookHeaders(["X-Gitlab-Event-UUID": "u"])) == "u")
-        #expect(provider.deliveryID(in: WebhookHeaders([:])) == nil)
-    }
-
     @Test func answersAreShortJSONWithStatusFirst() {
         #expect(
             String(decoding: WebhookAnswer.queued("d", jobs: 2).encodedBody(), as: UTF8.self)

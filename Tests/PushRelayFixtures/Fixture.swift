@@ -4,7 +4,7 @@ import Foundation
 package struct Fixture: Sendable, CustomStringConvertible {
     package struct Meta: Decodable, Sendable {
         package struct Repository: Decodable, Sendable {
-            package var clone_urls: [String: String]?
+            package var clone_urls: [String: String?]?
             package var full_name: String?
             package var path_with_namespace: String?
         }

@@ -16,9 +16,10 @@ struct RelayHarness: Sendable {
     static let token = "tk-token"
     static let environment = [
         "TK_TOKEN": token, "DEFAULT_SECRET": "default-secret", "GH_SECRET": "topsecret", "GL_TOKEN": "gl-token",
+        "GITEA_SECRET": "gitea-secret", "BB_SECRET": "bb-secret", "AZ_SECRET": "az-secret",
     ]
 
-    /// Routes for the repositories of the GitHub and GitLab fixtures.
+    /// Routes for the repositories of the fixtures.
     static let repositories: [String: String] = [
         "hello.yaml": """
         repository: https://github.com/Codertocat/Hello-World.git
@@ -36,6 +37,41 @@ struct RelayHarness: Sendable {
             tags: ["v*"]
             workspace: ws-drone
             template: tpl-plan
+        """,
+        "gitea.yaml": """
+        repository: http://localhost:3000/gitea/webhooks.git
+        secret_env: GITEA_SECRET
+        routes:
+          - branches: ["develop"]
+            workspace: ws-gitea
+            template: tpl-apply
+        """,
+        "bitbucket-cloud.yaml": """
+        repository: bitbucket.org/brydzewski/foo
+        secret_env: BB_SECRET
+        routes:
+          - branches: ["master", "develop"]
+            workspace: ws-bb
+            template: tpl-apply
+            on_delete:
+              template: tpl-destroy
+        """,
+        "bitbucket-server.yaml": """
+        repository: https://bitbucket.example.com/scm/PRJ/my-repo.git
+        secret_env: BB_SECRET
+        routes:
+          - branches: ["master"]
+            tags: ["v*"]
+            workspace: ws-bbs
+            template: tpl-apply
+        """,
+        "azure.yaml": """
+        repository: https://dev.azure.com/fabrikam-fiber-inc/Fabrikam-Fiber-Git/_git/Fabrikam-Fiber-Git
+        secret_env: AZ_SECRET
+        routes:
+          - branches: ["master"]
+            workspace: ws-azure
+            template: tpl-apply
         """,
         "diaspora.yaml": """
         repository: example.com/mike/diaspora

@@ -2,11 +2,13 @@ import Yams
 
 extension ConfigLoader {
     private static let repositoryKeys: Set<String> = [
-        "repository", "secret_env", "secret_file", "insecure_no_signature", "routes",
+        "repository", "secret_env", "secret_file", "insecure_no_signature", "allow_sha1_signature", "honor_skip_ci",
+        "routes",
     ]
     private static let routeKeys: Set<String> = [
-        "branches", "tags", "paths", "workspace", "workspace_name", "template", "template_name",
+        "branches", "tags", "paths", "workspace", "workspace_name", "template", "template_name", "on_delete",
     ]
+    private static let onDeleteKeys: Set<String> = ["template", "template_name"]
 
     /// One `repos/*.yaml` file.
     func repository(
@@ -36,6 +38,8 @@ extension ConfigLoader {
         }
 
         let insecure = fields.bool("insecure_no_signature", problems: &problems) ?? false
+        let allowSHA1 = fields.bool("allow_sha1_signature", problems: &problems) ?? false
+        let honorSkipCI = fields.bool("honor_skip_ci", problems: &problems) ?? true
         let own = self.secrets(fields, prefix: "secret", problems: &problems)
         let secrets = own ?? defaultSecrets
         if secrets.isEmpty && !insecure && own == nil {
@@ -82,6 +86,8 @@ extension ConfigLoader {
             file: file,
             secrets: secrets,
             insecureNoSignature: insecure && secrets.isEmpty,
+            signatureOptions: SignatureOptions(allowSHA1: allowSHA1),
+            honorSkipCI: honorSkipCI,
             routes: routes
         )
     }
@@ -106,6 +112,11 @@ extension ConfigLoader {
 
         let workspace = self.reference(fields, id: "workspace", name: "workspace_name", problems: &problems)
         let template = self.reference(fields, id: "template", name: "template_name", problems: &problems)
+        var onDelete: String? = nil
+        if let section = fields.mapping("on_delete", problems: &problems) {
+            section.reportUnknownKeys(allowed: Self.onDeleteKeys, problems: &problems)
+            onDelete = self.reference(section, id: "template", name: "template_name", problems: &problems)
+        }
 
         guard let workspace, let template, !problems[before...].contains(where: { $0.severity == .error }) else {
             return nil
@@ -117,7 +128,8 @@ extension ConfigLoader {
             tags: tags,
             paths: paths,
             workspace: workspace,
-            template: template
+            template: template,
+            onDeleteTemplate: onDelete
         )
     }
 

@@ -7,6 +7,11 @@ package struct RepositoryConfig: Sendable, Equatable {
     package var secrets: [WebhookSecret]
     /// Set only by an explicit `insecure_no_signature: true`: deliveries are accepted unverified.
     package var insecureNoSignature: Bool
+    /// `allow_sha1_signature: true`: GitHub's legacy SHA-1 header is accepted when no SHA-256 one is sent.
+    package var signatureOptions: SignatureOptions
+    /// `honor_skip_ci` (default true): `[skip ci]`, `[ci skip]` or `[skip pushrelay]` in the head commit
+    /// message skips the push.
+    package var honorSkipCI: Bool
     package var routes: [Route]
 
     package init(
@@ -14,12 +19,16 @@ package struct RepositoryConfig: Sendable, Equatable {
         file: String,
         secrets: [WebhookSecret],
         insecureNoSignature: Bool = false,
+        signatureOptions: SignatureOptions = SignatureOptions(),
+        honorSkipCI: Bool = true,
         routes: [Route]
     ) {
         self.identity = identity
         self.file = file
         self.secrets = secrets
         self.insecureNoSignature = insecureNoSignature
+        self.signatureOptions = signatureOptions
+        self.honorSkipCI = honorSkipCI
         self.routes = routes
     }
 }
@@ -33,6 +42,9 @@ package struct Route: Sendable, Equatable {
     package var paths: PatternSet?
     package var workspace: String
     package var template: String
+    /// The template run when a matching branch or tag is deleted (`on_delete: {template: …}`); without
+    /// it, deletions are ignored.
+    package var onDeleteTemplate: String?
 
     package init(
         file: String,
@@ -41,8 +53,10 @@ package struct Route: Sendable, Equatable {
         tags: PatternSet? = nil,
         paths: PatternSet? = nil,
         workspace: String,
-        template: String
+        template: String,
+        onDeleteTemplate: String? = nil
     ) {
+        self.onDeleteTemplate = onDeleteTemplate
         self.file = file
         self.line = line
         self.branches = branches

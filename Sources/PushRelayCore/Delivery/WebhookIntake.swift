@@ -24,21 +24,18 @@ package struct WebhookIntake: Sendable {
         body: [UInt8],
         receivedAt: Date = Date()
     ) -> Outcome {
-        guard let eventName = provider.eventName(in: headers) else {
-            return .reject(.error(400, "missing \(provider.eventHeaderName) header"))
-        }
-        guard let deliveryID = provider.deliveryID(in: headers), !deliveryID.isEmpty else {
-            return .reject(.error(400, "missing \(provider.deliveryHeaderName) header"))
-        }
-        guard deliveryID.utf8.count <= 256 else {
-            return .reject(.error(400, "delivery id longer than 256 bytes"))
-        }
-        let event: WebhookEvent
+        let delivery: ProviderDelivery
         do {
-            event = try provider.parse(eventName: eventName, body: body)
+            delivery = try provider.read(headers: headers, body: body)
         } catch {
             return .reject(.error(400, error.reason))
         }
+        guard delivery.deliveryID.utf8.count <= 256 else {
+            return .reject(.error(400, "delivery id longer than 256 bytes"))
+        }
+        let event = delivery.event
+        let eventName = delivery.eventName
+        let deliveryID = delivery.deliveryID
 
         let identities = event.repositoryIdentities
         let repository = self.config.repository(for: identities)
@@ -47,7 +44,13 @@ package struct WebhookIntake: Sendable {
             signature =
                 repository.insecureNoSignature
                 ? .notChecked
-                : provider.authenticate(headers: headers, body: body, secrets: repository.secrets, now: receivedAt)
+                : provider.authenticate(
+                    headers: headers,
+                    body: body,
+                    secrets: repository.secrets,
+                    options: repository.signatureOptions,
+                    now: receivedAt
+                )
             switch signature {
             case .valid, .notChecked: break
             case .absent: return .reject(.error(401, "missing \(provider.signatureHeaderName) header"))

@@ -10,6 +10,9 @@ package struct PushEvent: Sendable, Equatable {
     package var changedFiles: [String]?
     package var changedFilesUnknownReason: String?
     package var headCommitMessage: String?
+    /// The commit the ref pointed at before the push, where the payload says (the last commit of a
+    /// deleted branch).
+    package var previousCommit: String?
 
     package init(
         ref: GitRef,
@@ -18,7 +21,8 @@ package struct PushEvent: Sendable, Equatable {
         created: Bool = false,
         changedFiles: [String]?,
         changedFilesUnknownReason: String? = nil,
-        headCommitMessage: String?
+        headCommitMessage: String?,
+        previousCommit: String? = nil
     ) {
         self.ref = ref
         self.commit = commit
@@ -27,6 +31,7 @@ package struct PushEvent: Sendable, Equatable {
         self.changedFiles = changedFiles
         self.changedFilesUnknownReason = changedFiles == nil ? (changedFilesUnknownReason ?? "no file list") : nil
         self.headCommitMessage = headCommitMessage
+        self.previousCommit = PushEvent.isZeroSHA(previousCommit) ? nil : previousCommit
     }
 
     /// A sha of all zeros is how GitHub and GitLab say "no commit" (a deleted or a created ref).

@@ -12,16 +12,20 @@ package struct WebhookEvent: Sendable, Equatable {
     package var kind: Kind
     /// Every URL form of the repository the payload gives (clone, ssh, web): any one may be configured.
     package var repositoryURLs: [String]
+    /// Identities the payload gives other than as URLs (a Bitbucket Data Center key and slug, no host).
+    package var otherIdentities: [RepositoryIdentity]
 
-    package init(kind: Kind, repositoryURLs: [String]) {
+    package init(kind: Kind, repositoryURLs: [String], otherIdentities: [RepositoryIdentity] = []) {
         self.kind = kind
         self.repositoryURLs = repositoryURLs
+        self.otherIdentities = otherIdentities
     }
 
-    /// The identities of ``repositoryURLs`` that normalise, without repeats, in payload order.
+    /// The identities of ``repositoryURLs`` that normalise, then ``otherIdentities``, without repeats.
     package var repositoryIdentities: [RepositoryIdentity] {
         var seen = Set<RepositoryIdentity>()
-        return self.repositoryURLs.compactMap(RepositoryIdentity.init(normalizing:)).filter { seen.insert($0).inserted }
+        let all = self.repositoryURLs.compactMap(RepositoryIdentity.init(normalizing:)) + self.otherIdentities
+        return all.filter { seen.insert($0).inserted }
     }
 }
 

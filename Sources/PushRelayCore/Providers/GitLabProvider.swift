@@ -1,51 +1,55 @@
 import Foundation
 
-/// GitLab: `X-Gitlab-Token` (the secret itself, compared in constant time), `X-Gitlab-Event`
-/// (`Push Hook`, `Tag Push Hook`, and `System Hook` for instance-wide hooks), delivery id from
-/// `Idempotency-Key`, else `webhook-id`, else `X-Gitlab-Event-UUID`.
+/// GitLab: `X-Gitlab-Token` (the secret itself, compared in constant time) or a signing token (Standard
+/// Webhooks `webhook-signature`); `X-Gitlab-Event` (`Push Hook`, `Tag Push Hook`, and `System Hook` for
+/// instance-wide hooks); delivery id from `Idempotency-Key`, else `webhook-id`, else `X-Gitlab-Event-UUID`.
 package struct GitLabProvider: WebhookProvider {
     package var kind: ProviderKind { .gitlab }
-
-    package var secretHeaderNames: Set<String> { ["x-gitlab-token"] }
-
-    package var eventHeaderName: String { "X-Gitlab-Event" }
-    package var deliveryHeaderName: String { "Idempotency-Key or X-Gitlab-Event-UUID" }
     package var signatureHeaderName: String { "X-Gitlab-Token" }
+    package var secretHeaderNames: Set<String> { ["x-gitlab-token"] }
 
     package init() {}
 
-    package func eventName(in headers: WebhookHeaders) -> String? { headers[self.eventHeaderName] }
+    package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-Gitlab-Event"] != nil }
 
-    package func deliveryID(in headers: WebhookHeaders) -> String? {
-        headers["Idempotency-Key"] ?? headers["webhook-id"] ?? headers["X-Gitlab-Event-UUID"]
+    package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {
+        let eventName = try self.required("X-Gitlab-Event", in: headers)
+        guard let deliveryID = headers["Idempotency-Key"] ?? headers["webhook-id"] ?? headers["X-Gitlab-Event-UUID"],
+            !deliveryID.isEmpty
+        else {
+            throw PayloadError("missing Idempotency-Key or X-Gitlab-Event-UUID header")
+        }
+        let payload = try PayloadJSON.decode(Payload.self, from: body, provider: .gitlab)
+        let urls = payload.urls
+        // A system hook carries the same push body; `event_name` tells push from everything else.
+        let kind = eventName == "System Hook" ? (payload.event_name ?? payload.object_kind ?? "") : eventName
+        let event: WebhookEvent
+        switch kind {
+        case "Push Hook", "Tag Push Hook", "push", "tag_push":
+            guard let ref = payload.ref else { throw PayloadError("push payload has no 'ref'") }
+            guard !urls.isEmpty else { throw PayloadError("push payload names no repository") }
+            event = WebhookEvent(kind: .push([payload.push(ref: ref)]), repositoryURLs: urls)
+        default:
+            event = WebhookEvent(kind: .other(eventName), repositoryURLs: urls)
+        }
+        return ProviderDelivery(eventName: eventName, deliveryID: deliveryID, event: event)
     }
 
     package func authenticate(
         headers: WebhookHeaders,
         body: [UInt8],
         secrets: [WebhookSecret],
+        options: SignatureOptions,
         now: Date
     ) -> SignatureCheck {
-        guard let token = headers[self.signatureHeaderName] else { return .absent }
+        if headers["webhook-signature"] != nil {
+            return StandardWebhooksSignature.verify(headers: headers, body: body, secrets: secrets, now: now)
+        }
+        guard let token = headers["X-Gitlab-Token"] else { return .absent }
         let presented = Array(token.utf8)
         var matched = false
         for secret in secrets where ConstantTime.equals(presented, secret.bytes) { matched = true }
         return matched ? .valid : .invalid("token mismatch")
-    }
-
-    package func parse(eventName: String, body: [UInt8]) throws(PayloadError) -> WebhookEvent {
-        let payload = try PayloadJSON.decode(Payload.self, from: body, provider: .gitlab)
-        let urls = payload.urls
-        // A system hook carries the same push body; `event_name` tells push from everything else.
-        let kind = eventName == "System Hook" ? (payload.event_name ?? payload.object_kind ?? "") : eventName
-        switch kind {
-        case "Push Hook", "Tag Push Hook", "push", "tag_push":
-            guard let ref = payload.ref else { throw PayloadError("push payload has no 'ref'") }
-            guard !urls.isEmpty else { throw PayloadError("push payload names no repository") }
-            return WebhookEvent(kind: .push([payload.push(ref: ref)]), repositoryURLs: urls)
-        default:
-            return WebhookEvent(kind: .other(eventName), repositoryURLs: urls)
-        }
     }
 }
 
@@ -114,7 +118,8 @@ extension GitLabProvider {
                 created: !deleted && self.before != nil && PushEvent.isZeroSHA(self.before),
                 changedFiles: files,
                 changedFilesUnknownReason: unknownReason,
-                headCommitMessage: head?.message
+                headCommitMessage: head?.message,
+                previousCommit: self.before
             )
         }
     }

@@ -5,43 +5,96 @@ import Foundation
 package protocol WebhookProvider: Sendable {
     var kind: ProviderKind { get }
 
-    /// The event name from the provider's event header; `nil` when the header is missing.
-    func eventName(in headers: WebhookHeaders) -> String?
+    /// Whether a `POST /hooks` request looks like this provider's, from its headers alone.
+    func recognises(_ headers: WebhookHeaders) -> Bool
 
-    /// The provider's delivery id, the dedupe key; `nil` when the request carries none.
-    func deliveryID(in headers: WebhookHeaders) -> String?
+    /// Reads the event name, the delivery id and the body. Throws, with a reason for the 400, when a
+    /// required header is missing or the body is not this provider's JSON; an event PushRelay does not act
+    /// on reads as ``WebhookEvent/Kind/other(_:)``.
+    func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery
 
     /// Checks the signature or token over the raw bytes.
-    func authenticate(headers: WebhookHeaders, body: [UInt8], secrets: [WebhookSecret], now: Date) -> SignatureCheck
+    /// - Parameter options: what the repository's file allows beyond the default (such as SHA-1).
+    func authenticate(
+        headers: WebhookHeaders,
+        body: [UInt8],
+        secrets: [WebhookSecret],
+        options: SignatureOptions,
+        now: Date
+    ) -> SignatureCheck
 
-    /// Reads the body. Throws only for a body that is not this provider's JSON; unknown events parse
-    /// to ``WebhookEvent/Kind/other(_:)``.
-    func parse(eventName: String, body: [UInt8]) throws(PayloadError) -> WebhookEvent
-
-    /// Header names quoted in 400 and 401 reasons.
-    var eventHeaderName: String { get }
-    var deliveryHeaderName: String { get }
+    /// The header named in 401 reasons.
     var signatureHeaderName: String { get }
 
-    /// Header names whose values are secrets (a plain token): never stored, logged or exported.
+    /// Header names whose values are secrets (a plain token, a password): never stored, logged or exported.
     var secretHeaderNames: Set<String> { get }
 }
 
 extension WebhookProvider {
     package var secretHeaderNames: Set<String> { [] }
+
+    package func authenticate(
+        headers: WebhookHeaders,
+        body: [UInt8],
+        secrets: [WebhookSecret],
+        now: Date
+    )
+        -> SignatureCheck
+    {
+        self.authenticate(headers: headers, body: body, secrets: secrets, options: SignatureOptions(), now: now)
+    }
+
+    /// The value of a header the provider requires.
+    func required(_ name: String, in headers: WebhookHeaders) throws(PayloadError) -> String {
+        guard let value = headers[name], !value.isEmpty else { throw PayloadError("missing \(name) header") }
+        return value
+    }
 }
 
-/// The provider for a `/hooks/{provider}` path segment.
+/// What a provider read from one request.
+package struct ProviderDelivery: Sendable, Equatable {
+    package var eventName: String
+    /// The provider's delivery id: the dedupe key.
+    package var deliveryID: String
+    package var event: WebhookEvent
+
+    package init(eventName: String, deliveryID: String, event: WebhookEvent) {
+        self.eventName = eventName
+        self.deliveryID = deliveryID
+        self.event = event
+    }
+}
+
+/// Per-repository allowances in checking signatures.
+package struct SignatureOptions: Sendable, Equatable {
+    /// Accept GitHub's legacy `X-Hub-Signature: sha1=…` when no SHA-256 signature is sent.
+    package var allowSHA1: Bool
+
+    package init(allowSHA1: Bool = false) {
+        self.allowSHA1 = allowSHA1
+    }
+}
+
+/// The providers, by `/hooks/{provider}` path segment.
 package enum WebhookProviders {
+    /// In the order `POST /hooks` tries them: Gitea, Forgejo and Gogs also send GitHub-style headers,
+    /// so they are recognised before GitHub.
+    package static let all: [any WebhookProvider] = [
+        GiteaProvider(), GitLabProvider(), BitbucketProvider(), AzureDevOpsProvider(), GitHubProvider(),
+    ]
+
     package static func provider(for kind: ProviderKind) -> any WebhookProvider {
-        switch kind {
-        case .github: GitHubProvider()
-        case .gitlab: GitLabProvider()
-        }
+        // `all` holds one provider of each kind.
+        self.all.first { $0.kind == kind }!
     }
 
     package static func provider(named name: String) -> (any WebhookProvider)? {
         ProviderKind(rawValue: name.lowercased()).map(self.provider(for:))
+    }
+
+    /// The provider of a `POST /hooks`, recognised from its headers.
+    package static func detect(_ headers: WebhookHeaders) -> (any WebhookProvider)? {
+        self.all.first { $0.recognises(headers) }
     }
 }
 

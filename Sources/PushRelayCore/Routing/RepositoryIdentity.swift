@@ -44,8 +44,45 @@ package struct RepositoryIdentity: Sendable, Hashable, CustomStringConvertible {
             if !last.isEmpty { segments.append(last) }
         }
         host = host.hasSuffix(".") ? host.dropLast() : host
-        guard !host.isEmpty, !segments.isEmpty else { return nil }
-        self.init(host: String(host), path: segments.joined(separator: "/"))
+        let (canonicalHost, canonicalPath) = Self.canonical(host: host.lowercased(), segments: segments)
+        guard !canonicalHost.isEmpty, !canonicalPath.isEmpty else { return nil }
+        self.init(host: canonicalHost, path: canonicalPath.joined(separator: "/"))
+    }
+
+    /// Reduces host-specific URL shapes to one form per repository:
+    /// Bitbucket Data Center's `scm/KEY/slug` and `projects/KEY/repos/slug` to `KEY/slug`; Azure DevOps'
+    /// `org/project/_git/repo`, `v3/org/project/repo` on `ssh.dev.azure.com` and `org.visualstudio.com`
+    /// forms to `dev.azure.com/org/project/repo`.
+    private static func canonical(host: String, segments: [String]) -> (String, [String]) {
+        var host = host
+        var segments = segments
+        if host == "ssh.dev.azure.com", segments.first?.lowercased() == "v3" {
+            host = "dev.azure.com"
+            segments.removeFirst()
+        } else if host.hasSuffix(".visualstudio.com") {
+            segments.insert(String(host.dropLast(".visualstudio.com".count)), at: 0)
+            host = "dev.azure.com"
+        }
+        if host == "dev.azure.com" {
+            // `DefaultCollection` is the legacy collection segment; `_git` separates project and repo, and a
+            // missing project means the project has the repository's name.
+            if segments.count > 1, segments[1].lowercased() == "defaultcollection" { segments.remove(at: 1) }
+            if let git = segments.firstIndex(of: "_git"), git + 1 < segments.count, let organization = segments.first {
+                let repository = segments[git + 1]
+                let project = git >= 2 ? segments[1] : repository
+                segments = [organization, project, repository]
+            }
+            return (host, segments)
+        }
+        if let scm = segments.firstIndex(where: { $0.lowercased() == "scm" }), segments.count - scm == 3 {
+            return (host, Array(segments.suffix(2)))
+        }
+        if let projects = segments.firstIndex(where: { $0.lowercased() == "projects" }),
+            projects + 3 < segments.count, segments[projects + 2].lowercased() == "repos"
+        {
+            return (host, [segments[projects + 1], segments[projects + 3]])
+        }
+        return (host, segments)
     }
 
     /// The index just past `scheme://`, if the text starts with one (letters, digits, `+`, `-`, `.`).

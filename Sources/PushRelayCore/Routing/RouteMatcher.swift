@@ -6,17 +6,32 @@ package enum RouteMatcher {
         package var reason: String
     }
 
+    /// Head commit message markers that skip a push (when the repository honours them).
+    package static let skipMarkers = ["[skip ci]", "[ci skip]", "[skip pushrelay]"]
+
     package static func match(
         _ push: PushEvent,
         repository: RepositoryConfig,
         organization: String,
         via: String
     ) -> Outcome {
-        if push.deleted {
-            return Outcome(jobs: [], reason: push.ref.tag != nil ? "tag deleted" : "branch deleted")
-        }
-        guard let overrideBranch = push.ref.overrideBranch, let commit = push.commit else {
+        guard let overrideBranch = push.ref.overrideBranch else {
             return Outcome(jobs: [], reason: "\(push.ref) is neither a branch nor a tag")
+        }
+        if push.deleted {
+            return self.matchDeletion(
+                push,
+                repository: repository,
+                organization: organization,
+                via: via,
+                branch: overrideBranch
+            )
+        }
+        guard let commit = push.commit else { return Outcome(jobs: [], reason: "\(push.ref) has no commit") }
+        if repository.honorSkipCI, let message = push.headCommitMessage?.lowercased(),
+            let marker = self.skipMarkers.first(where: message.contains)
+        {
+            return Outcome(jobs: [], reason: "skipped: \(marker) in the head commit message")
         }
         var jobs: [JobSpec] = []
         var pathsUnknown = false
@@ -47,6 +62,33 @@ package enum RouteMatcher {
             reason += "; paths filter matched because the changed files are unknown (\(why))"
         }
         return Outcome(jobs: jobs, reason: reason)
+    }
+
+    /// A deleted branch or tag runs only the `on_delete` template of the routes that match it, with the
+    /// last commit the ref pointed at; `paths` do not apply (a deletion changes no file).
+    private static func matchDeletion(
+        _ push: PushEvent,
+        repository: RepositoryConfig,
+        organization: String,
+        via: String,
+        branch: String
+    ) -> Outcome {
+        let what = push.ref.tag != nil ? "tag deleted" : "branch deleted"
+        var jobs: [JobSpec] = []
+        for route in repository.routes where self.refMatches(route, push.ref) {
+            guard let template = route.onDeleteTemplate else { continue }
+            let job = JobSpec(
+                organization: organization,
+                workspace: route.workspace,
+                template: template,
+                overrideBranch: branch,
+                commitID: push.previousCommit ?? "",
+                via: via
+            )
+            if !jobs.contains(job) { jobs.append(job) }
+        }
+        guard !jobs.isEmpty else { return Outcome(jobs: [], reason: what) }
+        return Outcome(jobs: jobs, reason: "\(what): \(jobs.count) on_delete job\(jobs.count == 1 ? "" : "s")")
     }
 
     /// Branch routes see only branches and tag routes only tags, so `main` the tag never fires `main` the branch.

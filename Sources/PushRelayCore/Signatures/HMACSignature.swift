@@ -25,7 +25,7 @@ package enum HMACSignature {
         return self.verify(digest: digest, body: body, secrets: secrets)
     }
 
-    /// Checks a raw digest against every secret; swift-crypto's check compares in constant time.
+    /// Checks a raw SHA-256 digest against every secret; swift-crypto's check compares in constant time.
     package static func verify(digest: [UInt8], body: [UInt8], secrets: [WebhookSecret]) -> SignatureCheck {
         var matched = false
         for secret in secrets {
@@ -34,6 +34,33 @@ package enum HMACSignature {
             if HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: body, using: key) { matched = true }
         }
         return matched ? .valid : .invalid("signature mismatch")
+    }
+
+    /// GitHub's legacy `X-Hub-Signature: sha1=<hex>`, accepted only where a repository allows it.
+    package static func verifySHA1(header: String?, body: [UInt8], secrets: [WebhookSecret]) -> SignatureCheck {
+        guard let header else { return .absent }
+        guard header.hasPrefix("sha1="), let digest = HexBytes.decode(header.dropFirst(5)),
+            digest.count == Insecure.SHA1.byteCount
+        else {
+            return .invalid("malformed SHA-1 signature")
+        }
+        var matched = false
+        for secret in secrets {
+            let key = SymmetricKey(data: secret.bytes)
+            if HMAC<Insecure.SHA1>.isValidAuthenticationCode(digest, authenticating: body, using: key) {
+                matched = true
+            }
+        }
+        return matched ? .valid : .invalid("signature mismatch")
+    }
+
+    /// Bare `<hex>` (Gitea, Forgejo, Gogs): the digest without a scheme prefix.
+    package static func verifyBareSHA256(header: String?, body: [UInt8], secrets: [WebhookSecret]) -> SignatureCheck {
+        guard let header else { return .absent }
+        guard let digest = HexBytes.decode(header), digest.count == SHA256.byteCount else {
+            return .invalid("malformed digest")
+        }
+        return self.verify(digest: digest, body: body, secrets: secrets)
     }
 
     /// `sha256=<hex>` for a body; used by `replay --to` and by tests to sign what they send.

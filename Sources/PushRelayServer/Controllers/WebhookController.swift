@@ -22,7 +22,7 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
 
     /// `POST /hooks`: the provider is recognised from its headers.
     func receiveDetected(_ request: Request, context: some RequestContext) async -> Response {
-        guard let provider = ProviderDetection.provider(for: Self.headers(of: request)) else {
+        guard let provider = WebhookProviders.detect(Self.headers(of: request)) else {
             return self.answer(
                 .error(400, "cannot tell the provider from the headers; use /hooks/{provider}"),
                 context: context

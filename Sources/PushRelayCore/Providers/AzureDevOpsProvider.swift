@@ -1,0 +1,119 @@
+import Foundation
+
+/// Azure DevOps service hooks: no event header (`eventType: git.push` is in the body, and so is the
+/// delivery `id`); authenticated by HTTP Basic auth whose password is the secret. The pushed refs come from
+/// `resource.refUpdates`, never from the message text, which can disagree with them.
+package struct AzureDevOpsProvider: WebhookProvider {
+    package var kind: ProviderKind { .azureDevOps }
+    package var signatureHeaderName: String { "Authorization" }
+    package var secretHeaderNames: Set<String> { ["authorization"] }
+
+    package init() {}
+
+    /// Azure DevOps marks its requests with an activity id header.
+    package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-Vss-ActivityId"] != nil }
+
+    package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {
+        let payload = try PayloadJSON.decode(Payload.self, from: body, provider: self.kind)
+        guard let eventName = payload.eventType, !eventName.isEmpty else {
+            throw PayloadError("body has no 'eventType'")
+        }
+        guard let deliveryID = payload.id, !deliveryID.isEmpty else { throw PayloadError("body has no 'id'") }
+        let repository = payload.resource?.repository
+        var urls: [String] = []
+        if let remote = repository?.remoteUrl, let project = repository?.project?.name, let name = repository?.name,
+            let organization = RepositoryIdentity(normalizing: remote)?.path.split(separator: "/").first
+        {
+            // The canonical form, from the names, whatever shape remoteUrl has.
+            urls.append("dev.azure.com/\(organization)/\(project)/\(name)")
+        }
+        urls += [repository?.remoteUrl, repository?.sshUrl, repository?.webUrl].compactMap { $0 }
+        let kind: WebhookEvent.Kind
+        if eventName == "git.push" {
+            guard let updates = payload.resource?.refUpdates, !updates.isEmpty else {
+                throw PayloadError("git.push payload has no 'resource.refUpdates'")
+            }
+            let commits = payload.resource?.commits ?? []
+            kind = .push(
+                try updates.map { update throws(PayloadError) in
+                    guard let ref = update.name else { throw PayloadError("refUpdate has no 'name'") }
+                    let deleted = PushEvent.isZeroSHA(update.newObjectId)
+                    return PushEvent(
+                        ref: GitRef(ref),
+                        commit: deleted ? nil : update.newObjectId,
+                        deleted: deleted,
+                        created: PushEvent.isZeroSHA(update.oldObjectId),
+                        changedFiles: nil,
+                        changedFilesUnknownReason: "Azure DevOps does not list changed files",
+                        headCommitMessage: commits.first { $0.commitId == update.newObjectId }?.comment,
+                        previousCommit: update.oldObjectId
+                    )
+                }
+            )
+        } else {
+            kind = .other(eventName)
+        }
+        return ProviderDelivery(
+            eventName: eventName,
+            deliveryID: deliveryID,
+            event: WebhookEvent(kind: kind, repositoryURLs: urls)
+        )
+    }
+
+    package func authenticate(
+        headers: WebhookHeaders,
+        body: [UInt8],
+        secrets: [WebhookSecret],
+        options: SignatureOptions,
+        now: Date
+    ) -> SignatureCheck {
+        guard let header = headers["Authorization"] else { return .absent }
+        guard header.lowercased().hasPrefix("basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let colon = decoded.firstIndex(of: UInt8(ascii: ":"))
+        else {
+            return .invalid("malformed Basic authorization")
+        }
+        let password = Array(decoded[decoded.index(after: colon)...])
+        var matched = false
+        for secret in secrets where ConstantTime.equals(password, secret.bytes) { matched = true }
+        return matched ? .valid : .invalid("password mismatch")
+    }
+}
+
+extension AzureDevOpsProvider {
+    private struct Payload: Decodable {
+        struct Project: Decodable {
+            var name: String?
+        }
+
+        struct Repository: Decodable {
+            var name: String?
+            var remoteUrl: String?
+            var sshUrl: String?
+            var webUrl: String?
+            var project: Project?
+        }
+
+        struct RefUpdate: Decodable {
+            var name: String?
+            var oldObjectId: String?
+            var newObjectId: String?
+        }
+
+        struct Commit: Decodable {
+            var commitId: String?
+            var comment: String?
+        }
+
+        struct Resource: Decodable {
+            var refUpdates: [RefUpdate]?
+            var commits: [Commit]?
+            var repository: Repository?
+        }
+
+        var id: String?
+        var eventType: String?
+        var resource: Resource?
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Gitea, Forgejo and Gogs: one dialect under three header families. Each sends a bare-hex HMAC-SHA256
+/// signature, an event header (`push`, `delete`, `create`) and a delivery id. Gitea also sends GitHub's
+/// headers; the Gitea-family ones win.
+package struct GiteaProvider: WebhookProvider {
+    /// Header prefixes, most specific first: Forgejo sends Gitea's headers too, and Gitea sends Gogs'.
+    private static let families = ["X-Forgejo", "X-Gitea", "X-Gogs"]
+
+    package var kind: ProviderKind { .gitea }
+    package var signatureHeaderName: String { "X-Gitea-Signature" }
+
+    package init() {}
+
+    package func recognises(_ headers: WebhookHeaders) -> Bool {
+        Self.families.contains { headers[$0 + "-Event"] != nil }
+    }
+
+    private func first(_ suffix: String, in headers: WebhookHeaders) -> String? {
+        Self.families.lazy.compactMap { headers[$0 + suffix] }.first
+    }
+
+    package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {
+        guard let eventName = self.first("-Event", in: headers) else {
+            throw PayloadError("missing X-Gitea-Event header")
+        }
+        guard let deliveryID = self.first("-Delivery", in: headers), !deliveryID.isEmpty else {
+            throw PayloadError("missing X-Gitea-Delivery header")
+        }
+        let payload = try PayloadJSON.decode(GitHubStylePayload.self, from: body, provider: self.kind)
+        let kind: WebhookEvent.Kind
+        switch eventName {
+        case "push": kind = .push([try payload.push(commitCap: nil)])
+        case "delete": kind = .push([try payload.deletion()])
+        default: kind = .other(eventName)
+        }
+        return ProviderDelivery(
+            eventName: eventName,
+            deliveryID: deliveryID,
+            event: WebhookEvent(kind: kind, repositoryURLs: payload.repositoryURLs)
+        )
+    }
+
+    package func authenticate(
+        headers: WebhookHeaders,
+        body: [UInt8],
+        secrets: [WebhookSecret],
+        options: SignatureOptions,
+        now: Date
+    ) -> SignatureCheck {
+        HMACSignature.verifyBareSHA256(header: self.first("-Signature", in: headers), body: body, secrets: secrets)
+    }
+}
