@@ -6,7 +6,7 @@ struct PushRelayCommand: AsyncParsableCommand {
         commandName: "pushrelay",
         abstract: "GitOps webhook listener for Terrakube.",
         discussion: """
-            Receives signed push webhooks from GitHub and GitLab, matches them against the routes in
+            Receives signed push webhooks (GitHub, GitLab, Gitea, Bitbucket, Azure DevOps), matches them against the routes in
             config/repos/*.yaml, and creates Terrakube jobs with overrideBranch set to the pushed branch.
             Every accepted delivery is committed to the store before it is answered, and each job is
             created once.
