@@ -1,23 +1,41 @@
 import ArgumentParser
+import Logging
 import PushRelayCore
+import PushRelayServer
 
 extension PushRelayCommand {
-    struct Check: ParsableCommand {
+    struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate the config directory as 'serve' would, without starting.",
             discussion: """
                 Prints each problem as FILE:LINE: message (warnings are marked and do not fail the check).
                 Exits 0 when the config is usable and 1 when it is not. Environment variables and files
-                named for secrets must be present, as they must for 'serve'.
+                named for secrets must be present, as they must for 'serve'. With --online, names of
+                organizations, workspaces and templates are also resolved through the Terrakube API.
                 """
         )
 
         @OptionGroup var options: GlobalOptions
 
-        func run() throws {
-            let (config, problems) = ConfigLoader(directory: self.options.config).validate()
+        @Flag(help: "Also resolve workspace, template and organization names through the Terrakube API.")
+        var online = false
+
+        func run() async throws {
+            let (loaded, problems) = ConfigLoader(directory: self.options.config).validate()
             printProblems(problems)
-            guard let config else { throw ExitCode.failure }
+            guard var config = loaded else { throw ExitCode.failure }
+            if self.online {
+                var logger = Logger(label: "pushrelay")
+                logger.logLevel = .error
+                let (resolved, unresolved) = await resolveNames(
+                    config,
+                    servicePath: self.options.config + "/pushrelay.yaml",
+                    logger: logger
+                )
+                printProblems(unresolved)
+                guard let resolved else { throw ExitCode.failure }
+                config = resolved
+            }
             let routes = config.repositories.reduce(0) { $0 + $1.routes.count }
             print("config ok: \(config.repositories.count) repositories, \(routes) routes")
         }

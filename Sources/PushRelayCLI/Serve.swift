@@ -21,7 +21,7 @@ extension PushRelayCommand {
 
         func run() async throws {
             let logger = self.options.bootstrapLogging()
-            let config: RelayConfig
+            var config: RelayConfig
             do {
                 config = try ConfigLoader(directory: self.options.config).load()
             } catch {
@@ -31,6 +31,16 @@ extension PushRelayCommand {
                 printProblems(error.problems)
                 throw ExitCode.failure
             }
+            let (resolved, unresolved) = await resolveNames(
+                config,
+                servicePath: self.options.config + "/pushrelay.yaml",
+                logger: logger
+            )
+            guard let resolved else {
+                printProblems(unresolved)
+                throw ExitCode.failure
+            }
+            config = resolved
             for warning in config.warnings {
                 logger.warning("Config warning", metadata: ["relay.problem": "\(warning)"])
             }
@@ -43,8 +53,9 @@ extension PushRelayCommand {
                     "relay.terrakube": "\(config.settings.terrakube.url)",
                 ]
             )
+            let host = config.settings.listen.host
             let group = buildServiceGroup(config: config, store: store, logger: logger) { port in
-                logger.info("Listening", metadata: ["relay.address": "\(config.settings.listen.host):\(port)"])
+                logger.info("Listening", metadata: ["relay.address": "\(host):\(port)"])
             }
             try await group.run()
             try await store.close()

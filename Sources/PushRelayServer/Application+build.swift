@@ -44,16 +44,7 @@ package func buildServiceGroup(
     let holder = ConfigHolder(config)
     let wake = DispatchWakeUp()
     let settings = config.settings
-    var clientConfiguration = HTTPClient.Configuration(
-        timeout: .init(
-            connect: .seconds(5),
-            read: .seconds(Int64(settings.dispatch.requestTimeoutSeconds.rounded(.up)))
-        )
-    )
-    // The dispatcher has its own backoff: a refused connection should fail the attempt at once, not be
-    // retried inside the client until the deadline (which would also hold up shutdown).
-    clientConfiguration.connectionPool.retryConnectionEstablishment = false
-    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    let client = HTTPClient.forTerrakube(requestTimeoutSeconds: settings.dispatch.requestTimeoutSeconds)
     let api = RESTTerrakubeAPI(
         client: client,
         baseURL: settings.terrakube.url,

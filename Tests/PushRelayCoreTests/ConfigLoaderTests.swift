@@ -269,7 +269,7 @@ struct RepositoryOptionTests {
         #expect(
             problems == [
                 "repos/env.yaml:7: unknown key 'workspace' (expected one of: template, template_name)",
-                "repos/env.yaml:7: route has no 'template' (the Terrakube template id)",
+                "repos/env.yaml:7: no 'template' (the Terrakube template id) or 'template_name'",
             ]
         )
     }

@@ -48,6 +48,10 @@ package final class TerrakubeStandIn: Sendable {
         var requests: [Recorded] = []
         var faults: [Fault] = []
         var jobs: [Job] = []
+        /// Resource type (`organization`, `workspace`, `template`) → name → id, for lookups by name.
+        var names: [String: [String: String]] = [:]
+        /// Statuses the next lookups by name answer with, one each, before answering normally.
+        var lookupFaults: [Int] = []
     }
 
     /// Attributes a Terrakube job has (components.schemas.job in the OpenAPI spec); any other is a 400.
@@ -79,6 +83,16 @@ package final class TerrakubeStandIn: Sendable {
 
     /// Every job created, including those whose answer was delayed or never read.
     package var jobs: [Job] { self.state.withLock { $0.jobs } }
+
+    /// Makes `name` findable as a resource of `type` (`organization`, `workspace`, `template`).
+    package func define(_ type: String, name: String, id: String) {
+        self.state.withLock { $0.names[type, default: [:]][name] = id }
+    }
+
+    /// Statuses the next lookups by name answer with (a 503, say), before they answer normally.
+    package func failLookups(_ statuses: Int...) {
+        self.state.withLock { $0.lookupFaults.append(contentsOf: statuses) }
+    }
 
     /// Faults met by the next job creations, one each, in order.
     package func inject(_ faults: Fault...) {
@@ -113,6 +127,15 @@ package final class TerrakubeStandIn: Sendable {
         }
         router.get("/api/v1/organization/:organization/job") { request, _ in
             self.listJobs(request)
+        }
+        router.get("/api/v1/organization") { request, _ in
+            self.lookUp("organization", request)
+        }
+        router.get("/api/v1/organization/:organization/workspace") { request, _ in
+            self.lookUp("workspace", request)
+        }
+        router.get("/api/v1/organization/:organization/template") { request, _ in
+            self.lookUp("template", request)
         }
         return router
     }
@@ -207,17 +230,29 @@ package final class TerrakubeStandIn: Sendable {
         ]
     }
 
-    /// `GET …/job?filter[job]=a=='x';b=='y'`: the RSQL conjunction of equalities PushRelay sends.
-    private func listJobs(_ request: Request) -> Response {
+    /// `GET …/{type}?filter[{type}]=name=='x'`: the lookups by name of SPEC section 5.
+    private func lookUp(_ type: String, _ request: Request) -> Response {
         let recorded = Recorded(method: "GET", path: request.uri.description, headers: [:], body: [], status: 200)
+        let fault = self.state.withLock { state -> Int? in
+            state.requests.append(recorded)
+            return state.lookupFaults.isEmpty ? nil : state.lookupFaults.removeFirst()
+        }
+        if let fault { return Self.error(HTTPResponse.Status(code: fault), "Injected failure \(fault)") }
         guard request.headers[.authorization] == "Bearer \(self.token)" else {
-            self.state.withLock { $0.requests.append(recorded) }
             return Self.error(.unauthorized, "Invalid or missing token")
         }
+        let wanted = Self.equalities(request, key: "filter[\(type)]")["name"]
+        let id = self.state.withLock { state in wanted.flatMap { state.names[type]?[$0] } }
+        let data: [[String: Any]] = id.map { [["type": type, "id": $0, "attributes": ["name": wanted ?? ""]]] } ?? []
+        return Self.jsonAPI(.ok, ["data": data])
+    }
+
+    /// The `key==value` clauses of an RSQL conjunction in query parameter `key`, quotes removed.
+    private static func equalities(_ request: Request, key: String) -> [String: String] {
         // Hummingbird decodes query values but not keys: `filter%5Bjob%5D` is `filter[job]`.
         let filter =
             request.uri.queryParameters.first { parameter in
-                String(parameter.key).removingPercentEncoding == "filter[job]"
+                String(parameter.key).removingPercentEncoding == key
             }.map { String($0.value) } ?? ""
         var wanted: [String: String] = [:]
         for clause in filter.split(separator: ";") {
@@ -228,6 +263,17 @@ package final class TerrakubeStandIn: Sendable {
             }
             wanted[String(clause[..<range.lowerBound])] = value.replacingOccurrences(of: "\\'", with: "'")
         }
+        return wanted
+    }
+
+    /// `GET …/job?filter[job]=a=='x';b=='y'`: the RSQL conjunction of equalities PushRelay sends.
+    private func listJobs(_ request: Request) -> Response {
+        let recorded = Recorded(method: "GET", path: request.uri.description, headers: [:], body: [], status: 200)
+        guard request.headers[.authorization] == "Bearer \(self.token)" else {
+            self.state.withLock { $0.requests.append(recorded) }
+            return Self.error(.unauthorized, "Invalid or missing token")
+        }
+        let wanted = Self.equalities(request, key: "filter[job]")
         let jobs = self.state.withLock { state -> [Job] in
             state.requests.append(recorded)
             return state.jobs.filter { job in

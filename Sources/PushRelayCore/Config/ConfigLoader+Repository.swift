@@ -112,7 +112,7 @@ extension ConfigLoader {
 
         let workspace = self.reference(fields, id: "workspace", name: "workspace_name", problems: &problems)
         let template = self.reference(fields, id: "template", name: "template_name", problems: &problems)
-        var onDelete: String? = nil
+        var onDelete: Reference? = nil
         if let section = fields.mapping("on_delete", problems: &problems) {
             section.reportUnknownKeys(allowed: Self.onDeleteKeys, problems: &problems)
             onDelete = self.reference(section, id: "template", name: "template_name", problems: &problems)
@@ -121,16 +121,20 @@ extension ConfigLoader {
         guard let workspace, let template, !problems[before...].contains(where: { $0.severity == .error }) else {
             return nil
         }
-        return Route(
+        var route = Route(
             file: file,
             line: fields.line,
             branches: branches,
             tags: tags,
             paths: paths,
-            workspace: workspace,
-            template: template,
-            onDeleteTemplate: onDelete
+            workspace: workspace.id ?? "",
+            template: template.id ?? "",
+            onDeleteTemplate: onDelete?.id
         )
+        route.workspaceName = workspace.name
+        route.templateName = template.name
+        route.onDeleteTemplateName = onDelete?.name
+        return route
     }
 
     private func patterns(_ fields: YAMLFields, _ key: String, problems: inout [ConfigProblem]) -> PatternSet? {
@@ -149,24 +153,32 @@ extension ConfigLoader {
         return try? PatternSet(items.map(\.value))
     }
 
-    /// `workspace: <id>` (or, later, `workspace_name: <name>`): exactly one of the two.
-    private func reference(_ fields: YAMLFields, id: String, name: String, problems: inout [ConfigProblem]) -> String? {
+    /// An id, or a name to resolve through the Terrakube API.
+    private struct Reference {
+        var id: String?
+        var name: String?
+    }
+
+    /// `workspace: <id>` or `workspace_name: <name>`: exactly one of the two.
+    private func reference(
+        _ fields: YAMLFields,
+        id: String,
+        name: String,
+        problems: inout [ConfigProblem]
+    ) -> Reference? {
         if fields.has(id) && fields.has(name) {
             problems.append(fields.problem(name, "give '\(id)' or '\(name)', not both"))
             return nil
         }
         if fields.has(name) {
-            problems.append(
-                fields.problem(name, "'\(name)' is not resolved in this version; give the \(id) id as '\(id)'")
-            )
-            return nil
+            return fields.string(name, problems: &problems).map { Reference(id: nil, name: $0) }
         }
         guard fields.has(id) else {
             problems.append(
-                .init(file: fields.file, line: fields.line, message: "route has no '\(id)' (the Terrakube \(id) id)")
+                .init(file: fields.file, line: fields.line, message: "no '\(id)' (the Terrakube \(id) id) or '\(name)'")
             )
             return nil
         }
-        return fields.string(id, problems: &problems)
+        return fields.string(id, problems: &problems).map { Reference(id: $0, name: nil) }
     }
 }

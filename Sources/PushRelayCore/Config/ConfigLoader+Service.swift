@@ -120,23 +120,31 @@ extension ConfigLoader {
         }
 
         var organization = section.string("organization", problems: &problems)
-        if section.has("organization_name") {
+        let organizationName = section.string("organization_name", problems: &problems)
+        if section.has("organization") && section.has("organization_name") {
             problems.append(
-                section.problem(
-                    "organization_name",
-                    "organization_name is not resolved in this version; give the organization id"
-                )
+                section.problem("organization_name", "give 'organization' or 'organization_name', not both")
             )
-        } else if organization == nil && !section.has("organization") {
+        } else if !section.has("organization") && !section.has("organization_name") {
             problems.append(
-                .init(file: section.file, line: section.line, message: "missing 'organization' (the organization id)")
+                .init(
+                    file: section.file,
+                    line: section.line,
+                    message: "missing 'organization' (the organization id) or 'organization_name'"
+                )
             )
         }
         if let text = organization, text.contains("/") {
             problems.append(section.problem("organization", "'organization' must be an id, without '/'"))
             organization = nil
         }
+        if organization == nil, organizationName != nil { organization = "" }
         guard let url, let first = token?.first, let organization else { return nil }
-        return .init(url: url, token: String(decoding: first.bytes, as: UTF8.self), organization: organization)
+        return .init(
+            url: url,
+            token: String(decoding: first.bytes, as: UTF8.self),
+            organization: organization,
+            organizationName: organizationName
+        )
     }
 }

@@ -11,6 +11,13 @@ package struct RelayConfig: Sendable, Equatable {
         self.warnings = warnings
     }
 
+    /// Whether some organization, workspace or template is given by name and needs a Terrakube lookup.
+    package var needsNameResolution: Bool {
+        self.settings.terrakube.organizationName != nil
+            && self.settings.terrakube.organization.isEmpty
+            || self.repositories.contains { $0.routes.contains { !$0.isResolved } }
+    }
+
     /// The configured repository for any of a payload's identities. An identity without a host (a payload
     /// that names only a path) matches on the path alone.
     package func repository(for identities: [RepositoryIdentity]) -> RepositoryConfig? {

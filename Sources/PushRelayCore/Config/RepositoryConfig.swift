@@ -45,6 +45,17 @@ package struct Route: Sendable, Equatable {
     /// The template run when a matching branch or tag is deleted (`on_delete: {template: …}`); without
     /// it, deletions are ignored.
     package var onDeleteTemplate: String?
+    /// Names given instead of ids (`workspace_name`, `template_name`, `on_delete.template_name`); the
+    /// ids above are filled in from Terrakube before the config is used.
+    package var workspaceName: String?
+    package var templateName: String?
+    package var onDeleteTemplateName: String?
+
+    /// True when every id is known.
+    package var isResolved: Bool {
+        !self.workspace.isEmpty && !self.template.isEmpty
+            && (self.onDeleteTemplateName == nil || self.onDeleteTemplate != nil)
+    }
 
     package init(
         file: String,

@@ -4,12 +4,15 @@ package struct ServiceSettings: Sendable, Equatable {
         /// The API host without `/api/v1`, and without a trailing slash.
         package var url: String
         package var token: String
+        /// The organization id; empty until resolved when only ``organizationName`` was given.
         package var organization: String
+        package var organizationName: String?
 
-        package init(url: String, token: String, organization: String) {
+        package init(url: String, token: String, organization: String, organizationName: String? = nil) {
             self.url = url
             self.token = token
             self.organization = organization
+            self.organizationName = organizationName
         }
     }
 

@@ -13,7 +13,7 @@ package enum TerrakubeJobQuery {
     }
 
     /// RSQL single-quoted value: `'` and `\` escaped with a backslash.
-    private static func quote(_ value: String) -> String {
+    package static func quote(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 }

@@ -55,6 +55,11 @@ package enum TerrakubeResponse {
         }
     }
 
+    /// `data[0].id` of a filtered list (a lookup by name); `nil` when the list is empty.
+    package static func firstID(status: Int, retryAfter: String?, body: [UInt8]) throws(TerrakubeFailure) -> String? {
+        try self.jobList(status: status, retryAfter: retryAfter, body: body).first?.id
+    }
+
     /// Terrakube's dates, with or without fractional seconds.
     package static func timestamp(_ text: String) -> Double? {
         let formatter = ISO8601DateFormatter()

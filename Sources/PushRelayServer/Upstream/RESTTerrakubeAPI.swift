@@ -6,7 +6,7 @@ import NIOHTTP1
 import PushRelayCore
 
 /// Terrakube's REST API over AsyncHTTPClient: the only file that speaks HTTP to Terrakube.
-package struct RESTTerrakubeAPI: TerrakubeAPI {
+package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory {
     package let client: HTTPClient
     /// The API host, without `/api/v1`.
     package let baseURL: String
@@ -45,6 +45,36 @@ package struct RESTTerrakubeAPI: TerrakubeAPI {
             retryAfter: response.retryAfter,
             body: response.body
         )
+    }
+
+    package func organizationID(named name: String) async throws(TerrakubeFailure) -> String? {
+        try await self.lookUp("/api/v1/organization", filter: ("filter[organization]", name))
+    }
+
+    package func workspaceID(named name: String, organization: String) async throws(TerrakubeFailure) -> String? {
+        try await self.lookUp(Self.organizationPath(organization) + "/workspace", filter: ("filter[workspace]", name))
+    }
+
+    package func templateID(named name: String, organization: String) async throws(TerrakubeFailure) -> String? {
+        try await self.lookUp(Self.organizationPath(organization) + "/template", filter: ("filter[template]", name))
+    }
+
+    private func lookUp(_ path: String, filter: (key: String, name: String)) async throws(TerrakubeFailure) -> String? {
+        let value = "name==" + TerrakubeJobQuery.quote(filter.name)
+        let response = try await self.send(
+            .GET,
+            path: path + "?" + Self.encode(filter.key) + "=" + Self.encode(value),
+            body: nil
+        )
+        return try TerrakubeResponse.firstID(
+            status: response.status,
+            retryAfter: response.retryAfter,
+            body: response.body
+        )
+    }
+
+    private static func organizationPath(_ organization: String) -> String {
+        String(TerrakubeJobDocument.path(organization: organization).dropLast("/job".count))
     }
 
     private struct Answer {
