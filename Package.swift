@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .target(
@@ -112,7 +113,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PushRelayCoreTests",
-            dependencies: ["PushRelayCore", "PushRelayFixtures"],
+            dependencies: [
+                "PushRelayCore",
+                "PushRelayFixtures",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -274,3 +274,19 @@ struct RepositoryOptionTests {
         )
     }
 }
+
+struct AmbiguousPathTests {
+    @Test func warnsWhenAPathIsConfiguredOnTwoHosts() throws {
+        let repo = "repository: REPO\nroutes:\n  - branches: [main]\n    workspace: w\n    template: t\n"
+        let problems = try ConfigLoaderTests.problems(repos: [
+            "a.yaml": repo.replacingOccurrences(of: "REPO", with: "https://bitbucket.one.example/scm/prj/repo.git"),
+            "b.yaml": repo.replacingOccurrences(of: "REPO", with: "https://bitbucket.two.example/scm/prj/repo.git"),
+        ])
+        #expect(problems.count == 1)
+        #expect(
+            problems.first?.hasPrefix(
+                "repos/b.yaml:1: warning: path prj/repo is also configured for bitbucket.one.example"
+            ) == true
+        )
+    }
+}

@@ -50,6 +50,17 @@ package struct ConfigLoader: Sendable {
                 )
                 continue
             }
+            if let samePath = repositories.first(where: { $0.identity.path == repository.identity.path }) {
+                problems.append(
+                    .init(
+                        file: path,
+                        line: 1,
+                        message:
+                            "path \(repository.identity.path) is also configured for \(samePath.identity.host) in \(samePath.file): a delivery that names no host (Bitbucket Data Center) matches that one",
+                        severity: .warning
+                    )
+                )
+            }
             repositories.append(repository)
         }
         guard let settings, !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
