@@ -57,16 +57,11 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         try await self.batcher.record(plan)
     }
 
+    /// A real write, committed: what `/readyz` needs to know is that the next webhook can be stored.
     package func checkWritable() async throws {
-        try await self.update(
-            "UPDATE store_health SET checked_at = ? WHERE id = 1",
-            [.float(Date().timeIntervalSince1970)]
-        )
-    }
-
-    func update(_ sql: String, _ binds: [SQLiteData]) async throws {
+        let now = Date().timeIntervalSince1970
         try await self.batcher.perform { connection in
-            _ = try await connection.query(sql, binds)
+            _ = try await connection.query("UPDATE store_health SET checked_at = ? WHERE id = 1", [.float(now)])
         }
     }
 }

@@ -60,9 +60,4 @@ package struct Fixture: Sendable, CustomStringConvertible {
         )
         return Fixture(provider: provider, name: name, body: Array(body), meta: meta)
     }
-
-    /// A file below `Fixtures/`, as bytes.
-    package static func bytes(_ path: String) -> [UInt8] {
-        Array(try! Data(contentsOf: self.root.appendingPathComponent(path)))
-    }
 }

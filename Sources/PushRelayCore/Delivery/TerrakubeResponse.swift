@@ -10,14 +10,8 @@ package enum TerrakubeResponse {
                 throw .permanent(status: status, detail: "answer had no job id (data.id)")
             }
             return document.data.id.value
-        case 408, 429, 500...599:
-            throw .retryable(
-                status: status,
-                reason: self.detail(from: body) ?? "Terrakube is unavailable",
-                retryAfter: self.retryAfter(retryAfter)
-            )
         default:
-            throw .permanent(status: status, detail: self.detail(from: body) ?? "no error detail")
+            throw self.failure(status: status, retryAfter: retryAfter, body: body)
         }
     }
 
@@ -44,14 +38,23 @@ package enum TerrakubeResponse {
                     commitID: job.attributes?.commitId
                 )
             }
+        default:
+            throw self.failure(status: status, retryAfter: retryAfter, body: body)
+        }
+    }
+
+    /// Any answer other than success: `408`, `429` and `5xx` are worth retrying (not before `Retry-After`);
+    /// any other status is final, with Terrakube's `errors[0].detail`.
+    package static func failure(status: Int, retryAfter: String?, body: [UInt8]) -> TerrakubeFailure {
+        switch status {
         case 408, 429, 500...599:
-            throw .retryable(
+            .retryable(
                 status: status,
                 reason: self.detail(from: body) ?? "Terrakube is unavailable",
                 retryAfter: self.retryAfter(retryAfter)
             )
         default:
-            throw .permanent(status: status, detail: self.detail(from: body) ?? "no error detail")
+            .permanent(status: status, detail: self.detail(from: body) ?? "no error detail")
         }
     }
 

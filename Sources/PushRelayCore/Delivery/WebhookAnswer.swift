@@ -1,15 +1,11 @@
 /// The status code and short JSON body PushRelay answers a webhook with (SPEC section 3).
-package struct WebhookAnswer: Sendable, Equatable, Codable {
+package struct WebhookAnswer: Sendable, Equatable {
     package var status: String
     package var delivery: String?
     package var jobs: Int?
     package var reason: String?
-    /// Not part of the body.
+    /// The HTTP status; not part of the body.
     package var httpStatus: Int
-
-    private enum CodingKeys: String, CodingKey {
-        case status, delivery, jobs, reason
-    }
 
     package init(httpStatus: Int, status: String, delivery: String? = nil, jobs: Int? = nil, reason: String? = nil) {
         self.httpStatus = httpStatus
@@ -17,15 +13,6 @@ package struct WebhookAnswer: Sendable, Equatable, Codable {
         self.delivery = delivery
         self.jobs = jobs
         self.reason = reason
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.status = try container.decode(String.self, forKey: .status)
-        self.delivery = try container.decodeIfPresent(String.self, forKey: .delivery)
-        self.jobs = try container.decodeIfPresent(Int.self, forKey: .jobs)
-        self.reason = try container.decodeIfPresent(String.self, forKey: .reason)
-        self.httpStatus = 0
     }
 
     package static func queued(_ delivery: String, jobs: Int) -> Self {
