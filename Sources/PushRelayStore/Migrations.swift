@@ -40,7 +40,10 @@ enum Migrations {
                 terrakube_job_id TEXT,
                 attempt_started_at REAL,
                 look_first INTEGER NOT NULL DEFAULT 0,
-                uncertain_since REAL
+                uncertain_since REAL,
+                last_outcome TEXT,
+                last_status INTEGER,
+                last_detail TEXT
             )
             """,
             """
@@ -55,6 +58,17 @@ enum Migrations {
             )
             """,
             "CREATE INDEX job_attempts_job ON job_attempts (job)",
+            // Every write of an attempt's outcome appends it to the history, inside the same statement, so
+            // that recording an attempt is one statement (one hop to SQLite's thread), atomic by itself.
+            """
+            CREATE TRIGGER jobs_attempt_history AFTER UPDATE OF last_outcome ON jobs
+            WHEN NEW.last_outcome IS NOT NULL
+            BEGIN
+                INSERT INTO job_attempts (job, started_at, finished_at, outcome, status, detail)
+                VALUES (NEW.id, NEW.attempt_started_at, NEW.updated_at, NEW.last_outcome, NEW.last_status,
+                        NEW.last_detail);
+            END
+            """,
             "CREATE INDEX jobs_terrakube_id ON jobs (terrakube_job_id)",
             "CREATE INDEX deliveries_received ON deliveries (received_at)",
             "CREATE INDEX jobs_due ON jobs (state, next_attempt_at)",

@@ -33,53 +33,46 @@ extension SQLiteDeliveryStore {
     }
 
     package func finishAttempt(jobID: Int64, outcome: AttemptOutcome, at date: Date) async throws {
-        let time = date.timeIntervalSince1970
+        let time = SQLiteData.float(date.timeIntervalSince1970)
         let id = SQLiteData.integer(Int(jobID))
-        try await self.batcher.perform { connection in
-            let record: (outcome: String, status: Int?, detail: String?)
-            switch outcome {
-            case .created(let terrakubeJobID, let adopted):
-                _ = try await connection.query(
-                    """
-                    UPDATE jobs SET state = 'created', terrakube_job_id = ?, last_error = NULL, look_first = 0,
-                                    updated_at = ?
-                    WHERE id = ?
-                    """,
-                    [.text(terrakubeJobID), .float(time), id]
-                )
-                record = (adopted ? "adopted" : "created", nil, "Terrakube job \(terrakubeJobID)")
-            case .retry(let status, let error, let next, let unknown):
-                _ = try await connection.query(
-                    """
-                    UPDATE jobs SET state = 'pending', last_error = ?, next_attempt_at = ?, updated_at = ?,
-                                    look_first = (look_first OR ?),
-                                    uncertain_since = CASE WHEN ? THEN COALESCE(uncertain_since, attempt_started_at)
-                                                           ELSE uncertain_since END
-                    WHERE id = ?
-                    """,
-                    [
-                        .text(error), .float(next.timeIntervalSince1970), .float(time), .integer(unknown ? 1 : 0),
-                        .integer(unknown ? 1 : 0), id,
-                    ]
-                )
-                record = ("retry", status, error)
-            case .failed(let status, let error):
-                _ = try await connection.query(
-                    "UPDATE jobs SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?",
-                    [.text(error), .float(time), id]
-                )
-                record = ("failed", status, error)
-            }
-            _ = try await connection.query(
+        let sql: String
+        let binds: [SQLiteData]
+        // One statement per outcome; the trigger `jobs_attempt_history` appends the attempt to the history.
+        switch outcome {
+        case .created(let terrakubeJobID, let adopted):
+            sql = """
+                UPDATE jobs SET state = 'created', terrakube_job_id = ?, last_error = NULL, look_first = 0,
+                                updated_at = ?, last_outcome = ?, last_status = NULL, last_detail = ?
+                WHERE id = ?
                 """
-                INSERT INTO job_attempts (job, started_at, finished_at, outcome, status, detail)
-                SELECT id, attempt_started_at, ?, ?, ?, ? FROM jobs WHERE id = ?
-                """,
-                [
-                    .float(time), .text(record.outcome), record.status.map { .integer($0) } ?? .null,
-                    record.detail.map(SQLiteData.text) ?? .null, id,
-                ]
-            )
+            binds = [
+                .text(terrakubeJobID), time, .text(adopted ? "adopted" : "created"),
+                .text("Terrakube job \(terrakubeJobID)"),
+                id,
+            ]
+        case .retry(let status, let error, let next, let unknown):
+            sql = """
+                UPDATE jobs SET state = 'pending', last_error = ?1, next_attempt_at = ?2, updated_at = ?3,
+                                look_first = (look_first OR ?4),
+                                uncertain_since = CASE WHEN ?4 THEN COALESCE(uncertain_since, attempt_started_at)
+                                                       ELSE uncertain_since END,
+                                last_outcome = 'retry', last_status = ?5, last_detail = ?1
+                WHERE id = ?6
+                """
+            binds = [
+                .text(error), .float(next.timeIntervalSince1970), time, .integer(unknown ? 1 : 0),
+                status.map { .integer($0) } ?? .null, id,
+            ]
+        case .failed(let status, let error):
+            sql = """
+                UPDATE jobs SET state = 'failed', last_error = ?1, updated_at = ?2,
+                                last_outcome = 'failed', last_status = ?3, last_detail = ?1
+                WHERE id = ?4
+                """
+            binds = [.text(error), time, status.map { .integer($0) } ?? .null, id]
+        }
+        try await self.batcher.perform(singleStatement: true) { connection in
+            _ = try await connection.query(sql, binds)
         }
     }
 
@@ -89,16 +82,10 @@ extension SQLiteDeliveryStore {
             let rows = try await connection.query(SQLiteRows.jobSelect + " WHERE j.state = 'sending' ORDER BY j.id")
             _ = try await connection.query(
                 """
-                INSERT INTO job_attempts (job, started_at, finished_at, outcome, detail)
-                SELECT id, attempt_started_at, ?, 'interrupted', 'the process stopped during the call'
-                FROM jobs WHERE state = 'sending'
-                """,
-                [.float(time)]
-            )
-            _ = try await connection.query(
-                """
                 UPDATE jobs SET state = 'pending', next_attempt_at = ?, updated_at = ?, look_first = 1,
-                                uncertain_since = COALESCE(uncertain_since, attempt_started_at)
+                                uncertain_since = COALESCE(uncertain_since, attempt_started_at),
+                                last_outcome = 'interrupted', last_status = NULL,
+                                last_detail = 'the process stopped during the call'
                 WHERE state = 'sending'
                 """,
                 [.float(time), .float(time)]

@@ -9,8 +9,9 @@ import Synchronization
 /// before every `202`) at thousands of deliveries a second. Deliveries are written with one multi-row
 /// statement per batch, because every statement costs a hop to SQLite's thread. No background task is
 /// needed: the first caller to find the batcher idle leads, draining batches until the queue is empty;
-/// the others wait on their tickets. Other operations run each inside its own savepoint, so one that
-/// fails is rolled back alone and its caller alone gets the error.
+/// the others wait on their tickets. Other operations run each inside its own savepoint (or, for one
+/// statement, SQLite's own statement rollback), so one that fails is rolled back alone and its caller
+/// alone gets the error.
 actor WriteBatcher {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
     /// Writes many deliveries at once; returns one result per plan, in order.
@@ -18,11 +19,12 @@ actor WriteBatcher {
 
     private enum Work: Sendable {
         case record(DeliveryPlan, Ticket)
-        case operation(Operation, Ticket)
+        /// `singleStatement`: atomic by itself, so it needs no savepoint (two hops fewer).
+        case operation(Operation, singleStatement: Bool, Ticket)
 
         var ticket: Ticket {
             switch self {
-            case .record(_, let ticket), .operation(_, let ticket): ticket
+            case .record(_, let ticket), .operation(_, _, let ticket): ticket
             }
         }
     }
@@ -49,9 +51,14 @@ actor WriteBatcher {
         return try await ticket.value() as! RecordResult
     }
 
-    func perform<T: Sendable>(_ operation: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+    /// - Parameter singleStatement: the operation runs one SQL statement, which SQLite applies or rolls
+    ///   back whole, so it needs no savepoint of its own.
+    func perform<T: Sendable>(
+        singleStatement: Bool = false,
+        _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
+    ) async throws -> T {
         let ticket = Ticket()
-        self.queue.append(.operation({ try await operation($0) }, ticket))
+        self.queue.append(.operation({ try await operation($0) }, singleStatement: singleStatement, ticket))
         await self.drainIfIdle()
         // The cast cannot fail: this ticket was filled by this call's own operation.
         return try await ticket.value() as! T
@@ -84,28 +91,37 @@ actor WriteBatcher {
             if case .record(let plan, _) = work { return (index, plan) }
             return nil
         }
+        // A batch of deliveries alone needs no savepoint: if its insert fails, the transaction is rolled back.
+        let recordsAlone = records.count == batch.count
         if !records.isEmpty {
             do {
-                _ = try await connection.query("SAVEPOINT records")
+                if !recordsAlone { _ = try await connection.query("SAVEPOINT records") }
                 let written = try await self.bulkRecord(records.map(\.1), connection)
-                _ = try await connection.query("RELEASE records")
+                if !recordsAlone { _ = try await connection.query("RELEASE records") }
                 for ((index, _), value) in zip(records, written) { results[index] = .success(value) }
             } catch {
+                if recordsAlone {
+                    _ = try? await connection.query("ROLLBACK")
+                    for work in batch { work.ticket.fill(.failure(error)) }
+                    return
+                }
                 _ = try? await connection.query("ROLLBACK TO records")
                 _ = try? await connection.query("RELEASE records")
                 for (index, _) in records { results[index] = .failure(error) }
             }
         }
         for (index, work) in batch.enumerated() {
-            guard case .operation(let operation, _) = work else { continue }
+            guard case .operation(let operation, let singleStatement, _) = work else { continue }
             do {
-                _ = try await connection.query("SAVEPOINT operation")
+                if !singleStatement { _ = try await connection.query("SAVEPOINT operation") }
                 let value = try await operation(connection)
-                _ = try await connection.query("RELEASE operation")
+                if !singleStatement { _ = try await connection.query("RELEASE operation") }
                 results[index] = .success(value)
             } catch {
-                _ = try? await connection.query("ROLLBACK TO operation")
-                _ = try? await connection.query("RELEASE operation")
+                if !singleStatement {
+                    _ = try? await connection.query("ROLLBACK TO operation")
+                    _ = try? await connection.query("RELEASE operation")
+                }
                 results[index] = .failure(error)
             }
         }
