@@ -73,7 +73,9 @@ package func buildServiceGroup(
     )
     return ServiceGroup(
         configuration: .init(
-            services: [HTTPClientService(client: client), dispatcher, app],
+            services: [
+                HTTPClientService(client: client), StoreMaintenance(store: store, logger: logger), dispatcher, app,
+            ],
             gracefulShutdownSignals: gracefulShutdownSignals,
             logger: logger
         )

@@ -26,6 +26,9 @@ package protocol DeliveryStore: Sendable {
     /// Fails when the store cannot take a write (for `/readyz`).
     func checkWritable() async throws
 
+    /// Housekeeping `serve` runs every second off the accept path (SQLite: a passive WAL checkpoint).
+    func maintain() async throws
+
     /// Counts of jobs by state, for tests, metrics and `deliveries list`.
     func jobCounts() async throws -> [JobState: Int]
 
