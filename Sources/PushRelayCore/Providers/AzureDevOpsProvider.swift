@@ -75,9 +75,7 @@ package struct AzureDevOpsProvider: WebhookProvider {
             return .invalid("malformed Basic authorization")
         }
         let password = Array(decoded[decoded.index(after: colon)...])
-        var matched = false
-        for secret in secrets where ConstantTime.equals(password, secret.bytes) { matched = true }
-        return matched ? .valid : .invalid("password mismatch")
+        return ConstantTime.matchesAny(password, secrets) ? .valid : .invalid("password mismatch")
     }
 }
 

@@ -46,10 +46,7 @@ package struct GitLabProvider: WebhookProvider {
             return StandardWebhooksSignature.verify(headers: headers, body: body, secrets: secrets, now: now)
         }
         guard let token = headers["X-Gitlab-Token"] else { return .absent }
-        let presented = Array(token.utf8)
-        var matched = false
-        for secret in secrets where ConstantTime.equals(presented, secret.bytes) { matched = true }
-        return matched ? .valid : .invalid("token mismatch")
+        return ConstantTime.matchesAny(Array(token.utf8), secrets) ? .valid : .invalid("token mismatch")
     }
 }
 

@@ -13,4 +13,12 @@ package enum ConstantTime {
         }
         return difference == 0
     }
+
+    /// Whether `presented` equals any of the secrets, comparing with every one of them (no early exit), so
+    /// the time taken does not tell which secret, if any, matched.
+    package static func matchesAny(_ presented: [UInt8], _ secrets: [WebhookSecret]) -> Bool {
+        var matched = false
+        for secret in secrets where self.equals(presented, secret.bytes) { matched = true }
+        return matched
+    }
 }
