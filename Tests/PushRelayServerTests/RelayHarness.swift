@@ -100,6 +100,7 @@ struct RelayHarness: Sendable {
         terrakubeURL: String? = nil,
         busyTimeout: Duration = .seconds(5),
         requestTimeoutSeconds: Double = 5,
+        logger providedLogger: Logger? = nil,
         standIn: TerrakubeStandIn = TerrakubeStandIn(token: Self.token),
         _ body: @Sendable (RelayHarness) async throws -> Void
     ) async throws {
@@ -128,8 +129,13 @@ struct RelayHarness: Sendable {
             environment["TK_TOKEN"] = terrakubeToken
             let config = try ConfigLoader(directory: directory, environment: environment).load()
 
-            var logger = Logger(label: "pushrelay-test")
-            logger.logLevel = .error
+            let logger =
+                providedLogger
+                ?? {
+                    var logger = Logger(label: "pushrelay-test")
+                    logger.logLevel = .error
+                    return logger
+                }()
             let store = try await SQLiteDeliveryStore.open(
                 path: config.settings.sqlitePath,
                 busyTimeout: busyTimeout,

@@ -38,8 +38,11 @@ package enum SecretSource: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A resolved webhook secret. Its `description` never shows the value, so it is safe to log by accident.
-package struct WebhookSecret: Sendable, Equatable, CustomStringConvertible {
+/// A resolved webhook secret. No description, debug description or reflection shows the value, so it is
+/// safe to log by accident (a library printing a value it holds, say).
+package struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     package let bytes: [UInt8]
 
     package init(_ value: String) {
@@ -47,4 +50,6 @@ package struct WebhookSecret: Sendable, Equatable, CustomStringConvertible {
     }
 
     package var description: String { "<secret>" }
+    package var debugDescription: String { "<secret>" }
+    package var customMirror: Mirror { Mirror(self, children: []) }
 }

@@ -1,6 +1,6 @@
 /// `pushrelay.yaml`: how the service listens, where Terrakube is, and where deliveries are stored.
 package struct ServiceSettings: Sendable, Equatable {
-    package struct Terrakube: Sendable, Equatable {
+    package struct Terrakube: Sendable, Equatable, CustomStringConvertible, CustomReflectable {
         /// The API host without `/api/v1`, and without a trailing slash.
         package var url: String
         package var token: String
@@ -13,6 +13,12 @@ package struct ServiceSettings: Sendable, Equatable {
             self.token = token
             self.organization = organization
             self.organizationName = organizationName
+        }
+
+        /// Without the token: this value may be printed by code that does not know it holds one.
+        package var description: String { "Terrakube(url: \(self.url), organization: \(self.organization))" }
+        package var customMirror: Mirror {
+            Mirror(self, children: ["url": self.url, "organization": self.organization])
         }
     }
 

@@ -6,7 +6,7 @@ import NIOHTTP1
 import PushRelayCore
 
 /// Terrakube's REST API over AsyncHTTPClient: the only file that speaks HTTP to Terrakube.
-package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory {
+package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringConvertible, CustomReflectable {
     package let client: HTTPClient
     /// The API host, without `/api/v1`.
     package let baseURL: String
@@ -22,6 +22,10 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory {
         self.timeout = timeout
         self.logger = logger
     }
+
+    /// Without the token: ServiceLifecycle logs the services it runs, and this is inside one of them.
+    package var description: String { "RESTTerrakubeAPI(\(self.baseURL))" }
+    package var customMirror: Mirror { Mirror(self, children: ["baseURL": self.baseURL]) }
 
     package func createJob(_ job: JobSpec) async throws(TerrakubeFailure) -> String {
         let path = TerrakubeJobDocument.path(organization: job.organization)
