@@ -10,6 +10,9 @@ package struct AzureDevOpsProvider: WebhookProvider {
 
     package init() {}
 
+    /// Azure DevOps carries its event and delivery id in the body: no header is needed.
+    package func replayHeaders(event: String, deliveryID: String) -> WebhookHeaders { WebhookHeaders() }
+
     /// Azure DevOps marks its requests with an activity id header.
     package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-Vss-ActivityId"] != nil }
 

@@ -9,6 +9,10 @@ package struct BitbucketProvider: WebhookProvider {
 
     package init() {}
 
+    package func replayHeaders(event: String, deliveryID: String) -> WebhookHeaders {
+        WebhookHeaders([(name: "X-Event-Key", value: event), (name: "X-Request-UUID", value: deliveryID)])
+    }
+
     package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-Event-Key"] != nil }
 
     package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {

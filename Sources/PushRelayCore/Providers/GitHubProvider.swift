@@ -10,6 +10,10 @@ package struct GitHubProvider: WebhookProvider {
 
     package init() {}
 
+    package func replayHeaders(event: String, deliveryID: String) -> WebhookHeaders {
+        WebhookHeaders([(name: "X-GitHub-Event", value: event), (name: "X-GitHub-Delivery", value: deliveryID)])
+    }
+
     package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-GitHub-Event"] != nil }
 
     package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {

@@ -10,6 +10,10 @@ package struct GitLabProvider: WebhookProvider {
 
     package init() {}
 
+    package func replayHeaders(event: String, deliveryID: String) -> WebhookHeaders {
+        WebhookHeaders([(name: "X-Gitlab-Event", value: event), (name: "X-Gitlab-Event-UUID", value: deliveryID)])
+    }
+
     package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-Gitlab-Event"] != nil }
 
     package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {

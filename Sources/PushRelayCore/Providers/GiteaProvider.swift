@@ -12,6 +12,10 @@ package struct GiteaProvider: WebhookProvider {
 
     package init() {}
 
+    package func replayHeaders(event: String, deliveryID: String) -> WebhookHeaders {
+        WebhookHeaders([(name: "X-Gitea-Event", value: event), (name: "X-Gitea-Delivery", value: deliveryID)])
+    }
+
     package func recognises(_ headers: WebhookHeaders) -> Bool {
         Self.families.contains { headers[$0 + "-Event"] != nil }
     }

@@ -26,6 +26,9 @@ package protocol WebhookProvider: Sendable {
     /// The header named in 401 reasons.
     var signatureHeaderName: String { get }
 
+    /// The headers a delivery of `event` would carry, for replaying a bare payload.
+    func replayHeaders(event: String, deliveryID: String) -> WebhookHeaders
+
     /// Header names whose values are secrets (a plain token, a password): never stored, logged or exported.
     var secretHeaderNames: Set<String> { get }
 }
