@@ -12,7 +12,7 @@ struct PushRelayCommand: AsyncParsableCommand {
             created once.
             """,
         version: PushRelayVersion.current,
-        subcommands: [Serve.self, Check.self, Deliveries.self]
+        subcommands: [Serve.self, Check.self, Replay.self, Deliveries.self]
     )
 }
 

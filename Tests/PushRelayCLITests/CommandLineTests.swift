@@ -1,4 +1,5 @@
 import ArgumentParser
+import PushRelayCore
 import Testing
 
 @testable import PushRelayCLI
@@ -28,5 +29,18 @@ struct CommandLineTests {
         #expect(help.contains("--config"))
         #expect(help.contains("SIGTERM"))
         #expect(PushRelayCommand.helpMessage(for: PushRelayCommand.Check.self).contains("FILE:LINE: message"))
+    }
+}
+
+struct ReplayCommandLineTests {
+    @Test func replayTakesFilesProviderAndEvent() throws {
+        let command = try PushRelayCommand.parseAsRoot(["replay", "--provider", "gitlab", "--json", "a.json", "dir"])
+        let replay = try #require(command as? PushRelayCommand.Replay)
+        #expect(replay.provider?.kind == .gitlab)
+        #expect(replay.json)
+        #expect(replay.files == ["a.json", "dir"])
+        #expect(throws: (any Error).self) {
+            try PushRelayCommand.parseAsRoot(["replay", "--provider", "svn", "a.json"])
+        }
     }
 }

@@ -1,0 +1,134 @@
+import Foundation
+
+/// What a delivery would do, per changed ref, without sending or storing anything: `replay --dry-run`.
+/// It goes through the same provider reader, repository lookup, signature check and route matcher as
+/// `serve`, and reports the signature instead of refusing on it.
+package struct ReplayEvaluation: Sendable, Equatable {
+    /// One changed ref (most deliveries change one; a Bitbucket push can change several).
+    package struct RefOutcome: Sendable, Equatable {
+        package var ref: GitRef?
+        package var commit: String?
+        package var deleted: Bool
+        package var decision: DeliveryPlan.Decision
+        package var reason: String
+        package var jobs: [JobSpec]
+    }
+
+    package var provider: ProviderKind
+    package var event: String
+    package var deliveryID: String
+    /// The normalised identity (the path alone when the payload names no host).
+    package var repository: String?
+    /// `valid`, `invalid`, `absent` or `not-checked`.
+    package var signature: SignatureCheck
+    package var refs: [RefOutcome]
+
+    package static func evaluate(
+        _ input: ReplayInput,
+        config: RelayConfig,
+        now: Date = Date()
+    ) throws(PayloadError)
+        -> ReplayEvaluation
+    {
+        let provider = WebhookProviders.provider(for: input.provider)
+        let delivery = try provider.read(headers: input.headers, body: input.body)
+        let identities = delivery.event.repositoryIdentities
+        let repository = config.repository(for: identities)
+        let signature: SignatureCheck
+        if !input.bodyIsOriginal || repository?.insecureNoSignature == true {
+            signature = .notChecked
+        } else {
+            signature = provider.authenticate(
+                headers: input.headers,
+                body: input.body,
+                secrets: repository?.secrets ?? config.settings.defaultSecrets,
+                options: repository?.signatureOptions ?? SignatureOptions(),
+                now: now
+            )
+        }
+        var evaluation = ReplayEvaluation(
+            provider: input.provider,
+            event: delivery.eventName,
+            deliveryID: delivery.deliveryID,
+            repository: (repository?.identity ?? identities.first)?.description,
+            signature: signature,
+            refs: []
+        )
+        switch delivery.event.kind {
+        case .ping:
+            evaluation.refs = [
+                RefOutcome(ref: nil, commit: nil, deleted: false, decision: .ignore, reason: "ping", jobs: [])
+            ]
+        case .other(let name):
+            evaluation.refs = [
+                RefOutcome(
+                    ref: nil,
+                    commit: nil,
+                    deleted: false,
+                    decision: .ignore,
+                    reason: "event '\(name)' is not a push",
+                    jobs: []
+                )
+            ]
+        case .push(let pushes):
+            evaluation.refs = pushes.map { push in
+                guard let repository else {
+                    return RefOutcome(
+                        ref: push.ref,
+                        commit: push.commit,
+                        deleted: push.deleted,
+                        decision: .ignore,
+                        reason: "repository not configured",
+                        jobs: []
+                    )
+                }
+                let outcome = RouteMatcher.match(
+                    push,
+                    repository: repository,
+                    organization: config.settings.terrakube.organization,
+                    via: input.provider.via
+                )
+                return RefOutcome(
+                    ref: push.ref,
+                    commit: push.commit,
+                    deleted: push.deleted,
+                    decision: outcome.jobs.isEmpty ? .ignore : .queue,
+                    reason: outcome.reason,
+                    jobs: outcome.jobs
+                )
+            }
+        }
+        return evaluation
+    }
+
+    /// The JSON Lines objects of SPEC section 8, one per changed ref, keys in the contract's order.
+    package func jsonLines(file: String) -> [String] {
+        self.refs.map { ref in
+            let jobs = ref.jobs.map { job in
+                JSONText.object([
+                    ("organization", JSONText.quote(job.organization)), ("workspace", JSONText.quote(job.workspace)),
+                    ("template", JSONText.quote(job.template)),
+                    (
+                        "request",
+                        JSONText.object([
+                            ("method", JSONText.quote("POST")),
+                            ("path", JSONText.quote(TerrakubeJobDocument.path(organization: job.organization))),
+                            ("body", String(decoding: TerrakubeJobDocument(job).encoded(), as: UTF8.self)),
+                        ])
+                    ),
+                ])
+            }
+            let optional = { (text: String?) in text.map(JSONText.quote) ?? "null" }
+            return JSONText.object([
+                ("file", JSONText.quote(file)), ("provider", JSONText.quote(self.provider.rawValue)),
+                ("event", JSONText.quote(self.event)), ("delivery", JSONText.quote(self.deliveryID)),
+                ("repository", optional(self.repository)), ("ref", optional(ref.ref?.name)),
+                ("branch", optional(ref.ref?.branch)), ("tag", optional(ref.ref?.tag)),
+                ("commit", optional(ref.deleted ? nil : ref.commit)), ("deleted", ref.deleted ? "true" : "false"),
+                ("signature", JSONText.quote(self.signature.description)),
+                ("decision", JSONText.quote(ref.decision.rawValue)), ("reason", JSONText.quote(ref.reason)),
+                ("jobs", "[" + jobs.joined(separator: ",") + "]"),
+            ])
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import PushRelayFixtures
+import Testing
+
+@testable import PushRelayCore
+
+/// `replay --dry-run` over every fixture: the JSON line matches the fixture's meta, and its jobs are the
+/// ones `serve`'s accept path queues for the same signed delivery.
+struct ReplayEvaluationTests {
+    static let secret = WebhookSecret("replay-secret")
+
+    /// Every fixture repository configured, with routes for every branch and tag.
+    static let config: RelayConfig = {
+        let identities = [
+            "github.com/codertocat/hello-world", "github.com/bradrydzewski/drone-test-go", "example.com/mike/diaspora",
+            "example.com/jsmith/example", "gitlab.com/gitlab-org/hello-world",
+            "gitlab.com/group1/group2/group3/grp2repo",
+            "localhost/gitea/webhooks", "localhost/unknwon/webhooks", "bitbucket.org/brydzewski/foo",
+            "bitbucket.example.com/prj/my-repo",
+            "dev.azure.com/fabrikam-fiber-inc/fabrikam-fiber-git/fabrikam-fiber-git",
+        ]
+        return RelayConfig(
+            settings: ServiceSettings(
+                listen: ListenAddress(host: "127.0.0.1", port: 0),
+                terrakube: .init(url: "http://127.0.0.1:9", token: "t", organization: "org-1"),
+                sqlitePath: ":memory:",
+                defaultSecrets: [Self.secret]
+            ),
+            repositories: identities.map { identity in
+                RepositoryConfig(
+                    identity: RepositoryIdentity(normalizing: identity)!,
+                    file: "repos/x.yaml",
+                    secrets: [Self.secret],
+                    routes: [
+                        Route(
+                            file: "repos/x.yaml",
+                            line: 3,
+                            branches: try! PatternSet(["**"]),
+                            tags: try! PatternSet(["**"]),
+                            workspace: "ws",
+                            template: "tpl"
+                        )
+                    ]
+                )
+            }
+        )
+    }()
+
+    /// The fixture's headers, signed (or authenticated) with the test secret in its provider's way.
+    static func signedHeaders(_ fixture: Fixture) -> WebhookHeaders {
+        var headers = PayloadFixtureTests.headers(for: fixture)
+        let hex = String(HMACSignature.sign(body: fixture.body, secret: Self.secret).dropFirst("sha256=".count))
+        headers.add(name: "X-Hub-Signature-256", value: "sha256=" + hex)
+        headers.add(name: "X-Hub-Signature", value: "sha256=" + hex)
+        headers.add(name: "X-Gitea-Signature", value: hex)
+        headers.add(name: "X-Gogs-Signature", value: hex)
+        headers.add(name: "X-Gitlab-Token", value: "replay-secret")
+        headers.add(name: "Authorization", value: "Basic " + Data("u:replay-secret".utf8).base64EncodedString())
+        return headers
+    }
+
+    @Test(arguments: PayloadFixtureTests.fixtures)
+    func dryRunMatchesTheMetaAndWhatServeQueues(_ fixture: Fixture) throws {
+        let headers = Self.signedHeaders(fixture)
+        let provider = PayloadFixtureTests.provider(for: fixture.provider)
+        let saved = SavedDelivery(
+            provider: provider.kind.rawValue,
+            receivedAt: Date(),
+            headers: Dictionary(headers.fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
+            body: fixture.body
+        )
+        let input = try ReplayInput.read(saved.encoded(), fallbackDeliveryID: "unused")
+        let evaluation = try ReplayEvaluation.evaluate(input, config: Self.config)
+        #expect(evaluation.signature == .valid)
+        // The configured identity when the payload names only a path (Bitbucket Data Center).
+        #expect(evaluation.repository?.hasSuffix(PayloadFixtureTests.expectedIdentity(fixture) ?? "-") == true)
+
+        let line = try #require(evaluation.jsonLines(file: "f.json").first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["provider"] as? String == provider.kind.rawValue)
+        #expect(object["delivery"] as? String == "delivery-1" || provider.kind == .azureDevOps)
+        if let ref = fixture.meta.ref, evaluation.event != "create" {
+            #expect(object["ref"] as? String == (ref.hasPrefix("refs/") ? ref : "refs/heads/" + ref))
+            #expect(object["branch"] as? String == fixture.meta.branch)
+            #expect(object["tag"] as? String == fixture.meta.tag)
+            #expect(object["deleted"] as? Bool == (fixture.meta.deleted ?? false))
+            #expect(object["commit"] as? String == fixture.meta.head_commit)
+        } else {
+            #expect(object["decision"] as? String == "ignore")
+        }
+
+        // The same delivery through serve's accept path queues exactly these jobs.
+        guard
+            case .accept(let plan) = WebhookIntake(config: Self.config).evaluate(
+                provider: provider,
+                headers: headers,
+                body: fixture.body
+            )
+        else {
+            Issue.record("serve refused \(fixture)")
+            return
+        }
+        #expect(plan.jobs == evaluation.refs.flatMap(\.jobs))
+        #expect(plan.decision == (evaluation.refs.contains { $0.decision == .queue } ? .queue : .ignore))
+        let bodies = (object["jobs"] as? [[String: Any]] ?? []).compactMap {
+            ($0["request"] as? [String: Any])?["body"] as? [String: Any]
+        }
+        let expected = plan.jobs.map {
+            try! JSONSerialization.jsonObject(with: Data(TerrakubeJobDocument($0).encoded())) as! [String: Any]
+        }
+        #expect(bodies.count == expected.count)
+        for (body, want) in zip(bodies, expected) { #expect(NSDictionary(dictionary: body).isEqual(to: want)) }
+    }
+
+    @Test func apiObjectsAreNotSignatureChecked() throws {
+        let object: [String: Any] = [
+            "request": [
+                "headers": ["X-GitHub-Event": "push", "X-GitHub-Delivery": "g-1", "X-Hub-Signature-256": "sha256=00"],
+                "payload": try JSONSerialization.jsonObject(with: Data(Fixture.load("github", "go-scm-push").body)),
+            ]
+        ]
+        let input = try ReplayInput.read(
+            Array(try JSONSerialization.data(withJSONObject: object)),
+            fallbackDeliveryID: "x"
+        )
+        let evaluation = try ReplayEvaluation.evaluate(input, config: Self.config)
+        #expect(evaluation.signature == .notChecked)
+        #expect(evaluation.refs.first?.decision == .queue)
+    }
+}
