@@ -128,3 +128,20 @@ struct ReplayEvaluationTests {
         #expect(evaluation.refs.first?.decision == .queue)
     }
 }
+
+struct ReplayNamesTests {
+    @Test func unresolvedNamesAreShownAsNames() throws {
+        var config = ReplayEvaluationTests.config
+        var route = config.repositories[0].routes[0]
+        route.workspace = ""
+        route.workspaceName = "prod"
+        route.template = ""
+        route.templateName = "Plan and apply"
+        config.repositories[0].routes = [route]
+        let fixture = Fixture.load("github", "go-scm-push")
+        let input = try ReplayInput.read(fixture.body, provider: .github, event: "push", fallbackDeliveryID: "n-1")
+        let job = try #require(try ReplayEvaluation.evaluate(input, config: config).refs.first?.jobs.first)
+        #expect(job.workspace == "name:prod")
+        #expect(job.template == "name:Plan and apply")
+    }
+}

@@ -33,7 +33,7 @@ package struct ReplayEvaluation: Sendable, Equatable {
         let provider = WebhookProviders.provider(for: input.provider)
         let delivery = try provider.read(headers: input.headers, body: input.body)
         let identities = delivery.event.repositoryIdentities
-        let repository = config.repository(for: identities)
+        let repository = config.repository(for: identities).map(Self.showingNames)
         let signature: SignatureCheck
         if !input.bodyIsOriginal || repository?.insecureNoSignature == true {
             signature = .notChecked
@@ -99,6 +99,22 @@ package struct ReplayEvaluation: Sendable, Equatable {
             }
         }
         return evaluation
+    }
+
+    /// A route given by name and not resolved (a dry run without `--online`) shows `name:<name>` where the
+    /// id would be.
+    private static func showingNames(_ repository: RepositoryConfig) -> RepositoryConfig {
+        var repository = repository
+        repository.routes = repository.routes.map { route in
+            var route = route
+            if route.workspace.isEmpty, let name = route.workspaceName { route.workspace = "name:" + name }
+            if route.template.isEmpty, let name = route.templateName { route.template = "name:" + name }
+            if route.onDeleteTemplate == nil, let name = route.onDeleteTemplateName {
+                route.onDeleteTemplate = "name:" + name
+            }
+            return route
+        }
+        return repository
     }
 
     /// The JSON Lines objects of SPEC section 8, one per changed ref, keys in the contract's order.
