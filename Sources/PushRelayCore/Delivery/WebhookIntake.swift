@@ -81,31 +81,20 @@ package struct WebhookIntake: Sendable {
             headers: Self.storable(headers, provider: provider),
             body: body
         )
-        switch event.kind {
-        case .ping:
-            plan.reason = "ping"
-        case .other(let name):
-            plan.reason = "event '\(name)' is not a push"
-        case .push(let pushes):
-            plan.ref = pushes.map(\.ref.name).joined(separator: ",")
-            guard let repository else {
-                plan.reason = "repository not configured"
-                return .accept(plan)
-            }
-            var reasons: [String] = []
-            for push in pushes {
-                let outcome = RouteMatcher.match(
-                    push,
-                    repository: repository,
-                    organization: self.config.settings.terrakube.organization,
-                    via: provider.kind.via
-                )
-                for job in outcome.jobs where !plan.jobs.contains(job) { plan.jobs.append(job) }
-                reasons.append(outcome.reason)
-            }
-            plan.reason = reasons.joined(separator: "; ")
-            plan.decision = plan.jobs.isEmpty ? .ignore : .queue
-        }
+        let refs = DeliveryDecision.decide(
+            event,
+            repository: repository,
+            organization: self.config.settings.terrakube.organization,
+            via: provider.kind.via
+        )
+        let names = refs.compactMap(\.ref?.name)
+        plan.ref = names.isEmpty ? nil : names.joined(separator: ",")
+        // Two refs asking for the same job create it once.
+        for job in refs.flatMap(\.jobs) where !plan.jobs.contains(job) { plan.jobs.append(job) }
+        var reasons: [String] = []
+        for reason in refs.map(\.reason) where !reasons.contains(reason) { reasons.append(reason) }
+        plan.reason = reasons.joined(separator: "; ")
+        plan.decision = plan.jobs.isEmpty ? .ignore : .queue
         return .accept(plan)
     }
 

@@ -4,16 +4,6 @@ import Foundation
 /// It goes through the same provider reader, repository lookup, signature check and route matcher as
 /// `serve`, and reports the signature instead of refusing on it.
 package struct ReplayEvaluation: Sendable, Equatable {
-    /// One changed ref (most deliveries change one; a Bitbucket push can change several).
-    package struct RefOutcome: Sendable, Equatable {
-        package var ref: GitRef?
-        package var commit: String?
-        package var deleted: Bool
-        package var decision: DeliveryPlan.Decision
-        package var reason: String
-        package var jobs: [JobSpec]
-    }
-
     package var provider: ProviderKind
     package var event: String
     package var deliveryID: String
@@ -21,7 +11,8 @@ package struct ReplayEvaluation: Sendable, Equatable {
     package var repository: String?
     /// `valid`, `invalid`, `absent` or `not-checked`.
     package var signature: SignatureCheck
-    package var refs: [RefOutcome]
+    /// One per changed ref (most deliveries change one; a Bitbucket push can change several).
+    package var refs: [RefDecision]
 
     package static func evaluate(
         _ input: ReplayInput,
@@ -54,50 +45,12 @@ package struct ReplayEvaluation: Sendable, Equatable {
             signature: signature,
             refs: []
         )
-        switch delivery.event.kind {
-        case .ping:
-            evaluation.refs = [
-                RefOutcome(ref: nil, commit: nil, deleted: false, decision: .ignore, reason: "ping", jobs: [])
-            ]
-        case .other(let name):
-            evaluation.refs = [
-                RefOutcome(
-                    ref: nil,
-                    commit: nil,
-                    deleted: false,
-                    decision: .ignore,
-                    reason: "event '\(name)' is not a push",
-                    jobs: []
-                )
-            ]
-        case .push(let pushes):
-            evaluation.refs = pushes.map { push in
-                guard let repository else {
-                    return RefOutcome(
-                        ref: push.ref,
-                        commit: push.commit,
-                        deleted: push.deleted,
-                        decision: .ignore,
-                        reason: "repository not configured",
-                        jobs: []
-                    )
-                }
-                let outcome = RouteMatcher.match(
-                    push,
-                    repository: repository,
-                    organization: config.settings.terrakube.organization,
-                    via: input.provider.via
-                )
-                return RefOutcome(
-                    ref: push.ref,
-                    commit: push.commit,
-                    deleted: push.deleted,
-                    decision: outcome.jobs.isEmpty ? .ignore : .queue,
-                    reason: outcome.reason,
-                    jobs: outcome.jobs
-                )
-            }
-        }
+        evaluation.refs = DeliveryDecision.decide(
+            delivery.event,
+            repository: repository,
+            organization: config.settings.terrakube.organization,
+            via: input.provider.via
+        )
         return evaluation
     }
 

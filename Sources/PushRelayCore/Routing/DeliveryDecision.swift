@@ -1,0 +1,58 @@
+/// What one changed ref of a verified delivery asks for.
+package struct RefDecision: Sendable, Equatable {
+    /// `nil` for an event that names no ref (a ping, a pull request).
+    package var ref: GitRef?
+    package var commit: String?
+    package var deleted: Bool
+    package var decision: DeliveryPlan.Decision
+    package var reason: String
+    package var jobs: [JobSpec]
+}
+
+/// The decision for a delivery, per changed ref: one rule set for `serve`'s accept path and `replay`.
+package enum DeliveryDecision {
+    package static func decide(
+        _ event: WebhookEvent,
+        repository: RepositoryConfig?,
+        organization: String,
+        via: String
+    ) -> [RefDecision] {
+        switch event.kind {
+        case .ping:
+            return [RefDecision(ref: nil, commit: nil, deleted: false, decision: .ignore, reason: "ping", jobs: [])]
+        case .other(let name):
+            return [
+                RefDecision(
+                    ref: nil,
+                    commit: nil,
+                    deleted: false,
+                    decision: .ignore,
+                    reason: "event '\(name)' is not a push",
+                    jobs: []
+                )
+            ]
+        case .push(let pushes):
+            return pushes.map { push in
+                guard let repository else {
+                    return RefDecision(
+                        ref: push.ref,
+                        commit: push.commit,
+                        deleted: push.deleted,
+                        decision: .ignore,
+                        reason: "repository not configured",
+                        jobs: []
+                    )
+                }
+                let outcome = RouteMatcher.match(push, repository: repository, organization: organization, via: via)
+                return RefDecision(
+                    ref: push.ref,
+                    commit: push.commit,
+                    deleted: push.deleted,
+                    decision: outcome.jobs.isEmpty ? .ignore : .queue,
+                    reason: outcome.reason,
+                    jobs: outcome.jobs
+                )
+            }
+        }
+    }
+}
