@@ -19,12 +19,7 @@ struct DispatcherTests {
                     body: Self.body
                 ).status == 202
             )
-            #expect(
-                try await relay.eventually {
-                    try await relay.store.jobs(provider: .github, deliveryID: "p-1").first?.state == .failed
-                }
-            )
-            let job = try #require(try await relay.store.jobs(provider: .github, deliveryID: "p-1").first)
+            let job = try #require(try await relay.job("p-1", reaching: .failed))
             #expect(job.lastError == "HTTP 401: Invalid or missing token")
             #expect(job.attempts == 1)
             #expect(relay.standIn.requests.count == 1)
@@ -42,12 +37,7 @@ struct DispatcherTests {
                     body: Self.body
                 ).status == 202
             )
-            #expect(
-                try await relay.eventually {
-                    try await relay.store.jobs(provider: .github, deliveryID: "r-1").first?.state == .created
-                }
-            )
-            let job = try #require(try await relay.store.jobs(provider: .github, deliveryID: "r-1").first)
+            let job = try #require(try await relay.job("r-1", reaching: .created))
             #expect(job.attempts == 4)
             #expect(relay.standIn.requests.map(\.status) == [503, 429, 500, 201])
             #expect(relay.standIn.createdJobs.count == 1)
@@ -65,12 +55,7 @@ struct DispatcherTests {
                     body: Self.body
                 ).status == 202
             )
-            #expect(
-                try await relay.eventually {
-                    try await relay.store.jobs(provider: .github, deliveryID: "l-1").first?.state == .failed
-                }
-            )
-            let job = try #require(try await relay.store.jobs(provider: .github, deliveryID: "l-1").first)
+            let job = try #require(try await relay.job("l-1", reaching: .failed))
             #expect(job.attempts == 5)
             #expect(job.lastError?.hasPrefix("gave up after 5 attempts") == true)
             #expect(relay.standIn.createdJobs.isEmpty)

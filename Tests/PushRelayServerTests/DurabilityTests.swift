@@ -25,12 +25,7 @@ struct DurabilityTests {
                     body: Self.body
                 ).status == 202
             )
-            #expect(
-                try await relay.eventually {
-                    try await relay.store.jobs(provider: .github, deliveryID: "t-1").first?.state == .created
-                }
-            )
-            let job = try #require(try await relay.store.jobs(provider: .github, deliveryID: "t-1").first)
+            let job = try #require(try await relay.job("t-1", reaching: .created))
             #expect(job.history.map(\.outcome) == ["retry", "adopted"])
             #expect(job.terrakubeJobID == "1")
             #expect(relay.standIn.jobs.count == 1)
@@ -51,12 +46,7 @@ struct DurabilityTests {
                     body: Self.body
                 ).status == 202
             )
-            #expect(
-                try await relay.eventually {
-                    try await relay.store.jobs(provider: .github, deliveryID: "t-2").first?.state == .created
-                }
-            )
-            let job = try #require(try await relay.store.jobs(provider: .github, deliveryID: "t-2").first)
+            let job = try #require(try await relay.job("t-2", reaching: .created))
             #expect(job.history.map(\.outcome) == ["retry", "adopted"])
             #expect(relay.standIn.jobs.count == 1)
         }
@@ -74,12 +64,7 @@ struct DurabilityTests {
                     body: Self.body
                 ).status == 202
             )
-            #expect(
-                try await relay.eventually {
-                    try await relay.store.jobs(provider: .github, deliveryID: "t-3").first?.state == .created
-                }
-            )
-            let job = try #require(try await relay.store.jobs(provider: .github, deliveryID: "t-3").first)
+            let job = try #require(try await relay.job("t-3", reaching: .created))
             #expect(job.history.map(\.outcome) == ["retry", "created"])
             #expect(relay.standIn.jobs.count == 1)
             #expect(relay.standIn.requests.map(\.method) == ["POST", "GET", "POST"])

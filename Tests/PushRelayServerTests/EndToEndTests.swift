@@ -21,11 +21,7 @@ struct EndToEndTests {
             #expect(answer.body["delivery"] as? String == "gh-1")
             #expect(answer.body["jobs"] as? Int == 1)
 
-            #expect(
-                try await relay.eventually {
-                    try await relay.store.jobs(provider: .github, deliveryID: "gh-1").first?.state == .created
-                }
-            )
+            #expect(try await relay.job("gh-1", reaching: .created) != nil)
             let requests = relay.standIn.requests
             #expect(requests.count == 1)
             let request = try #require(requests.first)
@@ -59,11 +55,7 @@ struct EndToEndTests {
             let expected =
                 #"{"data":{"type":"job","attributes":{"templateReference":"tpl-apply","overrideBranch":"master","commitId":"da1560886d4f094c3e6c9ef40349f7d38b5d27d7","via":"Gitlab"},"relationships":{"workspace":{"data":{"type":"workspace","id":"ws-diaspora"}}}}}"#
             #expect(String(decoding: request.body, as: UTF8.self) == expected)
-            #expect(
-                try await relay.eventually {
-                    try await relay.store.jobs(provider: .gitlab, deliveryID: "gl-1").first?.state == .created
-                }
-            )
+            #expect(try await relay.job("gl-1", provider: .gitlab, reaching: .created) != nil)
             #expect(relay.standIn.requests.count == 1)
         }
     }

@@ -221,6 +221,19 @@ struct RelayHarness: Sendable {
         ]
     }
 
+    /// The first job of a delivery once it has reached `state`, waiting as ``eventually`` does; `nil` if it
+    /// does not get there in time.
+    func job(
+        _ deliveryID: String,
+        provider: ProviderKind = .github,
+        reaching state: JobState
+    ) async throws -> JobRecord? {
+        let reached = try await self.eventually {
+            try await self.store.jobs(provider: provider, deliveryID: deliveryID).first?.state == state
+        }
+        return reached ? try await self.store.jobs(provider: provider, deliveryID: deliveryID).first : nil
+    }
+
     /// Waits until `condition` holds, up to `timeout`; returns whether it did.
     @discardableResult
     func eventually(
