@@ -18,7 +18,7 @@ package struct JSONLogHandler: LogHandler {
 
     package func log(event: LogEvent) {
         var object: [String: String] = [
-            "ts": ISO8601DateFormatter().string(from: Date()),
+            "ts": Date().formatted(.iso8601),
             "level": event.level.rawValue,
             "msg": event.message.description,
             "logger": self.label,
