@@ -12,7 +12,10 @@ enum ReplayFiles {
                 let enumerator = FileManager.default.enumerator(atPath: argument)
                 let found = (enumerator?.allObjects as? [String] ?? []).filter { entry in
                     var isSubdirectory: ObjCBool = false
-                    FileManager.default.fileExists(atPath: argument + "/" + entry, isDirectory: &isSubdirectory)
+                    _ = FileManager.default.fileExists(
+                        atPath: argument + "/" + entry,
+                        isDirectory: &isSubdirectory
+                    )
                     return !isSubdirectory.boolValue && !(entry as NSString).lastPathComponent.hasPrefix(".")
                 }
                 files += found.sorted().map { argument + "/" + $0 }

@@ -84,6 +84,8 @@ struct RelayHarness: Sendable {
     ]
 
     let baseURL: String
+    /// The config directory, as `--config` for the command line.
+    let directory: String
     let standIn: TerrakubeStandIn
     let store: SQLiteDeliveryStore
     let client: HTTPClient
@@ -155,6 +157,7 @@ struct RelayHarness: Sendable {
                 try await group.whileRunning {
                     let harness = RelayHarness(
                         baseURL: "http://127.0.0.1:\(await ports.port())",
+                        directory: directory,
                         standIn: standIn,
                         store: store,
                         client: client

@@ -39,6 +39,42 @@ package final class RelayProcess: @unchecked Sendable {
 
     package var pid: Int32 { self.process.processIdentifier }
 
+    /// Runs `pushrelay ARGUMENTS` to its end (a `replay`, a `deliveries export`) and returns what it wrote.
+    /// Output goes through files, so that a long output cannot fill a pipe and stall the child.
+    package static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        timeout: Duration = .seconds(60)
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        guard let executable = Self.executable else {
+            throw RelayProcessError("pushrelay binary not found; run swift build")
+        }
+        let base = NSTemporaryDirectory() + "pushrelay-run-" + UUID().uuidString
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
+        process.standardError = FileHandle(forWritingAtPath: base + ".err")
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                throw RelayProcessError("pushrelay \(arguments.first ?? "") did not finish in time")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        return (process.terminationStatus, read(base + ".out"), read(base + ".err"))
+    }
+
     /// The port from the "Listening" log line, once the listener is up.
     package func port(timeout: Duration = .seconds(30)) async throws -> Int {
         let deadline = ContinuousClock.now + timeout

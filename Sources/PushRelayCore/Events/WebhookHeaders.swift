@@ -20,6 +20,26 @@ package struct WebhookHeaders: Sendable, Equatable {
         if self.index[key] == nil { self.index[key] = value }
     }
 
+    /// Replaces every field named `name` (any case) with one, where the first of them was, else at the end.
+    package mutating func set(_ name: String, to value: String) {
+        let key = name.lowercased()
+        if let first = self.fields.firstIndex(where: { $0.name.lowercased() == key }) {
+            self.fields[first] = (name, value)
+            self.fields = self.fields.enumerated().filter { $0.offset == first || $0.element.name.lowercased() != key }
+                .map(\.element)
+            self.index[key] = value
+        } else {
+            self.add(name: name, value: value)
+        }
+    }
+
+    /// Removes every field named `name` (any case).
+    package mutating func remove(_ name: String) {
+        let key = name.lowercased()
+        self.fields.removeAll { $0.name.lowercased() == key }
+        self.index[key] = nil
+    }
+
     package subscript(_ name: String) -> String? {
         self.index[name.lowercased()]
     }

@@ -13,6 +13,30 @@ package struct AzureDevOpsProvider: WebhookProvider {
     /// Azure DevOps carries its event and delivery id in the body: no header is needed.
     package func replayHeaders(event: String, deliveryID: String) -> WebhookHeaders { WebhookHeaders() }
 
+    /// The delivery id is the body's `id`, so a fresh one rewrites the body (nothing signs it); the secret
+    /// goes as the Basic auth password.
+    package func resend(
+        _ request: WebhookRequest,
+        secret: WebhookSecret?,
+        deliveryID: String?,
+        now: Date
+    ) -> WebhookRequest {
+        var body = request.body
+        if let deliveryID, var object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] {
+            object["id"] = deliveryID
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]) {
+                body = Array(data)
+            }
+        }
+        var headers = request.headers
+        headers.remove("Authorization")
+        if let secret {
+            let credentials = Data(Array("pushrelay:".utf8) + secret.bytes).base64EncodedString()
+            headers.set("Authorization", to: "Basic " + credentials)
+        }
+        return WebhookRequest(headers: headers, body: body)
+    }
+
     /// Azure DevOps marks its requests with an activity id header.
     package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-Vss-ActivityId"] != nil }
 

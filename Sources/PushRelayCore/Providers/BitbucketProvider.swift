@@ -13,6 +13,22 @@ package struct BitbucketProvider: WebhookProvider {
         WebhookHeaders([(name: "X-Event-Key", value: event), (name: "X-Request-UUID", value: deliveryID)])
     }
 
+    package func resend(
+        _ request: WebhookRequest,
+        secret: WebhookSecret?,
+        deliveryID: String?,
+        now: Date
+    ) -> WebhookRequest {
+        var headers = request.headers
+        if let deliveryID {
+            // Cloud sends X-Request-UUID, Data Center X-Request-Id: keep the one that was sent.
+            headers.set(headers["X-Request-Id"] != nil ? "X-Request-Id" : "X-Request-UUID", to: deliveryID)
+        }
+        headers.remove("X-Hub-Signature")
+        if let secret { headers.set("X-Hub-Signature", to: HMACSignature.sign(body: request.body, secret: secret)) }
+        return WebhookRequest(headers: headers, body: request.body)
+    }
+
     package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-Event-Key"] != nil }
 
     package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {

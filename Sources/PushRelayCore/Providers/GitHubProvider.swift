@@ -14,6 +14,20 @@ package struct GitHubProvider: WebhookProvider {
         WebhookHeaders([(name: "X-GitHub-Event", value: event), (name: "X-GitHub-Delivery", value: deliveryID)])
     }
 
+    package func resend(
+        _ request: WebhookRequest,
+        secret: WebhookSecret?,
+        deliveryID: String?,
+        now: Date
+    ) -> WebhookRequest {
+        var headers = request.headers
+        if let deliveryID { headers.set("X-GitHub-Delivery", to: deliveryID) }
+        headers.remove("X-Hub-Signature")
+        headers.remove("X-Hub-Signature-256")
+        if let secret { headers.set("X-Hub-Signature-256", to: HMACSignature.sign(body: request.body, secret: secret)) }
+        return WebhookRequest(headers: headers, body: request.body)
+    }
+
     package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-GitHub-Event"] != nil }
 
     package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {

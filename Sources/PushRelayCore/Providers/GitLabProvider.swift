@@ -14,6 +14,37 @@ package struct GitLabProvider: WebhookProvider {
         WebhookHeaders([(name: "X-Gitlab-Event", value: event), (name: "X-Gitlab-Event-UUID", value: deliveryID)])
     }
 
+    /// A delivery first signed with a signing token is signed again that way, with a current timestamp
+    /// (the saved one would be out of tolerance); any other is sent with the secret as `X-Gitlab-Token`.
+    package func resend(
+        _ request: WebhookRequest,
+        secret: WebhookSecret?,
+        deliveryID: String?,
+        now: Date
+    ) -> WebhookRequest {
+        var headers = request.headers
+        if let deliveryID {
+            let sent = ["Idempotency-Key", "webhook-id", "X-Gitlab-Event-UUID"].filter { headers[$0] != nil }
+            for name in sent.isEmpty ? ["X-Gitlab-Event-UUID"] : sent { headers.set(name, to: deliveryID) }
+        }
+        let signingToken = headers["webhook-signature"] != nil
+        for name in ["X-Gitlab-Token", "webhook-signature", "webhook-timestamp"] { headers.remove(name) }
+        guard let secret else { return WebhookRequest(headers: headers, body: request.body) }
+        if signingToken {
+            let id = headers["webhook-id"] ?? deliveryID ?? ""
+            let timestamp = Int(now.timeIntervalSince1970)
+            headers.set("webhook-id", to: id)
+            headers.set("webhook-timestamp", to: String(timestamp))
+            headers.set(
+                "webhook-signature",
+                to: StandardWebhooksSignature.sign(id: id, timestamp: timestamp, body: request.body, secret: secret)
+            )
+        } else {
+            headers.set("X-Gitlab-Token", to: String(decoding: secret.bytes, as: UTF8.self))
+        }
+        return WebhookRequest(headers: headers, body: request.body)
+    }
+
     package func recognises(_ headers: WebhookHeaders) -> Bool { headers["X-Gitlab-Event"] != nil }
 
     package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {

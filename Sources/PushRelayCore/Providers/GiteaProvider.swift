@@ -16,6 +16,26 @@ package struct GiteaProvider: WebhookProvider {
         WebhookHeaders([(name: "X-Gitea-Event", value: event), (name: "X-Gitea-Delivery", value: deliveryID)])
     }
 
+    package func resend(
+        _ request: WebhookRequest,
+        secret: WebhookSecret?,
+        deliveryID: String?,
+        now: Date
+    ) -> WebhookRequest {
+        var headers = request.headers
+        if let deliveryID {
+            let sent = Self.families.filter { headers[$0 + "-Delivery"] != nil }
+            for family in sent.isEmpty ? ["X-Gitea"] : sent { headers.set(family + "-Delivery", to: deliveryID) }
+        }
+        for family in Self.families { headers.remove(family + "-Signature") }
+        if let secret {
+            // Bare hex, without GitHub's `sha256=` prefix.
+            let signature = HMACSignature.sign(body: request.body, secret: secret).dropFirst("sha256=".count)
+            headers.set("X-Gitea-Signature", to: String(signature))
+        }
+        return WebhookRequest(headers: headers, body: request.body)
+    }
+
     package func recognises(_ headers: WebhookHeaders) -> Bool {
         Self.families.contains { headers[$0 + "-Event"] != nil }
     }

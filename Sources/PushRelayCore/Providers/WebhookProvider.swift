@@ -29,6 +29,11 @@ package protocol WebhookProvider: Sendable {
     /// The headers a delivery of `event` would carry, for replaying a bare payload.
     func replayHeaders(event: String, deliveryID: String) -> WebhookHeaders
 
+    /// The request `replay --to` sends again: authenticated with `secret` in place of whatever was saved
+    /// (unauthenticated when `secret` is `nil`), and under `deliveryID` when one is given, so that the
+    /// listener does not answer `duplicate`.
+    func resend(_ request: WebhookRequest, secret: WebhookSecret?, deliveryID: String?, now: Date) -> WebhookRequest
+
     /// Header names whose values are secrets (a plain token, a password): never stored, logged or exported.
     var secretHeaderNames: Set<String> { get }
 }

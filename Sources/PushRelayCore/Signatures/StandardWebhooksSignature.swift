@@ -41,6 +41,13 @@ package enum StandardWebhooksSignature {
         return matched ? .valid : .invalid("signature mismatch")
     }
 
+    /// `v1,<base64>` over `{id}.{timestamp}.{body}`: what GitLab sends; used by `replay --to` and tests.
+    package static func sign(id: String, timestamp: Int, body: [UInt8], secret: WebhookSecret) -> String {
+        let signed = Array("\(id).\(timestamp).".utf8) + body
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: self.key(secret))
+        return "v1," + Data(mac).base64EncodedString()
+    }
+
     /// `whsec_<base64>` is decoded; any other secret is used as its UTF-8 bytes.
     private static func key(_ secret: WebhookSecret) -> SymmetricKey {
         let text = String(decoding: secret.bytes, as: UTF8.self)
