@@ -116,6 +116,39 @@ struct ReplayRoundTripTests {
         }
     }
 
+    /// A dry run shows names as `name:<name>`; `--online` resolves them through Terrakube as `serve` does.
+    @Test func onlineDryRunResolvesNames() async throws {
+        let standIn = NameResolutionTests.standIn()
+        try await standIn.whileRunning { url in
+            let (_, directory) = try NameResolutionTests.config(
+                url,
+                repos: ["infra.yaml": NameResolutionTests.repository]
+            )
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let body = Array(
+                #"{"ref":"refs/heads/main","after":"1111111111111111111111111111111111111111","repository":{"full_name":"acme/infra","html_url":"https://github.com/acme/infra","clone_url":"https://github.com/acme/infra.git"},"commits":[]}"#
+                    .utf8
+            )
+            try Data(body).write(to: URL(fileURLWithPath: directory + "/push.json"))
+            let arguments = ["replay", "--config", directory, "--provider", "github", "--event", "push", "--json"]
+            let offline = try await RelayProcess.run(
+                arguments + [directory + "/push.json"],
+                environment: RelayHarness.environment
+            )
+            #expect(offline.status == 0, "\(offline.stderr)")
+            #expect(offline.stdout.contains(#""workspace":"name:prod""#), "\(offline.stdout)")
+            #expect(standIn.requests.isEmpty)
+
+            let online = try await RelayProcess.run(
+                arguments + ["--online", directory + "/push.json"],
+                environment: RelayHarness.environment
+            )
+            #expect(online.status == 0, "\(online.stderr)")
+            #expect(online.stdout.contains(#""organization":"org-acme","workspace":"ws-prod","template":"tpl-apply""#))
+            #expect(!standIn.requests.isEmpty)
+        }
+    }
+
     /// `--rate` spaces the sends out: five deliveries at 10 per second take at least 0.4 s.
     @Test func rateSpacesTheSends() async throws {
         let folder = NSTemporaryDirectory() + "pushrelay-replay-" + UUID().uuidString
