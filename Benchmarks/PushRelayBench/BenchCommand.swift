@@ -144,7 +144,12 @@ extension BenchCommand {
                     ),
                     repositories: []
                 )
-                let group = buildServiceGroup(config: config, store: store, logger: logger, gracefulShutdownSignals: [])
+                let group = try buildServiceGroup(
+                    config: config,
+                    store: store,
+                    logger: logger,
+                    gracefulShutdownSignals: []
+                )
                 try await group.whileRunning {
                     let started = ContinuousClock.now
                     while (try await store.jobCounts()[.created] ?? 0) < count {

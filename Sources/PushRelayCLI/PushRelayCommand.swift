@@ -1,4 +1,5 @@
 import ArgumentParser
+import PushRelayCore
 
 @main
 struct PushRelayCommand: AsyncParsableCommand {
@@ -14,8 +15,4 @@ struct PushRelayCommand: AsyncParsableCommand {
         version: PushRelayVersion.current,
         subcommands: [Serve.self, Check.self, Replay.self, Deliveries.self]
     )
-}
-
-enum PushRelayVersion {
-    static let current = "0.1.0"
 }

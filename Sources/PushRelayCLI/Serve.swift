@@ -54,7 +54,12 @@ extension PushRelayCommand {
                 ]
             )
             let host = config.settings.listen.host
-            let group = buildServiceGroup(config: config, store: store, logger: logger) { port in
+            let group = try buildServiceGroup(
+                config: config,
+                store: store,
+                logger: logger,
+                configDirectory: self.options.config
+            ) { port in
                 logger.info("Listening", metadata: ["relay.address": "\(host):\(port)"])
             }
             try await group.run()

@@ -1,8 +1,12 @@
 import AsyncHTTPClient
+import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import PushRelayCore
 import ServiceLifecycle
 import UnixSignals
@@ -11,14 +15,16 @@ import UnixSignals
 package func buildRouter(
     config: ConfigHolder,
     store: some DeliveryStore,
-    wake: DispatchWakeUp
+    wake: DispatchWakeUp,
+    metrics: RelayMetrics
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     let health = HealthController(store: store)
     router.get("/healthz", use: health.healthz)
     router.get("/readyz", use: health.readyz)
+    router.get("/metrics", use: MetricsController(store: store, metrics: metrics).scrape)
 
-    let webhooks = WebhookController(config: config, store: store, wake: wake)
+    let webhooks = WebhookController(config: config, store: store, wake: wake, metrics: metrics)
     router.post("/hooks", use: webhooks.receiveDetected)
     router.post("/hooks/:provider", use: webhooks.receive)
     for method in [HTTPRequest.Method.get, .put, .patch, .delete, .head] {
@@ -32,16 +38,24 @@ package func buildRouter(
 /// requests in flight), then the dispatcher (finishing its Terrakube calls), then the HTTP client.
 ///
 /// - Parameters:
+///   - configDirectory: where the config was loaded from; given, the config reloads on SIGHUP and on
+///     changes there.
+///   - environment: where a reload finds the secrets named by `*_env`.
 ///   - onServerRunning: called with the bound port once the listener is up (port 0 picks a free one).
+/// - Throws: when the TLS certificate or key cannot be loaded.
 package func buildServiceGroup(
     config: RelayConfig,
     store: some DeliveryStore,
     logger: Logger,
+    configDirectory: String? = nil,
+    environment: [String: String] = ProcessInfo.processInfo.environment,
+    metrics: RelayMetrics? = nil,
     gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
     retry: RetryPolicy? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> ServiceGroup {
+) throws -> ServiceGroup {
     let holder = ConfigHolder(config)
+    let metrics = metrics ?? RelayMetrics(repositoryLabels: config.settings.metricsRepositoryLabel)
     let wake = DispatchWakeUp()
     let settings = config.settings
     let client = HTTPClient.forTerrakube(requestTimeoutSeconds: settings.dispatch.requestTimeoutSeconds)
@@ -50,7 +64,8 @@ package func buildServiceGroup(
         baseURL: settings.terrakube.url,
         token: settings.terrakube.token,
         timeout: .seconds(settings.dispatch.requestTimeoutSeconds),
-        logger: logger
+        logger: logger,
+        metrics: metrics
     )
     var dispatcher = JobDispatcher(
         store: store,
@@ -61,23 +76,63 @@ package func buildServiceGroup(
         retry: retry ?? RetryPolicy(maxAttempts: settings.dispatch.maxAttempts)
     )
     dispatcher.uncertainRetryFloor = .seconds(settings.dispatch.requestTimeoutSeconds)
+    dispatcher.metrics = metrics
     let app = Application(
-        router: buildRouter(config: holder, store: store, wake: wake),
-        server: .http1(configuration: .init(idleTimeout: .seconds(75))),
+        router: buildRouter(config: holder, store: store, wake: wake, metrics: metrics),
+        server: try listener(settings),
         configuration: .init(
             address: .hostname(settings.listen.host, port: settings.listen.port),
-            serverName: "pushrelay"
+            serverName: "pushrelay",
+            availableConnectionsDelegate: MaximumAvailableConnections(settings.limits.maxConnections, logger: logger)
         ),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )
-    return ServiceGroup(
-        configuration: .init(
-            services: [
-                HTTPClientService(client: client), StoreMaintenance(store: store, logger: logger), dispatcher, app,
-            ],
-            gracefulShutdownSignals: gracefulShutdownSignals,
-            logger: logger
+    var services: [any Service] = [
+        HTTPClientService(client: client), StoreMaintenance(store: store, logger: logger), dispatcher,
+    ]
+    if let configDirectory {
+        let poll = settings.reloadPollSeconds
+        services.append(
+            ConfigReloader(
+                directory: configDirectory,
+                holder: holder,
+                metrics: metrics,
+                logger: logger,
+                pollInterval: poll > 0 ? .milliseconds(Int64(poll * 1000)) : nil,
+                environment: environment,
+                resolve: { config in
+                    await resolveNames(config, servicePath: configDirectory + "/pushrelay.yaml", logger: logger)
+                }
+            )
         )
+    }
+    services.append(app)
+    return ServiceGroup(
+        configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
+    )
+}
+
+/// HTTP/1.1 with the configured limits, wrapped in TLS when the config names a certificate and key.
+private func listener(_ settings: ServiceSettings) throws -> HTTPServerBuilder {
+    let limits = settings.limits
+    let readTimeout = TimeAmount.milliseconds(Int64(limits.readTimeoutSeconds * 1000))
+    let http = HTTPServerBuilder.http1(
+        configuration: .init(
+            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)],
+            idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)),
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: limits.maxHeaderBytes,
+                maxHeaderListSize: limits.maxHeaderBytes,
+                maxHeaderFieldCount: 200
+            )
+        )
+    )
+    guard let tls = settings.tls else { return http }
+    let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
+    let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
+    return try .tls(
+        http,
+        tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
     )
 }

@@ -16,6 +16,15 @@ extension SQLiteDeliveryStore {
         }
     }
 
+    package func oldestPendingJob() async throws -> Date? {
+        try await self.batcher.perform { connection in
+            let rows = try await connection.query(
+                "SELECT MIN(queued_at) AS oldest FROM jobs WHERE state IN ('pending', 'sending')"
+            )
+            return rows.first?.column("oldest")?.double.map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
     package func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord] {
         try await self.batcher.perform { connection in
             try await SQLiteRows.jobRecords(

@@ -21,7 +21,11 @@ struct ProcessLifecycleTests {
         let directory: String
         let environment: [String: String]
 
-        init(terrakubeURL: String, requestTimeoutSeconds: Int = 5) throws {
+        init(
+            terrakubeURL: String = "http://127.0.0.1:9",
+            requestTimeoutSeconds: Int = 5,
+            service extra: String = ""
+        ) throws {
             self.directory = NSTemporaryDirectory() + "pushrelay-process-" + UUID().uuidString
             try FileManager.default.createDirectory(
                 atPath: self.directory + "/repos",
@@ -38,6 +42,7 @@ struct ProcessLifecycleTests {
                 dispatch:
                   concurrency: 4
                   request_timeout_seconds: \(requestTimeoutSeconds)
+                \(extra)
                 """
             try service.write(toFile: self.directory + "/pushrelay.yaml", atomically: true, encoding: .utf8)
             try RelayHarness.repositories["hello.yaml"]!.write(

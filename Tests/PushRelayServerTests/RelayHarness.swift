@@ -93,15 +93,22 @@ struct RelayHarness: Sendable {
     struct Answer {
         var status: Int
         var body: [String: Any]
+        var text: String = ""
     }
 
     /// Starts the stand-in and the relay, runs `body`, and stops both.
+    /// - Parameters:
+    ///   - reload: watch the config directory and reload on changes, as `serve` does.
+    ///   - prepare: reshapes the config directory after it is written and before it is loaded.
     static func run(
         service extra: String = "",
         terrakubeToken: String = Self.token,
         terrakubeURL: String? = nil,
         busyTimeout: Duration = .seconds(5),
         requestTimeoutSeconds: Double = 5,
+        reload: Bool = false,
+        prepare: @Sendable (String) throws -> Void = { _ in },
+        metrics: RelayMetrics? = nil,
         logger providedLogger: Logger? = nil,
         standIn: TerrakubeStandIn = TerrakubeStandIn(token: Self.token),
         _ body: @Sendable (RelayHarness) async throws -> Void
@@ -127,6 +134,7 @@ struct RelayHarness: Sendable {
             for (name, text) in Self.repositories {
                 try text.write(toFile: directory + "/repos/" + name, atomically: true, encoding: .utf8)
             }
+            try prepare(directory)
             var environment = Self.environment
             environment["TK_TOKEN"] = terrakubeToken
             let config = try ConfigLoader(directory: directory, environment: environment).load()
@@ -144,10 +152,13 @@ struct RelayHarness: Sendable {
                 logger: logger
             )
             let ports = PortBox()
-            let group = buildServiceGroup(
+            let group = try buildServiceGroup(
                 config: config,
                 store: store,
                 logger: logger,
+                configDirectory: reload ? directory : nil,
+                environment: environment,
+                metrics: metrics,
                 gracefulShutdownSignals: [],
                 retry: RetryPolicy(baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxAttempts: 5),
                 onServerRunning: { ports.set($0) }
@@ -195,7 +206,11 @@ struct RelayHarness: Sendable {
         let response = try await self.client.execute(request, timeout: .seconds(10))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         let json = (try? JSONSerialization.jsonObject(with: Data(Array(buffer: bytes)))) as? [String: Any] ?? [:]
-        return Answer(status: Int(response.status.code), body: json)
+        return Answer(
+            status: Int(response.status.code),
+            body: json,
+            text: String(decoding: Array(buffer: bytes), as: UTF8.self)
+        )
     }
 
     /// Headers of a signed GitHub delivery.

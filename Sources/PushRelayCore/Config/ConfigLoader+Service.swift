@@ -1,14 +1,18 @@
+import Foundation
 import Yams
 
 extension ConfigLoader {
     private static let serviceKeys: Set<String> = [
-        "listen", "terrakube", "store", "secret_env", "secret_file", "limits", "dispatch",
+        "listen", "terrakube", "store", "secret_env", "secret_file", "limits", "dispatch", "tls", "metrics", "reload",
     ]
     private static let terrakubeKeys: Set<String> = [
         "url", "token_env", "token_file", "organization", "organization_name",
     ]
     private static let storeKeys: Set<String> = ["sqlite", "postgres_url_env"]
-    private static let limitKeys: Set<String> = ["max_body_bytes"]
+    private static let limitKeys: Set<String> = [
+        "max_body_bytes", "max_connections", "max_header_bytes", "idle_timeout_seconds", "read_timeout_seconds",
+    ]
+    private static let tlsKeys: Set<String> = ["certificate_file", "key_file"]
     private static let dispatchKeys: Set<String> = ["concurrency", "request_timeout_seconds", "max_attempts"]
 
     /// `pushrelay.yaml`.
@@ -49,6 +53,30 @@ extension ConfigLoader {
             section.reportUnknownKeys(allowed: Self.limitKeys, problems: &problems)
             limits.maxBodyBytes =
                 section.int("max_body_bytes", range: 1024...(1 << 30), problems: &problems) ?? limits.maxBodyBytes
+            limits.maxConnections =
+                section.int("max_connections", range: 1...1_000_000, problems: &problems) ?? limits.maxConnections
+            limits.maxHeaderBytes =
+                section.int("max_header_bytes", range: 1024...(1 << 20), problems: &problems) ?? limits.maxHeaderBytes
+            limits.idleTimeoutSeconds =
+                section.double("idle_timeout_seconds", range: 0.1...3600, problems: &problems)
+                ?? limits.idleTimeoutSeconds
+            limits.readTimeoutSeconds =
+                section.double("read_timeout_seconds", range: 0.1...3600, problems: &problems)
+                ?? limits.readTimeoutSeconds
+        }
+
+        let tls = self.tls(fields, problems: &problems)
+
+        var metricsRepositoryLabel = false
+        if let section = fields.mapping("metrics", problems: &problems) {
+            section.reportUnknownKeys(allowed: ["repository_label"], problems: &problems)
+            metricsRepositoryLabel = section.bool("repository_label", problems: &problems) ?? false
+        }
+
+        var reloadPollSeconds = 2.0
+        if let section = fields.mapping("reload", problems: &problems) {
+            section.reportUnknownKeys(allowed: ["poll_seconds"], problems: &problems)
+            reloadPollSeconds = section.double("poll_seconds", range: 0...3600, problems: &problems) ?? 2
         }
 
         var dispatch = ServiceSettings.Dispatch()
@@ -72,8 +100,36 @@ extension ConfigLoader {
             sqlitePath: sqlitePath,
             defaultSecrets: defaultSecrets,
             limits: limits,
-            dispatch: dispatch
+            dispatch: dispatch,
+            tls: tls,
+            metricsRepositoryLabel: metricsRepositoryLabel,
+            reloadPollSeconds: reloadPollSeconds
         )
+    }
+
+    /// `tls`: both files named and readable (relative paths from the config directory).
+    private func tls(_ fields: YAMLFields, problems: inout [ConfigProblem]) -> ServiceSettings.TLS? {
+        guard let section = fields.mapping("tls", problems: &problems) else { return nil }
+        section.reportUnknownKeys(allowed: Self.tlsKeys, problems: &problems)
+        var paths: [String] = []
+        for key in ["certificate_file", "key_file"] {
+            guard let path = section.string(key, problems: &problems) else {
+                if !section.has(key) {
+                    problems.append(
+                        .init(file: section.file, line: section.line, message: "missing '\(key)' (a PEM file)")
+                    )
+                }
+                continue
+            }
+            let full = path.hasPrefix("/") ? path : self.directory + "/" + path
+            guard FileManager.default.isReadableFile(atPath: full) else {
+                problems.append(section.problem(key, "cannot read '\(path)'"))
+                continue
+            }
+            paths.append(full)
+        }
+        guard paths.count == 2 else { return nil }
+        return ServiceSettings.TLS(certificateFile: paths[0], keyFile: paths[1])
     }
 
     private func terrakube(_ fields: YAMLFields, problems: inout [ConfigProblem]) -> ServiceSettings.Terrakube? {

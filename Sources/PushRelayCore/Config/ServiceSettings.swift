@@ -22,12 +22,44 @@ package struct ServiceSettings: Sendable, Equatable {
         }
     }
 
+    /// What one client may take of the listener. The defaults hold against slow and idle clients while
+    /// leaving room for every Git host's largest delivery.
     package struct Limits: Sendable, Equatable {
         /// Largest webhook body accepted (SPEC section 3: 25 MiB by default, GitHub's own cap).
         package var maxBodyBytes: Int = 25 << 20
+        /// Open connections at once; beyond it, new connections wait in the listen backlog.
+        package var maxConnections: Int = 1024
+        /// The request line and headers together (no Git host sends more than a few KiB).
+        package var maxHeaderBytes: Int = 32 << 10
+        /// A keep-alive connection with no request in progress is closed after this long.
+        package var idleTimeoutSeconds: Double = 60
+        /// A request must arrive whole (headers and body) within this long of its first line.
+        package var readTimeoutSeconds: Double = 30
 
-        package init(maxBodyBytes: Int = 25 << 20) {
+        package init(
+            maxBodyBytes: Int = 25 << 20,
+            maxConnections: Int = 1024,
+            maxHeaderBytes: Int = 32 << 10,
+            idleTimeoutSeconds: Double = 60,
+            readTimeoutSeconds: Double = 30
+        ) {
             self.maxBodyBytes = maxBodyBytes
+            self.maxConnections = maxConnections
+            self.maxHeaderBytes = maxHeaderBytes
+            self.idleTimeoutSeconds = idleTimeoutSeconds
+            self.readTimeoutSeconds = readTimeoutSeconds
+        }
+    }
+
+    /// TLS termination in PushRelay itself, for those who expose it without an ingress or proxy.
+    package struct TLS: Sendable, Equatable {
+        /// PEM files, as absolute paths.
+        package var certificateFile: String
+        package var keyFile: String
+
+        package init(certificateFile: String, keyFile: String) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
         }
     }
 
@@ -56,6 +88,11 @@ package struct ServiceSettings: Sendable, Equatable {
     package var defaultSecrets: [WebhookSecret]
     package var limits: Limits
     package var dispatch: Dispatch
+    package var tls: TLS?
+    /// Label delivery counts with the (configured) repository: off by default, to keep series bounded.
+    package var metricsRepositoryLabel: Bool
+    /// How often the config directory is checked for changes; 0 leaves reloading to SIGHUP alone.
+    package var reloadPollSeconds: Double
 
     package init(
         listen: ListenAddress,
@@ -63,7 +100,10 @@ package struct ServiceSettings: Sendable, Equatable {
         sqlitePath: String,
         defaultSecrets: [WebhookSecret],
         limits: Limits = .init(),
-        dispatch: Dispatch = .init()
+        dispatch: Dispatch = .init(),
+        tls: TLS? = nil,
+        metricsRepositoryLabel: Bool = false,
+        reloadPollSeconds: Double = 2
     ) {
         self.listen = listen
         self.terrakube = terrakube
@@ -71,5 +111,29 @@ package struct ServiceSettings: Sendable, Equatable {
         self.defaultSecrets = defaultSecrets
         self.limits = limits
         self.dispatch = dispatch
+        self.tls = tls
+        self.metricsRepositoryLabel = metricsRepositoryLabel
+        self.reloadPollSeconds = reloadPollSeconds
+    }
+
+    /// The settings a reload cannot change: they shape the listener, the store and the dispatcher, which
+    /// are built once at start.
+    package func restartOnlyDifferences(from other: ServiceSettings) -> [String] {
+        var names: [String] = []
+        if self.listen != other.listen { names.append("listen") }
+        if self.sqlitePath != other.sqlitePath { names.append("store") }
+        if self.terrakube.url != other.terrakube.url || self.terrakube.token != other.terrakube.token {
+            names.append("terrakube")
+        }
+        if self.dispatch != other.dispatch { names.append("dispatch") }
+        if self.tls != other.tls { names.append("tls") }
+        let limits = { (limits: Limits) in
+            [limits.maxConnections, limits.maxHeaderBytes].map(Double.init) + [
+                limits.idleTimeoutSeconds, limits.readTimeoutSeconds,
+            ]
+        }
+        if limits(self.limits) != limits(other.limits) { names.append("limits (other than max_body_bytes)") }
+        if self.metricsRepositoryLabel != other.metricsRepositoryLabel { names.append("metrics") }
+        return names
     }
 }

@@ -32,6 +32,9 @@ package protocol DeliveryStore: Sendable {
     /// Counts of jobs by state, for tests, metrics and `deliveries list`.
     func jobCounts() async throws -> [JobState: Int]
 
+    /// When the longest-waiting job not yet created or failed was queued; `nil` when there is none.
+    func oldestPendingJob() async throws -> Date?
+
     /// The jobs of one delivery, in the order they were queued, with their attempts.
     func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord]
 

@@ -11,11 +11,12 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
     let config: ConfigHolder
     let store: Store
     let wake: DispatchWakeUp
+    let metrics: RelayMetrics
 
     func receive(_ request: Request, context: some RequestContext) async -> Response {
         let name = context.parameters.get("provider") ?? ""
         guard let provider = WebhookProviders.provider(named: name) else {
-            return self.answer(.error(404, "unknown provider '\(name.prefix(64))'"), context: context)
+            return self.answer(.error(404, "unknown provider '\(name.prefix(64))'"), provider: nil, context: context)
         }
         return await self.receive(request, provider: provider, context: context)
     }
@@ -25,6 +26,7 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
         guard let provider = WebhookProviders.detect(Self.headers(of: request)) else {
             return self.answer(
                 .error(400, "cannot tell the provider from the headers; use /hooks/{provider}"),
+                provider: nil,
                 context: context
             )
         }
@@ -40,15 +42,15 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
         let limit = config.settings.limits.maxBodyBytes
         // Refuse a declared oversize body before reading any of it.
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            return self.answer(.error(413, "body over the \(limit)-byte limit"), context: context)
+            return self.answer(.error(413, "body over the \(limit)-byte limit"), provider: provider, context: context)
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            return self.answer(.error(413, "body over the \(limit)-byte limit"), context: context)
+            return self.answer(.error(413, "body over the \(limit)-byte limit"), provider: provider, context: context)
         } catch {
-            return self.answer(.error(400, "request body could not be read"), context: context)
+            return self.answer(.error(400, "request body could not be read"), provider: provider, context: context)
         }
 
         let intake = WebhookIntake(config: config)
@@ -63,13 +65,13 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
                     "relay.reason": "\(answer.reason ?? "")",
                 ]
             )
-            return self.answer(answer, context: context)
+            return self.answer(answer, provider: provider, context: context)
         case .accept(let plan):
-            return await self.store(plan, context: context)
+            return await self.store(plan, config: config, context: context)
         }
     }
 
-    private func store(_ plan: DeliveryPlan, context: some RequestContext) async -> Response {
+    private func store(_ plan: DeliveryPlan, config: RelayConfig, context: some RequestContext) async -> Response {
         var logger = context.logger
         logger[metadataKey: "relay.delivery.id"] = "\(plan.deliveryID)"
         logger[metadataKey: "relay.provider"] = "\(plan.provider.rawValue)"
@@ -84,7 +86,11 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
             }
         } catch {
             logger.error("Store unavailable", metadata: ["relay.error": "\(error)"])
-            return self.answer(.error(503, "store unavailable; retry later"), context: context)
+            return self.answer(
+                .error(503, "store unavailable; retry later"),
+                provider: WebhookProviders.provider(for: plan.provider),
+                context: context
+            )
         }
         logger.info(
             "Delivery",
@@ -97,13 +103,31 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
                 "relay.signature": "\(plan.signature)",
             ]
         )
+        // Only a configured repository names a series: anything else would let senders mint label values.
+        let configured = config.repositories.contains { $0.identity.description == plan.repository }
+        self.metrics.delivery(
+            provider: plan.provider.rawValue,
+            answer: answer,
+            repository: configured ? plan.repository : nil
+        )
         return self.answer(answer, context: context)
     }
 
     func methodNotAllowed(_ request: Request, context: some RequestContext) async -> Response {
-        var response = self.answer(.error(405, "use POST"), context: context)
+        let provider = WebhookProviders.provider(named: context.parameters.get("provider") ?? "")
+        var response = self.answer(.error(405, "use POST"), provider: provider, context: context)
         response.headers[.allow] = "POST"
         return response
+    }
+
+    /// A refusal, counted under its provider (`unknown` when there is none).
+    private func answer(
+        _ answer: WebhookAnswer,
+        provider: (any WebhookProvider)?,
+        context: some RequestContext
+    ) -> Response {
+        self.metrics.delivery(provider: provider?.kind.rawValue ?? "unknown", answer: answer)
+        return self.answer(answer, context: context)
     }
 
     private func answer(_ answer: WebhookAnswer, context: some RequestContext) -> Response {

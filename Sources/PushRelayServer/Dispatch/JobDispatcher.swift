@@ -27,6 +27,7 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
     /// The least wait after an attempt whose outcome is unknown (set to the request timeout), so that a
     /// request Terrakube is still working on has likely finished before the lookup looks for its job.
     package var uncertainRetryFloor: Duration = .seconds(30)
+    package var metrics: RelayMetrics?
 
     package init(
         store: Store,
@@ -86,8 +87,8 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
     private func pause() async {
         let wake = self.wake
         let delay = self.idleDelay
-        // Returns early on graceful shutdown; `try?` drops the CancellationError that brings.
-        try? await cancelWhenGracefulShutdown { await wake.wait(upTo: delay) }
+        // Returns early on graceful shutdown.
+        await cancelWhenGracefulShutdown { await wake.wait(upTo: delay) }
     }
 
     private func process(_ job: PendingJob) async {
@@ -114,6 +115,11 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
             // The job stays "sending"; the next start resumes it, looking in Terrakube first.
             logger.error("Store unavailable to the dispatcher", metadata: ["relay.error": "\(error)"])
             return
+        }
+        switch outcome {
+        case .created(_, let adopted): self.metrics?.jobAttempt(adopted ? "adopted" : "created")
+        case .retry: self.metrics?.jobAttempt("retry")
+        case .failed: self.metrics?.jobAttempt("failed")
         }
         switch outcome {
         case .created(let id, let adopted):

@@ -14,13 +14,22 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
     package let token: String
     package let timeout: Duration
     package let logger: Logger
+    package let metrics: RelayMetrics?
 
-    package init(client: HTTPClient, baseURL: String, token: String, timeout: Duration, logger: Logger) {
+    package init(
+        client: HTTPClient,
+        baseURL: String,
+        token: String,
+        timeout: Duration,
+        logger: Logger,
+        metrics: RelayMetrics? = nil
+    ) {
         self.client = client
         self.baseURL = baseURL
         self.token = token
         self.timeout = timeout
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Without the token: ServiceLifecycle logs the services it runs, and this is inside one of them.
@@ -29,7 +38,12 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
 
     package func createJob(_ job: JobSpec) async throws(TerrakubeFailure) -> String {
         let path = TerrakubeJobDocument.path(organization: job.organization)
-        let response = try await self.send(.POST, path: path, body: TerrakubeJobDocument(job).encoded())
+        let response = try await self.send(
+            .POST,
+            path: path,
+            body: TerrakubeJobDocument(job).encoded(),
+            operation: "create"
+        )
         return try TerrakubeResponse.jobID(
             status: response.status,
             retryAfter: response.retryAfter,
@@ -43,7 +57,7 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
             .map { Self.encode($0.0) + "=" + Self.encode($0.1) }
             .joined(separator: "&")
         let path = TerrakubeJobDocument.path(organization: job.organization) + "?" + query
-        let response = try await self.send(.GET, path: path, body: nil)
+        let response = try await self.send(.GET, path: path, body: nil, operation: "list")
         return try TerrakubeResponse.jobList(
             status: response.status,
             retryAfter: response.retryAfter,
@@ -68,7 +82,8 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         let response = try await self.send(
             .GET,
             path: path + "?" + Self.encode(filter.key) + "=" + Self.encode(value),
-            body: nil
+            body: nil,
+            operation: "lookup"
         )
         return try TerrakubeResponse.firstID(
             status: response.status,
@@ -87,7 +102,25 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         var body: [UInt8]
     }
 
-    private func send(_ method: HTTPMethod, path: String, body: [UInt8]?) async throws(TerrakubeFailure) -> Answer {
+    /// - Parameter operation: `create`, `list` or `lookup`, for the metrics.
+    private func send(
+        _ method: HTTPMethod,
+        path: String,
+        body: [UInt8]?,
+        operation: String
+    ) async throws(TerrakubeFailure) -> Answer {
+        let start = ContinuousClock.now
+        do {
+            let answer = try await self.exchange(method, path: path, body: body)
+            self.metrics?.terrakubeRequest(operation: operation, status: answer.status, duration: .now - start)
+            return answer
+        } catch {
+            self.metrics?.terrakubeRequest(operation: operation, status: nil, duration: .now - start)
+            throw error
+        }
+    }
+
+    private func exchange(_ method: HTTPMethod, path: String, body: [UInt8]?) async throws(TerrakubeFailure) -> Answer {
         var request = HTTPClientRequest(url: self.baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(self.token)")

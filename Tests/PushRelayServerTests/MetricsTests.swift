@@ -1,0 +1,89 @@
+import Foundation
+import PushRelayCore
+import PushRelayFixtures
+import PushRelayTestSupport
+import Testing
+
+/// `GET /metrics` after a scripted set of deliveries: the counts an operator would graph.
+@Suite(.timeLimit(.minutes(2)))
+struct MetricsTests {
+    @Test func scrapeCountsDeliveriesJobsAndTerrakubeCalls() async throws {
+        try await RelayHarness.run { relay in
+            let push = Fixture.load("github", "go-scm-push").body
+            let ping = Fixture.load("github", "octokit-ping").body
+            for id in ["m-1", "m-2", "m-1"] {
+                _ = try await relay.post("/hooks/github", headers: RelayHarness.github(push, delivery: id), body: push)
+            }
+            let forged = RelayHarness.github(push, delivery: "m-3", secret: "wrong")
+            #expect(try await relay.post("/hooks/github", headers: forged, body: push).status == 401)
+            let pinged = RelayHarness.github(ping, event: "ping", delivery: "m-4", secret: "default-secret")
+            #expect(try await relay.post("/hooks/github", headers: pinged, body: ping).status == 200)
+            #expect(try await relay.get("/hooks/github").status == 405)
+            #expect(try await relay.post("/hooks/svn", headers: [], body: push).status == 404)
+            #expect(try await relay.eventually { relay.standIn.createdJobs.count == 2 })
+            #expect(try await relay.job("m-2", reaching: .created) != nil)
+
+            let scrape = try await relay.get("/metrics")
+            #expect(scrape.status == 200)
+            let metrics = try PrometheusText(scrape.text)
+            let deliveries = { (provider: String, outcome: String, status: String) in
+                metrics["pushrelay_deliveries_total", ["provider": provider, "outcome": outcome, "status": status]]
+            }
+            #expect(deliveries("github", "queued", "202") == 2)
+            #expect(deliveries("github", "duplicate", "200") == 1)
+            #expect(deliveries("github", "rejected", "401") == 1)
+            #expect(deliveries("github", "ignored", "200") == 1)
+            #expect(deliveries("github", "rejected", "405") == 1)
+            #expect(deliveries("unknown", "rejected", "404") == 1)
+            #expect(metrics.types["pushrelay_deliveries_total"] == "counter")
+
+            #expect(metrics["pushrelay_job_attempts_total", ["result": "created"]] == 2)
+            #expect(metrics["pushrelay_terrakube_responses_total", ["operation": "create", "status": "201"]] == 2)
+            #expect(metrics["pushrelay_terrakube_request_duration_seconds_count", ["operation": "create"]] == 2)
+            #expect(metrics.types["pushrelay_terrakube_request_duration_seconds"] == "histogram")
+            #expect(metrics["pushrelay_jobs", ["state": "created"]] == 2)
+            #expect(metrics["pushrelay_jobs", ["state": "pending"]] == 0)
+            #expect(metrics["pushrelay_queue_depth"] == 0)
+            #expect(metrics["pushrelay_oldest_pending_job_age_seconds"] == 0)
+            #expect(metrics["pushrelay_build_info", ["version": PushRelayVersion.current]] == 1)
+            #expect(metrics["pushrelay_config_reloads_total", ["result": "failure"]] == 0)
+            // Bounded labels: no delivery id, repository or ref in any series.
+            for key in metrics.samples.keys {
+                #expect(!key.contains("m-1") && !key.contains("hello-world") && !key.contains("master"), "\(key)")
+            }
+        }
+    }
+
+    /// Jobs waiting on a Terrakube that refuses connections show as queue depth and age.
+    @Test func queueDepthAndAgeWhileTerrakubeIsDown() async throws {
+        try await RelayHarness.run(terrakubeURL: "http://127.0.0.1:9") { relay in
+            let push = Fixture.load("github", "go-scm-push").body
+            #expect(
+                try await relay.post("/hooks/github", headers: RelayHarness.github(push, delivery: "q-1"), body: push)
+                    .status == 202
+            )
+            try await Task.sleep(for: .milliseconds(300))
+            let metrics = try PrometheusText(try await relay.get("/metrics").text)
+            #expect(metrics["pushrelay_queue_depth"] == 1)
+            #expect((metrics["pushrelay_oldest_pending_job_age_seconds"] ?? 0) >= 0.2)
+            #expect(
+                (metrics["pushrelay_terrakube_responses_total", ["operation": "create", "status": "none"]] ?? 0) >= 1
+            )
+            #expect((metrics["pushrelay_job_attempts_total", ["result": "retry"]] ?? 0) >= 1)
+        }
+    }
+
+    /// With `metrics.repository_label`, configured repositories name their series; others never do.
+    @Test func repositoryLabelIsOptInAndBounded() async throws {
+        try await RelayHarness.run(service: "metrics:\n  repository_label: true") { relay in
+            let push = Fixture.load("github", "go-scm-push").body
+            _ = try await relay.post("/hooks/github", headers: RelayHarness.github(push, delivery: "r-1"), body: push)
+            let metrics = try PrometheusText(try await relay.get("/metrics").text)
+            let labels = [
+                "provider": "github", "outcome": "queued", "status": "202",
+                "repository": "github.com/codertocat/hello-world",
+            ]
+            #expect(metrics["pushrelay_deliveries_total", labels] == 1)
+        }
+    }
+}
