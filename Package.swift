@@ -135,6 +135,7 @@ let package = Package(
                 "PushRelayCore",
                 "PushRelayFixtures",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Yams
 
 @testable import PushRelayCore
 
@@ -288,5 +289,55 @@ struct AmbiguousPathTests {
                 "repos/b.yaml:1: warning: path prj/repo is also configured for bitbucket.one.example"
             ) == true
         )
+    }
+}
+
+/// The configs shipped in `deploy/` load as `serve` would load them: the compose directory as is, and the
+/// Kubernetes ConfigMap laid out as its volume items mount it.
+struct DeployConfigTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let environment = ["WEBHOOK_SECRET": "dev-secret", "TERRAKUBE_TOKEN": "dev-token"]
+
+    @Test func composeConfigLoads() throws {
+        let config = try ConfigLoader(
+            directory: Self.root.appendingPathComponent("deploy/compose").path,
+            environment: Self.environment
+        ).load()
+        #expect(config.settings.terrakube.url == "http://terrakube-api:8080")
+        #expect(config.repositories.count == 1)
+        #expect(config.needsNameResolution)
+    }
+
+    @Test func kubernetesConfigMapLoadsAsMounted() throws {
+        let text = try String(
+            contentsOf: Self.root.appendingPathComponent("deploy/kubernetes/configmap.yaml"),
+            encoding: .utf8
+        )
+        let data = try #require((try Yams.load(yaml: text) as? [String: Any])?["data"] as? [String: String])
+        let deployment = try String(
+            contentsOf: Self.root.appendingPathComponent("deploy/kubernetes/deployment.yaml"),
+            encoding: .utf8
+        )
+        // The volume items: key -> path, as kubelet mounts them.
+        let spec = try #require(
+            ((try Yams.load(yaml: deployment) as? [String: Any])?["spec"] as? [String: Any])?["template"]
+                as? [String: Any]
+        )
+        let volumes = try #require((spec["spec"] as? [String: Any])?["volumes"] as? [[String: Any]])
+        let items = try #require(
+            (volumes.first { $0["name"] as? String == "config" }?["configMap"] as? [String: Any])?["items"]
+                as? [[String: String]]
+        )
+        #expect(Set(items.compactMap { $0["key"] }) == Set(data.keys))
+        let directory = try ConfigDirectory(service: "", repos: [:])
+        defer { directory.remove() }
+        for item in items {
+            let path = directory.path + "/" + item["path"]!
+            try data[item["key"]!]!.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let config = try ConfigLoader(directory: directory.path, environment: Self.environment).load()
+        #expect(config.settings.sqlitePath == "/var/lib/pushrelay/pushrelay.sqlite")
+        #expect(config.repositories.map(\.identity.description) == ["github.com/acme/infra"])
     }
 }
