@@ -24,6 +24,29 @@ struct CommandLineTests {
         #expect(PushRelayCommand.exitCode(for: ValidationError("x")).rawValue == 64)
     }
 
+    @Test func versionIsTheBuildVersion() {
+        #expect(PushRelayCommand.configuration.version == PushRelayVersion.current)
+        #expect(PushRelayVersion.current.split(separator: ".").count == 3)
+    }
+
+    @Test func replayToValidatesItsOptions() throws {
+        #expect(throws: (any Error).self) { try PushRelayCommand.parseAsRoot(["replay", "--rate", "5", "a.json"]) }
+        #expect(throws: (any Error).self) {
+            try PushRelayCommand.parseAsRoot(["replay", "--to", "ftp://x", "a.json"])
+        }
+        #expect(throws: (any Error).self) {
+            try PushRelayCommand.parseAsRoot(["replay", "--to", "http://x", "--online", "a.json"])
+        }
+        let command = try PushRelayCommand.parseAsRoot([
+            "replay", "--to", "http://127.0.0.1:8080", "--keep-delivery-id", "--rate", "2.5", "--concurrency", "3",
+            "-q",
+            "dir",
+        ])
+        let replay = try #require(command as? PushRelayCommand.Replay)
+        #expect(replay.to == "http://127.0.0.1:8080" && replay.keepDeliveryID && replay.quiet)
+        #expect(replay.rate == 2.5 && replay.concurrency == 3)
+    }
+
     @Test func helpExplainsEachCommand() {
         let help = PushRelayCommand.helpMessage(for: PushRelayCommand.Serve.self)
         #expect(help.contains("--config"))
