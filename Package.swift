@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "pushrelay", targets: ["PushRelayCLI"]),
         .executable(name: "pushrelay-bench", targets: ["PushRelayBench"]),
+        .executable(name: "pushrelay-fuzz", targets: ["PushRelayFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -129,11 +130,25 @@ let package = Package(
             path: "Benchmarks/PushRelayBench",
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets for every reader of untrusted bytes (Fuzz/run.sh), shared with the regression tests.
+        .target(
+            name: "PushRelayFuzzTargets",
+            dependencies: ["PushRelayCore"],
+            path: "Fuzz/Targets",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "PushRelayFuzz",
+            dependencies: ["PushRelayFuzzTargets"],
+            path: "Fuzz/Main",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PushRelayCoreTests",
             dependencies: [
                 "PushRelayCore",
                 "PushRelayFixtures",
+                "PushRelayFuzzTargets",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Yams", package: "Yams"),
             ],

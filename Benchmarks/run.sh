@@ -6,16 +6,19 @@
 # 1. PushRelay's accept path: wrk posts a signed ~7 KB GitHub push (a fresh delivery id per request) to
 #    `pushrelay serve` (release build, SQLite WAL + synchronous FULL); every 202 is a durable commit.
 #    The dispatcher runs too, sending the queued jobs to the Terrakube stand-in.
-# 2. The loopback ceiling: nginx answering 202 to the same requests.
-# 3. Drain: 10,000 queued jobs sent by the real dispatcher to the stand-in.
+#    End to end: from the first request to the last job created at the stand-in (read from /metrics).
+# 2. The peer: adnanh/webhook (Debian's `webhook`) with an HMAC-SHA256 trigger rule running /bin/true,
+#    the tool many operators script this job with, on the same requests.
+# 3. The loopback ceiling: nginx answering 204 to the same requests.
+# 4. Drain: 10,000 queued jobs sent by the real dispatcher to the stand-in.
 set -euo pipefail
 DURATION=${1:-15}
 CONNECTIONS=${2:-32}
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || ! command -v webhook >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light webhook >/dev/null
 fi
 swift build -c release --product pushrelay >/dev/null
 swift build -c release --product pushrelay-bench >/dev/null
@@ -72,10 +75,18 @@ http {
     client_body_temp_path $WORK/nginx-body;
     server {
         listen 127.0.0.1:18082;
-        location / { return 202 '{"status":"queued"}'; }
+        location / { return 204; }
     }
 }
 NGINX
+
+# adnanh/webhook: the same path (/hooks/github), the same signature check, a command per delivery.
+cat > "$WORK/hooks.json" <<JSON
+[{"id": "github", "execute-command": "/bin/true",
+  "trigger-rule-mismatch-http-response-code": 401,
+  "trigger-rule": {"match": {"type": "payload-hmac-sha256", "secret": "bench-secret",
+                             "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
+JSON
 
 wait_for_port() {
     for _ in $(seq 1 200); do
@@ -87,6 +98,7 @@ wait_for_port() {
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+metric() { curl -s http://127.0.0.1:18080/metrics | awk -v name="$1" '$1 == name {print $2}'; }
 
 run_wrk() {  # url label
     RUN_ID="$2-$RANDOM" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$ROOT/Benchmarks/github-push.lua" "$1" \
@@ -98,16 +110,31 @@ PIDS+=($!)
 BENCH_SECRET=bench-secret BENCH_TOKEN=bench-token "$BIN/pushrelay" serve --config "$WORK/config" --log-level error &
 RELAY=$!
 PIDS+=($RELAY)
+webhook -hooks "$WORK/hooks.json" -ip 127.0.0.1 -port 18083 >/dev/null 2>&1 &
+PEER=$!
+PIDS+=($PEER)
 nginx -c "$WORK/nginx.conf"
 wait_for_port 18080
 wait_for_port 18081
 wait_for_port 18082
+wait_for_port 18083
 
 echo "body: $BODY_BYTES bytes, $CONNECTIONS connections, ${DURATION}s per run, $(nproc) cores"
 RUN_ID=warmup wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18080 >/dev/null
+while [ "$(metric pushrelay_queue_depth)" != "0" ]; do sleep 0.2; done
+created_before=$(metric 'pushrelay_job_attempts_total{result="created"}')
+start=$(date +%s.%N)
 run_wrk http://127.0.0.1:18080 pushrelay
+while [ "$(metric pushrelay_queue_depth)" != "0" ]; do sleep 0.05; done
+finish=$(date +%s.%N)
+created=$(awk -v a="$(metric 'pushrelay_job_attempts_total{result="created"}')" -v b="$created_before" 'BEGIN {print a - b}')
+awk -v n="$created" -v s="$start" -v f="$finish" \
+    'BEGIN {printf "pushrelay-end-to-end jobs=%d seconds=%.1f jobs_per_s=%.0f\n", n, f - s, n / (f - s)}'
 echo "pushrelay peak_rss_mb=$(peak_rss_mb "$RELAY")"
+run_wrk http://127.0.0.1:18083 adnanh-webhook
+echo "adnanh-webhook peak_rss_mb=$(peak_rss_mb "$PEER")"
 run_wrk http://127.0.0.1:18082 nginx-ceiling
+echo "nginx peak_rss_mb=$(peak_rss_mb "$(cat "$WORK/nginx.pid")") (master; one worker)"
 
 echo "== drain"
 "$BIN/pushrelay-bench" drain --jobs 10000 --concurrency 16

@@ -11,9 +11,12 @@ package final class RawConnection: @unchecked Sendable {
     private let descriptor: Int32
     private var isOpen = true
 
-    package init(port: Int) throws {
+    /// - Parameter waiting: `false` starts the connection without waiting for it to be accepted (for
+    ///   opening many at once; sending then fails until it is).
+    package init(port: Int, waiting: Bool = true) throws {
         self.descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard self.descriptor >= 0 else { throw RelayProcessError("socket() failed") }
+        guard self.descriptor >= 0 else { throw RelayProcessError("socket() failed: \(errno)") }
+        if !waiting { _ = fcntl(self.descriptor, F_SETFL, fcntl(self.descriptor, F_GETFL) | O_NONBLOCK) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -23,7 +26,7 @@ package final class RawConnection: @unchecked Sendable {
                 connect(self.descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else {
+        guard connected == 0 || (!waiting && errno == EINPROGRESS) else {
             close(self.descriptor)
             throw RelayProcessError("connect() failed: \(errno)")
         }
