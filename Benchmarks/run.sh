@@ -98,7 +98,7 @@ wait_for_port() {
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-metric() { curl -s http://127.0.0.1:18080/metrics | awk -v name="$1" '$1 == name {print $2}'; }
+metric() { curl -s http://127.0.0.1:18080/metrics | awk -v name="$1" '$1 == name {print $2 + 0}'; }
 
 run_wrk() {  # url label
     RUN_ID="$2-$RANDOM" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$ROOT/Benchmarks/github-push.lua" "$1" \
