@@ -24,22 +24,22 @@ extension PushRelayCommand {
             let (loaded, problems) = ConfigLoader(directory: self.options.config).validate()
             printProblems(problems)
             guard var config = loaded else { throw ExitCode.failure }
-            if self.online {
-                var logger = Logger(label: "pushrelay")
-                logger.logLevel = .error
-                let (resolved, unresolved) = await resolveNames(
-                    config,
-                    servicePath: self.options.config + "/pushrelay.yaml",
-                    logger: logger
-                )
-                printProblems(unresolved)
-                guard let resolved else { throw ExitCode.failure }
-                config = resolved
-            }
+            if self.online { config = try await resolveOnline(config, directory: self.options.config) }
             let routes = config.repositories.reduce(0) { $0 + $1.routes.count }
             print("config ok: \(config.repositories.count) repositories, \(routes) routes")
         }
     }
+}
+
+/// `--online` for `check` and `replay`: names resolved through Terrakube as `serve` resolves them; any
+/// that does not resolve is printed as `check` prints problems, and the command fails.
+func resolveOnline(_ config: RelayConfig, directory: String) async throws -> RelayConfig {
+    var logger = Logger(label: "pushrelay")
+    logger.logLevel = .error
+    let (resolved, unresolved) = await resolveNames(config, servicePath: directory + "/pushrelay.yaml", logger: logger)
+    printProblems(unresolved)
+    guard let resolved else { throw ExitCode.failure }
+    return resolved
 }
 
 /// Problems go to standard output, one per line, so `check` can be piped or diffed.

@@ -25,23 +25,19 @@ extension PushRelayCommand.Replay {
             }
         }
         let sender = ReplaySender(baseURL: baseURL, concurrency: self.concurrency, rate: self.rate)
-        var answered = summary
-        var shown = progress
         await sender.send(requests) { file, request, answer in
-            answered.count(answer.label)
-            if !answer.succeeded { answered.refused.append("\(file) (\(answer.label))") }
-            shown.advance()
+            summary.count(answer.label)
+            if !answer.succeeded { summary.refused.append("\(file) (\(answer.label))") }
+            progress.advance()
             if self.quiet {
-                if !answer.succeeded { shown.print(ReplayReport.text(answer, file: file, request: request)) }
+                if !answer.succeeded { progress.print(ReplayReport.text(answer, file: file, request: request)) }
             } else {
-                shown.print(
+                progress.print(
                     self.json
                         ? ReplayReport.json(answer, file: file, request: request)
                         : ReplayReport.text(answer, file: file, request: request)
                 )
             }
         }
-        summary = answered
-        progress = shown
     }
 }

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import Logging
 import PushRelayCore
-import PushRelayServer
 
 extension PushRelayCommand {
     struct Replay: AsyncParsableCommand {
@@ -106,17 +104,7 @@ extension PushRelayCommand {
                 printProblems(error.problems)
                 throw ExitCode.failure
             }
-            guard self.online else { return config }
-            var logger = Logger(label: "pushrelay")
-            logger.logLevel = .error
-            let (resolved, unresolved) = await resolveNames(
-                config,
-                servicePath: self.options.config + "/pushrelay.yaml",
-                logger: logger
-            )
-            printProblems(unresolved)
-            guard let resolved else { throw ExitCode.failure }
-            return resolved
+            return self.online ? try await resolveOnline(config, directory: self.options.config) : config
         }
 
         /// One file read into a delivery, or a line on standard error naming it.

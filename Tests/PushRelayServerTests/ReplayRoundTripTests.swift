@@ -71,17 +71,11 @@ struct ReplayRoundTripTests {
         let folder = NSTemporaryDirectory() + "pushrelay-replay-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let body = Fixture.load("github", "go-scm-push").body
-        let saved = SavedDelivery(
-            provider: "github",
-            receivedAt: Date(),
-            headers: ["X-GitHub-Event": "push", "X-GitHub-Delivery": "saved-1"],
-            body: body
-        )
+        let saved = Self.savedPush("saved-1")
         try Data(saved.encoded()).write(to: URL(fileURLWithPath: folder + "/good.json"))
         try Data("not json at all".utf8).write(to: URL(fileURLWithPath: folder + "/notes.txt"))
         try Data(saved.encoded().prefix(80)).write(to: URL(fileURLWithPath: folder + "/truncated.json"))
-        try Data(body).write(to: URL(fileURLWithPath: folder + "/bare.json"))
+        try Data(Self.push).write(to: URL(fileURLWithPath: folder + "/bare.json"))
 
         try await RelayHarness.run { relay in
             let run = try await RelayProcess.run(
@@ -114,6 +108,18 @@ struct ReplayRoundTripTests {
             #expect(dryRun.stdout.contains("refs/heads/master: queue"))
             #expect(dryRun.stdout.contains("replayed: 1 queue; unreadable files: 3"))
         }
+    }
+
+    static let push = Fixture.load("github", "go-scm-push").body
+
+    /// A GitHub push as `deliveries export` writes it: no signature (the replay signs it).
+    static func savedPush(_ delivery: String) -> SavedDelivery {
+        SavedDelivery(
+            provider: "github",
+            receivedAt: Date(),
+            headers: ["X-GitHub-Event": "push", "X-GitHub-Delivery": delivery],
+            body: Self.push
+        )
     }
 
     /// A dry run shows names as `name:<name>`; `--online` resolves them through Terrakube as `serve` does.
@@ -154,15 +160,10 @@ struct ReplayRoundTripTests {
         let folder = NSTemporaryDirectory() + "pushrelay-replay-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let body = Fixture.load("github", "go-scm-push").body
         for index in 0..<5 {
-            let saved = SavedDelivery(
-                provider: "github",
-                receivedAt: Date(),
-                headers: ["X-GitHub-Event": "push", "X-GitHub-Delivery": "rate-\(index)"],
-                body: body
+            try Data(Self.savedPush("rate-\(index)").encoded()).write(
+                to: URL(fileURLWithPath: folder + "/\(index).json")
             )
-            try Data(saved.encoded()).write(to: URL(fileURLWithPath: folder + "/\(index).json"))
         }
         try await RelayHarness.run { relay in
             let start = ContinuousClock.now
