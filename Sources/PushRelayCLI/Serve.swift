@@ -54,13 +54,21 @@ extension PushRelayCommand {
                 ]
             )
             let host = config.settings.listen.host
-            let group = try buildServiceGroup(
-                config: config,
-                store: store,
-                logger: logger,
-                configDirectory: self.options.config
-            ) { port in
-                logger.info("Listening", metadata: ["relay.address": "\(host):\(port)"])
+            let group: ServiceGroup
+            do {
+                group = try buildServiceGroup(
+                    config: config,
+                    store: store,
+                    logger: logger,
+                    configDirectory: self.options.config
+                ) { port in
+                    logger.info("Listening", metadata: ["relay.address": "\(host):\(port)"])
+                }
+            } catch {
+                // Only the TLS files are read here; the config checked that they exist, not that they parse.
+                try? await store.close()
+                logger.error("TLS certificate or key cannot be loaded", metadata: ["relay.error": "\(error)"])
+                throw CommandFailure("TLS certificate or key cannot be loaded: \(error)")
             }
             try await group.run()
             try await store.close()

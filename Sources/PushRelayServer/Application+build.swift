@@ -54,6 +54,8 @@ package func buildServiceGroup(
     retry: RetryPolicy? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> ServiceGroup {
+    // First: it may throw, and nothing that needs shutting down (the HTTP client) exists yet.
+    let server = try listener(config.settings)
     let holder = ConfigHolder(config)
     let metrics = metrics ?? RelayMetrics(repositoryLabels: config.settings.metricsRepositoryLabel)
     let wake = DispatchWakeUp()
@@ -79,7 +81,7 @@ package func buildServiceGroup(
     dispatcher.metrics = metrics
     let app = Application(
         router: buildRouter(config: holder, store: store, wake: wake, metrics: metrics),
-        server: try listener(settings),
+        server: server,
         configuration: .init(
             address: .hostname(settings.listen.host, port: settings.listen.port),
             serverName: "pushrelay",

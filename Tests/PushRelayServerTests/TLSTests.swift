@@ -1,10 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
 import PushRelayCore
 import PushRelayFixtures
+import PushRelayServer
+import PushRelayStore
 import PushRelayTestSupport
 import Testing
 
@@ -47,6 +50,33 @@ struct TLSTests {
             }
             try await client.shutdown()
         }
+    }
+
+    /// A file that exists but is not PEM is found at start: `serve` stops with the reason (before this
+    /// was checked first, the HTTP client already made was dropped unclosed, which traps).
+    @Test func certificateThatIsNotPEMStopsTheStart() async throws {
+        let directory = NSTemporaryDirectory() + "pushrelay-tls-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory + "/repos", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "not a certificate\n".write(toFile: directory + "/tls.pem", atomically: true, encoding: .utf8)
+        try """
+        terrakube:
+          url: "http://127.0.0.1:9"
+          token_env: TK_TOKEN
+          organization: org-1
+        store:
+          sqlite: "\(directory)/pushrelay.sqlite"
+        secret_env: DEFAULT_SECRET
+        tls:
+          certificate_file: tls.pem
+          key_file: tls.pem
+        """.write(toFile: directory + "/pushrelay.yaml", atomically: true, encoding: .utf8)
+        let config = try ConfigLoader(directory: directory, environment: RelayHarness.environment).load()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await SQLiteDeliveryStore.open(path: config.settings.sqlitePath, logger: logger)
+        #expect(throws: (any Error).self) { _ = try buildServiceGroup(config: config, store: store, logger: logger) }
+        try await store.close()
     }
 
     @Test func unreadableCertificateIsAConfigProblem() throws {
