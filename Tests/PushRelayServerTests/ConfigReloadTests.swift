@@ -102,6 +102,36 @@ struct ConfigReloadTests {
         }
     }
 
+    /// A secret file outside the config directory (a Kubernetes Secret mounted elsewhere) is watched too:
+    /// rotating it makes the new secret verify and the old one fail, without a SIGHUP.
+    @Test func rotatedSecretFileIsPickedUp() async throws {
+        let secrets = NSTemporaryDirectory() + "pushrelay-secrets-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: secrets) }
+        try "first-secret\n".write(toFile: secrets + "/late", atomically: true, encoding: .utf8)
+        let route = Self.lateRoute.replacingOccurrences(
+            of: "secret_env: GH_SECRET",
+            with: "secret_file: \(secrets)/late"
+        )
+        let addRoute: @Sendable (String) throws -> Void = { directory in
+            try route.write(toFile: directory + "/repos/late.yaml", atomically: true, encoding: .utf8)
+        }
+        try await RelayHarness.run(service: Self.watching, reload: true, prepare: addRoute) { relay in
+            let first = Self.latePush("rot-1", secret: "first-secret")
+            #expect(try await relay.post("/hooks/github", headers: first.headers, body: first.body).status == 202)
+
+            try "second-secret\n".write(toFile: secrets + "/late", atomically: true, encoding: .utf8)
+            #expect(
+                try await relay.eventually {
+                    let next = Self.latePush("rot-\(UUID().uuidString)", secret: "second-secret")
+                    return try await relay.post("/hooks/github", headers: next.headers, body: next.body).status == 202
+                }
+            )
+            let old = Self.latePush("rot-old", secret: "first-secret")
+            #expect(try await relay.post("/hooks/github", headers: old.headers, body: old.body).status == 401)
+        }
+    }
+
     /// Moves the files into `..2026_11_29_v1` and links them through `..data`, as kubelet mounts them.
     @Sendable static func kubeletLayout(_ directory: String) throws {
         let manager = FileManager.default

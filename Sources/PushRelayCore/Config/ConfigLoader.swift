@@ -69,7 +69,7 @@ package struct ConfigLoader: Sendable {
     }
 
     /// `repos/*.yaml` and `*.yml`, sorted so problems come out in a stable order.
-    private func repositoryFiles(problems: inout [ConfigProblem]) -> [String] {
+    package func repositoryFiles(problems: inout [ConfigProblem]) -> [String] {
         let reposDirectory = self.directory + "/repos"
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: reposDirectory, isDirectory: &isDirectory), isDirectory.boolValue
