@@ -89,6 +89,9 @@ package struct ConfigReloader: Service {
                 metadata: ["relay.setting": "\(setting)"]
             )
         }
+        for warning in config.warnings {
+            self.logger.warning("Config warning", metadata: ["relay.problem": "\(warning)"])
+        }
         self.holder.replace(with: config)
         self.metrics.configReload(succeeded: true)
         self.logger.info(
