@@ -70,7 +70,14 @@ extension PushRelayCommand {
                 logger.error("TLS certificate or key cannot be loaded", metadata: ["relay.error": "\(error)"])
                 throw CommandFailure("TLS certificate or key cannot be loaded: \(error)")
             }
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                // A service failed (the listener could not bind, say): the others were cancelled.
+                try? await store.close()
+                logger.error("Stopped on an error", metadata: ["relay.error": "\(error)"])
+                throw CommandFailure("\(error)")
+            }
             try await store.close()
             logger.info("Stopped")
         }

@@ -14,7 +14,9 @@ package struct StoreMaintenance<Store: DeliveryStore>: Service {
     }
 
     package func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancelled (the group stops because another service failed) as well as shut down gracefully:
+        // a cancelled sleep returns at once, so a loop that missed it would spin.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await self.store.maintain()
             } catch {

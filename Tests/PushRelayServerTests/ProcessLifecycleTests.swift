@@ -24,6 +24,7 @@ struct ProcessLifecycleTests {
         init(
             terrakubeURL: String = "http://127.0.0.1:9",
             requestTimeoutSeconds: Int = 5,
+            listen: String = "127.0.0.1:0",
             service extra: String = ""
         ) throws {
             self.directory = NSTemporaryDirectory() + "pushrelay-process-" + UUID().uuidString
@@ -32,7 +33,7 @@ struct ProcessLifecycleTests {
                 withIntermediateDirectories: true
             )
             let service = """
-                listen: "127.0.0.1:0"
+                listen: "\(listen)"
                 terrakube:
                   url: "\(terrakubeURL)"
                   token_env: TK_TOKEN
@@ -131,6 +132,19 @@ struct ProcessLifecycleTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         return condition()
+    }
+
+    /// A port already taken: the listener cannot bind, and the process exits 1 at once, saying so,
+    /// instead of leaving the dispatcher and the store's upkeep running (they spun on cancellation).
+    @Test func portInUseExitsWithAnError() async throws {
+        let taken = try RawListener()
+        let setup = try Setup(listen: "127.0.0.1:\(taken.port)")
+        defer { setup.remove() }
+        let relay = try setup.start("port-in-use")
+        let status = try await relay.exitStatus(timeout: .seconds(15))
+        #expect(status != nil && status != 0, "\(relay.logText().suffix(2000))")
+        #expect(relay.logText().lowercased().contains("address already in use"))
+        #expect(relay.logText().components(separatedBy: "\n").count < 50)
     }
 
     @Test func killedMidBurstLosesNothingAndDuplicatesNothing() async throws {

@@ -80,3 +80,35 @@ package final class RawConnection: @unchecked Sendable {
         self.disconnect()
     }
 }
+
+/// A TCP port held open on loopback (listening, never accepting), to make another listener's bind fail.
+package final class RawListener: @unchecked Sendable {
+    // @unchecked: the descriptor is only closed, once.
+    private let descriptor: Int32
+    package let port: Int
+
+    package init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && listen(descriptor, 1) == 0
+                    && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            close(descriptor)
+            throw RelayProcessError("could not hold a port: \(errno)")
+        }
+        self.descriptor = descriptor
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit {
+        close(self.descriptor)
+    }
+}

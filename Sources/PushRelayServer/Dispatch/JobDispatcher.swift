@@ -56,7 +56,9 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
         let inFlight = InFlightCount()
         // A discarding group reaps finished calls by itself; leaving it waits for those still in flight.
         await withDiscardingTaskGroup { group in
-            while !Task.isShuttingDownGracefully {
+            // Cancelled too (the group stops because another service failed, say the listener could not
+            // bind): the store then answers CancellationError and the pause returns at once.
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let free = self.concurrency - inFlight.value
                 if free > 0, let jobs = await self.claim(limit: free), !jobs.isEmpty {
                     inFlight.add(jobs.count)
