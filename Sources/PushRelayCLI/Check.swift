@@ -8,9 +8,9 @@ extension PushRelayCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate the config directory as 'serve' would, without starting.",
             discussion: """
-                Prints each problem as FILE:LINE: message (warnings are marked and do not fail the check).
-                Exits 0 when the config is usable and 1 when it is not. Environment variables and files
-                named for secrets must be present, as they must for 'serve'. With --online, names of
+                Prints each problem as FILE:LINE: message (warnings are marked and do not fail the check). \
+                Exits 0 when the config is usable and 1 when it is not. Environment variables and files \
+                named for secrets must be present, as they must for 'serve'. With --online, names of \
                 organizations, workspaces and templates are also resolved through the Terrakube API.
                 """
         )

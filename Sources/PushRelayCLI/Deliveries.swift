@@ -8,8 +8,8 @@ extension PushRelayCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inspect the store: recent deliveries, one delivery in full, export, redeliver.",
             discussion: """
-                Reads the SQLite file named by store.sqlite in pushrelay.yaml (or --store). Safe to run while
-                'serve' is running. A delivery is named by the provider's delivery id, optionally prefixed
+                Reads the SQLite file named by store.sqlite in pushrelay.yaml (or --store). Safe to run while \
+                'serve' is running. A delivery is named by the provider's delivery id, optionally prefixed \
                 with its provider (github:ID) when two providers used the same id.
                 """,
             subcommands: [List.self, Show.self, Export.self, Redeliver.self]

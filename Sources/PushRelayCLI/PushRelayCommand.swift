@@ -7,9 +7,9 @@ struct PushRelayCommand: AsyncParsableCommand {
         commandName: "pushrelay",
         abstract: "GitOps webhook listener for Terrakube.",
         discussion: """
-            Receives signed push webhooks (GitHub, GitLab, Gitea, Bitbucket, Azure DevOps), matches them against the routes in
-            config/repos/*.yaml, and creates Terrakube jobs with overrideBranch set to the pushed branch.
-            Every accepted delivery is committed to the store before it is answered, and each job is
+            Receives signed push webhooks (GitHub, GitLab, Gitea, Bitbucket, Azure DevOps), matches them against the routes in \
+            config/repos/*.yaml, and creates Terrakube jobs with overrideBranch set to the pushed branch. \
+            Every accepted delivery is committed to the store before it is answered, and each job is \
             created once.
             """,
         version: PushRelayVersion.current,

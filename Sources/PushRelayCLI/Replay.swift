@@ -7,21 +7,21 @@ extension PushRelayCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show what saved deliveries would do, or send them again to a listener.",
             discussion: """
-                Reads saved-delivery files (from 'deliveries export'), GitHub's hook delivery objects, GitLab's hook
-                event objects, or bare payloads (then --provider, and --event where the body does not say it).
+                Reads saved-delivery files (from 'deliveries export'), GitHub's hook delivery objects, GitLab's hook \
+                event objects, or bare payloads (then --provider, and --event where the body does not say it). \
                 Directories are walked; '-' reads standard input.
 
-                Dry run (the default): nothing is sent or stored. The config is loaded as 'serve' loads it; each
-                file shows its decision, reason and the exact Terrakube requests, and whether the signature in
-                the saved headers verifies (valid, invalid, absent, or not-checked for API objects, whose payload
-                is not the signed bytes). Names of workspaces and templates show as name:<name> unless --online
+                Dry run (the default): nothing is sent or stored. The config is loaded as 'serve' loads it; each \
+                file shows its decision, reason and the exact Terrakube requests, and whether the signature in \
+                the saved headers verifies (valid, invalid, absent, or not-checked for API objects, whose payload \
+                is not the signed bytes). Names of workspaces and templates show as name:<name> unless --online \
                 resolves them through the Terrakube API.
 
-                With --to URL, each delivery is POSTed to URL/hooks/<provider>, authenticated afresh with the
-                secret the config gives its repository (the first listed), under a new delivery id unless
+                With --to URL, each delivery is POSTed to URL/hooks/<provider>, authenticated afresh with the \
+                secret the config gives its repository (the first listed), under a new delivery id unless \
                 --keep-delivery-id. One at a time by default, in file order; each answer is printed.
 
-                A file that cannot be read is named on standard error and the others still go on. Exit status 1
+                A file that cannot be read is named on standard error and the others still go on. Exit status 1 \
                 when a file could not be read or, with --to, an answer was not 2xx.
                 """
         )

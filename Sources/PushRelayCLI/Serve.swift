@@ -10,10 +10,12 @@ extension PushRelayCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the webhook listener and the job dispatcher until SIGTERM or SIGINT.",
             discussion: """
-                Loads the config exactly as 'check' does and refuses to start on any error. Secrets are read
-                from the environment variables and files the config names. On SIGTERM the listener stops
-                accepting, requests in flight are answered, Terrakube calls in flight finish, and the
-                process exits 0; pending jobs resume at the next start.
+                Loads the config exactly as 'check' does and refuses to start on any error. Secrets are read \
+                from the environment variables and files the config names. On SIGTERM the listener stops \
+                accepting, requests in flight are answered, Terrakube calls in flight finish, and the \
+                process exits 0; pending jobs resume at the next start. On SIGHUP, and when pushrelay.yaml, a \
+                repository file or a secret file they name changes, the config is reloaded; an invalid one is \
+                refused (each problem logged) and the running config kept. GET /metrics serves Prometheus metrics.
                 """
         )
 
