@@ -20,8 +20,13 @@ struct MetricsTests {
             #expect(try await relay.post("/hooks/github", headers: pinged, body: ping).status == 200)
             #expect(try await relay.get("/hooks/github").status == 405)
             #expect(try await relay.post("/hooks/svn", headers: [], body: push).status == 404)
-            #expect(try await relay.eventually { relay.standIn.createdJobs.count == 2 })
-            #expect(try await relay.job("m-2", reaching: .created) != nil)
+            // Both jobs' outcomes are counted once recorded; wait on the counter itself, not on the stand-in.
+            #expect(
+                try await relay.eventually {
+                    let metrics = try PrometheusText(try await relay.get("/metrics").text)
+                    return metrics["pushrelay_job_attempts_total", ["result": "created"]] == 2
+                }
+            )
 
             let scrape = try await relay.get("/metrics")
             #expect(scrape.status == 200)
@@ -56,13 +61,22 @@ struct MetricsTests {
 
     /// Jobs waiting on a Terrakube that refuses connections show as queue depth and age.
     @Test func queueDepthAndAgeWhileTerrakubeIsDown() async throws {
-        try await RelayHarness.run(terrakubeURL: "http://127.0.0.1:9") { relay in
+        // Retries far apart: the job stays pending for the whole test, whatever the jitter draws.
+        let patient = RetryPolicy(baseDelay: .seconds(30), maxDelay: .seconds(30), maxAttempts: 1000)
+        try await RelayHarness.run(terrakubeURL: "http://127.0.0.1:9", retry: patient) { relay in
             let push = Fixture.load("github", "go-scm-push").body
             #expect(
                 try await relay.post("/hooks/github", headers: RelayHarness.github(push, delivery: "q-1"), body: push)
                     .status == 202
             )
-            try await Task.sleep(for: .milliseconds(300))
+            // The first attempt's outcome is counted once it is recorded; wait for it rather than guess.
+            #expect(
+                try await relay.eventually {
+                    let metrics = try PrometheusText(try await relay.get("/metrics").text)
+                    return (metrics["pushrelay_job_attempts_total", ["result": "retry"]] ?? 0) >= 1
+                }
+            )
+            try await Task.sleep(for: .milliseconds(200))
             let metrics = try PrometheusText(try await relay.get("/metrics").text)
             #expect(metrics["pushrelay_queue_depth"] == 1)
             #expect((metrics["pushrelay_oldest_pending_job_age_seconds"] ?? 0) >= 0.2)

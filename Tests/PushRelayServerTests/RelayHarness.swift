@@ -107,6 +107,7 @@ struct RelayHarness: Sendable {
         busyTimeout: Duration = .seconds(5),
         requestTimeoutSeconds: Double = 5,
         reload: Bool = false,
+        retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxAttempts: 5),
         prepare: @Sendable (String) throws -> Void = { _ in },
         metrics: RelayMetrics? = nil,
         logger providedLogger: Logger? = nil,
@@ -160,7 +161,7 @@ struct RelayHarness: Sendable {
                 environment: environment,
                 metrics: metrics,
                 gracefulShutdownSignals: [],
-                retry: RetryPolicy(baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxAttempts: 5),
+                retry: retry,
                 onServerRunning: { ports.set($0) }
             )
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
