@@ -104,7 +104,10 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
             ]
         )
         // Only a configured repository names a series: anything else would let senders mint label values.
-        let configured = config.repositories.contains { $0.identity.description == plan.repository }
+        // Looked up only when the label is wanted: this runs for every delivery.
+        let configured =
+            self.metrics.repositoryLabels
+            && config.repositories.contains { $0.identity.description == plan.repository }
         self.metrics.delivery(
             provider: plan.provider.rawValue,
             answer: answer,

@@ -10,7 +10,8 @@ import PushRelayCore
 package final class RelayMetrics: Sendable {
     package let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    private let repositoryLabels: Bool
+    /// Whether delivery counts carry the repository (`metrics.repository_label`).
+    package let repositoryLabels: Bool
 
     package init(repositoryLabels: Bool = false) {
         let registry = PrometheusCollectorRegistry()
