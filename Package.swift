@@ -156,7 +156,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PushRelayStoreTests",
-            dependencies: ["PushRelayCore", "PushRelayStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PushRelayCore",
+                "PushRelayStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

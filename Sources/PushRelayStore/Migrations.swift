@@ -75,7 +75,26 @@ enum Migrations {
             "CREATE INDEX jobs_delivery ON jobs (delivery)",
             "CREATE TABLE store_health (id INTEGER PRIMARY KEY, checked_at REAL NOT NULL)",
             "INSERT INTO store_health (id, checked_at) VALUES (1, 0)",
-        ]
+        ],
+        [
+            // The jobs a delivery was routed to, as `[[organization, workspace, template, override_branch,
+            // commit_id, via], …]`, expanded into `jobs` by the trigger below: a batch of deliveries and
+            // all their jobs is then one statement, which SQLite commits by itself (one hop to its thread
+            // per batch instead of four: BEGIN, deliveries, jobs, COMMIT).
+            "ALTER TABLE deliveries ADD COLUMN planned_jobs TEXT",
+            """
+            CREATE TRIGGER deliveries_planned_jobs AFTER INSERT ON deliveries
+            WHEN NEW.planned_jobs IS NOT NULL
+            BEGIN
+                INSERT INTO jobs (delivery, organization, workspace, template, override_branch, commit_id, via,
+                                  state, attempts, queued_at, next_attempt_at, updated_at)
+                SELECT NEW.id, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+                       'pending', 0, NEW.received_at, NEW.received_at, NEW.received_at
+                FROM json_each(NEW.planned_jobs)
+                ORDER BY key;
+            END
+            """,
+        ],
     ]
 
     /// Brings the schema to the latest version inside one transaction; a failure leaves it untouched.

@@ -17,7 +17,11 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     private init(connection: SQLiteConnection, checkpointer: SQLiteConnection, path: String) {
         self.connection = connection
         self.checkpointer = checkpointer
-        self.batcher = WriteBatcher(connection: connection, bulkRecord: SQLiteDeliveryStore.insert)
+        self.batcher = WriteBatcher(
+            connection: connection,
+            maxBatch: SQLiteDeliveryStore.maxBatch,
+            bulkRecord: SQLiteDeliveryStore.insert
+        )
         self.path = path
     }
 
@@ -74,7 +78,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     }
 
     package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
-        try await self.batcher.record(plan)
+        try await self.batcher.record(DeliveryRow(plan))
     }
 
     /// A real write, committed: what `/readyz` needs to know is that the next webhook can be stored.

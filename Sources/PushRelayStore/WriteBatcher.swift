@@ -6,19 +6,20 @@ import Synchronization
 /// while the previous transaction ran in one go: group commit.
 ///
 /// One `fsync` then covers many webhooks, which is what lets the accept path stay durable (a commit
-/// before every `202`) at thousands of deliveries a second. Deliveries are written with one multi-row
-/// statement per batch, because every statement costs a hop to SQLite's thread. No background task is
-/// needed: the first caller to find the batcher idle leads, draining batches until the queue is empty;
-/// the others wait on their tickets. Other operations run each inside its own savepoint (or, for one
+/// before every `202`) at thousands of deliveries a second. Every statement costs a hop to SQLite's thread
+/// and back, and on a busy machine each hop waits for a core: a batch of deliveries alone is therefore one
+/// statement (`bulkRecord`), committed by SQLite itself without BEGIN and COMMIT. The first caller to find
+/// the batcher idle starts a task that drains batches until the queue is empty; every caller, that one
+/// included, waits on its own ticket only. Other operations run each inside its own savepoint (or, for one
 /// statement, SQLite's own statement rollback), so one that fails is rolled back alone and its caller
 /// alone gets the error.
 actor WriteBatcher {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
-    /// Writes many deliveries at once; returns one result per plan, in order.
-    typealias BulkRecord = @Sendable ([DeliveryPlan], SQLiteConnection) async throws -> [RecordResult]
+    /// Writes many deliveries at once; returns one result per row, in order.
+    typealias BulkRecord = @Sendable ([DeliveryRow], SQLiteConnection) async throws -> [RecordResult]
 
     private enum Work: Sendable {
-        case record(DeliveryPlan, Ticket)
+        case record(DeliveryRow, Ticket)
         /// `singleStatement`: atomic by itself, so it needs no savepoint (two hops fewer).
         case operation(Operation, singleStatement: Bool, Ticket)
 
@@ -36,17 +37,19 @@ actor WriteBatcher {
     /// Largest number of items in one transaction, to bound the latency of the first of them.
     private let maxBatch: Int
 
-    init(connection: SQLiteConnection, maxBatch: Int = 256, bulkRecord: @escaping BulkRecord) {
+    /// - Parameter bulkRecord: writes up to `maxBatch` deliveries with one statement.
+    init(connection: SQLiteConnection, maxBatch: Int, bulkRecord: @escaping BulkRecord) {
         self.connection = connection
         self.maxBatch = maxBatch
         self.bulkRecord = bulkRecord
     }
 
-    /// Queues a delivery for the next group commit.
-    func record(_ plan: DeliveryPlan) async throws -> RecordResult {
+    /// Queues a delivery for the next group commit. The row comes ready to bind: built by the caller, so
+    /// that the batcher, which every delivery waits on, only runs SQL.
+    func record(_ row: DeliveryRow) async throws -> RecordResult {
         let ticket = Ticket()
-        self.queue.append(.record(plan, ticket))
-        await self.drainIfIdle()
+        self.queue.append(.record(row, ticket))
+        self.startDrainingIfIdle()
         // The cast cannot fail: the bulk writer returns one `RecordResult` per plan.
         return try await ticket.value() as! RecordResult
     }
@@ -59,14 +62,20 @@ actor WriteBatcher {
     ) async throws -> T {
         let ticket = Ticket()
         self.queue.append(.operation({ try await operation($0) }, singleStatement: singleStatement, ticket))
-        await self.drainIfIdle()
+        self.startDrainingIfIdle()
         // The cast cannot fail: this ticket was filled by this call's own operation.
         return try await ticket.value() as! T
     }
 
-    private func drainIfIdle() async {
+    private func startDrainingIfIdle() {
         guard !self.draining else { return }
         self.draining = true
+        // A task of its own, not the caller's: under steady load the queue is never empty, and a caller
+        // that drained it would wait for everyone's batches after its own (seconds, seen as p99.9).
+        Task { await self.drain() }
+    }
+
+    private func drain() async {
         while !self.queue.isEmpty {
             let batch = Array(self.queue.prefix(self.maxBatch))
             self.queue.removeFirst(batch.count)
@@ -77,6 +86,20 @@ actor WriteBatcher {
 
     private func run(_ batch: [Work]) async {
         let connection = self.connection
+        let rows = batch.compactMap { work -> DeliveryRow? in
+            if case .record(let row, _) = work { return row }
+            return nil
+        }
+        // Deliveries alone: one statement, its own transaction.
+        if rows.count == batch.count {
+            do {
+                let written = try await self.bulkRecord(rows, connection)
+                for (work, result) in zip(batch, written) { work.ticket.fill(.success(result)) }
+            } catch {
+                for work in batch { work.ticket.fill(.failure(error)) }
+            }
+            return
+        }
         do {
             _ = try await connection.query("BEGIN IMMEDIATE")
         } catch {
@@ -87,24 +110,17 @@ actor WriteBatcher {
             repeating: .failure(CancellationError()),
             count: batch.count
         )
-        let records = batch.enumerated().compactMap { index, work -> (Int, DeliveryPlan)? in
-            if case .record(let plan, _) = work { return (index, plan) }
+        let records = batch.enumerated().compactMap { index, work -> (Int, DeliveryRow)? in
+            if case .record(let row, _) = work { return (index, row) }
             return nil
         }
-        // A batch of deliveries alone needs no savepoint: if its insert fails, the transaction is rolled back.
-        let recordsAlone = records.count == batch.count
         if !records.isEmpty {
             do {
-                if !recordsAlone { _ = try await connection.query("SAVEPOINT records") }
+                _ = try await connection.query("SAVEPOINT records")
                 let written = try await self.bulkRecord(records.map(\.1), connection)
-                if !recordsAlone { _ = try await connection.query("RELEASE records") }
+                _ = try await connection.query("RELEASE records")
                 for ((index, _), value) in zip(records, written) { results[index] = .success(value) }
             } catch {
-                if recordsAlone {
-                    _ = try? await connection.query("ROLLBACK")
-                    for work in batch { work.ticket.fill(.failure(error)) }
-                    return
-                }
                 _ = try? await connection.query("ROLLBACK TO records")
                 _ = try? await connection.query("RELEASE records")
                 for (index, _) in records { results[index] = .failure(error) }

@@ -1,8 +1,11 @@
 import Foundation
 import Logging
 import PushRelayCore
-import PushRelayStore
+import SQLiteNIO
+import Synchronization
 import Testing
+
+@testable import PushRelayStore
 
 /// The store against a real SQLite file in a temporary folder.
 struct SQLiteDeliveryStoreTests {
@@ -70,6 +73,45 @@ struct SQLiteDeliveryStoreTests {
             }
             #expect(results.filter { $0 == .duplicate }.count == 9)
             #expect(try await store.jobCounts() == [.pending: 201])
+        }
+    }
+
+    @Test func jobFieldsSurviveTheTriggerByteForByte() async throws {
+        // Jobs reach their table through JSON inside SQLite: quotes, escapes, control characters and
+        // non-ASCII must come out as they went in.
+        try await Self.withStore { store, _ in
+            var plan = Self.plan("odd")
+            plan.jobs[0].overrideBranch = "feat/\"quoted\"\\back\tslash\u{1}ünï 🚀"
+            plan.jobs[0].workspace = "ws [1], {2}"
+            _ = try await store.record(plan)
+            let jobs = try await store.jobs(provider: .github, deliveryID: "odd")
+            #expect(jobs.map(\.spec) == plan.jobs)
+        }
+    }
+
+    @Test func eachDeliveryIsAnsweredWhenItsOwnBatchCommits() async throws {
+        try await Self.withStore { store, _ in
+            // 1,000 deliveries at once take several group commits. Rows are numbered in commit order; each
+            // caller must be answered when its own batch commits, not when the queue is empty (the caller
+            // that found the batcher idle once drained every later batch before it returned).
+            let finished = FinishCounter()
+            let answers = try await withThrowingTaskGroup(of: (row: Int64, rank: Int)?.self) { group in
+                for index in 0..<1000 {
+                    group.addTask {
+                        guard case .recorded(let row) = try await store.record(Self.plan("burst-\(index)")) else {
+                            return nil
+                        }
+                        return (row, finished.next())
+                    }
+                }
+                return try await group.reduce(into: [(row: Int64, rank: Int)]()) {
+                    if let answer = $1 { $0.append(answer) }
+                }
+            }
+            #expect(answers.count == 1000)
+            // Two batches' worth of slack for the order in which answered callers resume.
+            let late = answers.filter { $0.rank - Int($0.row) > 2 * 256 }
+            #expect(late.isEmpty, "answered long after their batch committed: \(late.prefix(5))")
         }
     }
 
@@ -170,6 +212,39 @@ struct SQLiteDeliveryStoreTests {
         }
     }
 
+    @Test func aVersionOneStoreIsMigratedAndKeepsItsDeliveries() async throws {
+        // A store from before jobs were written by trigger: schema version 1, one delivery with one job.
+        let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/store.sqlite"
+        let old = try await SQLiteConnection.open(storage: .file(path: path))
+        for statement in Migrations.steps[0] { _ = try await old.query(statement) }
+        _ = try await old.query("PRAGMA user_version = 1")
+        _ = try await old.query(
+            """
+            INSERT INTO deliveries (provider, delivery_id, event, received_at, decision, reason, signature, headers, body)
+            VALUES ('github', 'old', 'push', 0, 'queue', 'test', 'valid', '[]', x'7b7d')
+            """
+        )
+        _ = try await old.query(
+            """
+            INSERT INTO jobs (delivery, organization, workspace, template, override_branch, commit_id, via, state,
+                              queued_at, next_attempt_at, updated_at)
+            VALUES (1, 'org', 'ws-old', 'tpl', 'main', 'abc', 'Github', 'pending', 0, 0, 0)
+            """
+        )
+        try await old.close()
+
+        let store = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
+        #expect(try await store.record(Self.plan("old")) == .duplicate)
+        _ = try await store.record(Self.plan("new", jobs: 2))
+        #expect(try await store.jobCounts() == [.pending: 3])
+        #expect(try await store.jobs(provider: .github, deliveryID: "old").map(\.spec.workspace) == ["ws-old"])
+        #expect(try await store.jobs(provider: .github, deliveryID: "new").map(\.spec.workspace) == ["ws-0", "ws-1"])
+        try await store.close()
+    }
+
     @Test func dataSurvivesReopeningAndMigrationsRunOnce() async throws {
         let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -183,4 +258,11 @@ struct SQLiteDeliveryStoreTests {
         try await second.checkWritable()
         try await second.close()
     }
+}
+
+/// Numbers callers in the order they are answered.
+private final class FinishCounter: Sendable {
+    private let count = Atomic(0)
+
+    func next() -> Int { self.count.add(1, ordering: .relaxed).newValue }
 }

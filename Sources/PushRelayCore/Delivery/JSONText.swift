@@ -25,4 +25,9 @@ package enum JSONText {
     package static func object(_ members: [(String, String)]) -> String {
         "{" + members.map { self.quote($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
+
+    /// `["a","b",…]` from strings, in the order given.
+    package static func array(_ strings: [String]) -> String {
+        "[" + strings.map(self.quote).joined(separator: ",") + "]"
+    }
 }
