@@ -6,30 +6,30 @@ import SQLiteNIO
 extension SQLiteDeliveryStore {
     package func claimDueJobs(limit: Int, now: Date) async throws -> [PendingJob] {
         let time = now.timeIntervalSince1970
-        return try await self.batcher.perform { connection in
-            // Two statements whatever the limit: each statement is a hop to SQLite's thread.
-            let claimed = try await connection.query(
+        // One statement, whatever the limit: each statement is a hop to SQLite's thread, and a single one
+        // needs no transaction of its own. The delivery's provider and id come from subqueries, which
+        // RETURNING allows where it does not allow a join.
+        let rows = try await self.batcher.perform(singleStatement: true) { connection in
+            try await connection.query(
                 """
                 UPDATE jobs SET state = 'sending', attempts = attempts + 1, attempt_started_at = ?1, updated_at = ?1
                 WHERE id IN (SELECT id FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?1
                              ORDER BY next_attempt_at, id LIMIT ?2)
-                RETURNING id
+                RETURNING id, organization, workspace, template, override_branch, commit_id, via, queued_at,
+                          look_first, uncertain_since, next_attempt_at,
+                          attempts - 1 AS attempts,  -- the attempts made before this claim, as the dispatcher counts
+                          (SELECT provider FROM deliveries WHERE deliveries.id = jobs.delivery) AS provider,
+                          (SELECT delivery_id FROM deliveries WHERE deliveries.id = jobs.delivery) AS delivery_id
                 """,
                 [.float(time), .integer(limit)]
-            ).compactMap { $0.column("id")?.integer }
-            guard !claimed.isEmpty else { return [] }
-            let placeholders = Array(repeating: "?", count: claimed.count).joined(separator: ", ")
-            let rows = try await connection.query(
-                SQLiteRows.jobSelect + " WHERE j.id IN (\(placeholders)) ORDER BY j.next_attempt_at, j.id",
-                claimed.map { .integer($0) }
             )
-            // Report the attempts made before this claim, as the dispatcher counts them.
-            return try rows.map(SQLiteRows.pendingJob(from:)).map { job in
-                var job = job
-                job.attempts -= 1
-                return job
-            }
         }
+        // RETURNING gives no order; the dispatcher starts the longest-due first.
+        let due = rows.sorted {
+            let (left, right) = ($0.column("next_attempt_at")?.double ?? 0, $1.column("next_attempt_at")?.double ?? 0)
+            return left != right ? left < right : ($0.column("id")?.integer ?? 0) < ($1.column("id")?.integer ?? 0)
+        }
+        return try due.map(SQLiteRows.pendingJob(from:))
     }
 
     package func finishAttempt(jobID: Int64, outcome: AttemptOutcome, at date: Date) async throws {

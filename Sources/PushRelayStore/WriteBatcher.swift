@@ -2,17 +2,20 @@ import PushRelayCore
 import SQLiteNIO
 import Synchronization
 
-/// Runs store work one transaction at a time on a single connection, committing everything that arrived
-/// while the previous transaction ran in one go: group commit.
+/// Runs store work on a single connection, committing everything that arrived while the previous batch
+/// ran in one go: group commit.
 ///
 /// One `fsync` then covers many webhooks, which is what lets the accept path stay durable (a commit
 /// before every `202`) at thousands of deliveries a second. Every statement costs a hop to SQLite's thread
-/// and back, and on a busy machine each hop waits for a core: a batch of deliveries alone is therefore one
-/// statement (`bulkRecord`), committed by SQLite itself without BEGIN and COMMIT. The first caller to find
-/// the batcher idle starts a task that drains batches until the queue is empty; every caller, that one
-/// included, waits on its own ticket only. Other operations run each inside its own savepoint (or, for one
-/// statement, SQLite's own statement rollback), so one that fails is rolled back alone and its caller
-/// alone gets the error.
+/// and back, and on a busy machine each hop waits for a core, so a batch runs as few statements as it can:
+/// - the deliveries in it are one statement (`bulkRecord`), committed by SQLite itself without BEGIN and
+///   COMMIT, and their callers are answered as soon as it commits;
+/// - then the other operations: one alone is its own transaction (a single statement needs no BEGIN
+///   either); several share one, each inside its own savepoint (or, for a single statement, SQLite's own
+///   statement rollback), so one that fails is rolled back alone and its caller alone gets the error.
+///
+/// The first caller to find the batcher idle starts a task that drains batches until the queue is empty;
+/// every caller, that one included, waits on its own ticket only.
 actor WriteBatcher {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
     /// Writes many deliveries at once; returns one result per row, in order.
@@ -20,21 +23,21 @@ actor WriteBatcher {
 
     private enum Work: Sendable {
         case record(DeliveryRow, Ticket)
-        /// `singleStatement`: atomic by itself, so it needs no savepoint (two hops fewer).
+        /// `singleStatement`: atomic by itself, so it needs no savepoint or transaction of its own.
         case operation(Operation, singleStatement: Bool, Ticket)
+    }
 
-        var ticket: Ticket {
-            switch self {
-            case .record(_, let ticket), .operation(_, _, let ticket): ticket
-            }
-        }
+    private struct PendingOperation {
+        var run: Operation
+        var singleStatement: Bool
+        var ticket: Ticket
     }
 
     private let connection: SQLiteConnection
     private let bulkRecord: BulkRecord
     private var queue: [Work] = []
     private var draining = false
-    /// Largest number of items in one transaction, to bound the latency of the first of them.
+    /// Largest number of items in one batch, to bound the latency of the first of them.
     private let maxBatch: Int
 
     /// - Parameter bulkRecord: writes up to `maxBatch` deliveries with one statement.
@@ -50,7 +53,7 @@ actor WriteBatcher {
         let ticket = Ticket()
         self.queue.append(.record(row, ticket))
         self.startDrainingIfIdle()
-        // The cast cannot fail: the bulk writer returns one `RecordResult` per plan.
+        // The cast cannot fail: the bulk writer returns one `RecordResult` per row.
         return try await ticket.value() as! RecordResult
     }
 
@@ -77,78 +80,80 @@ actor WriteBatcher {
 
     private func drain() async {
         while !self.queue.isEmpty {
-            let batch = Array(self.queue.prefix(self.maxBatch))
+            let batch = self.queue.prefix(self.maxBatch)
             self.queue.removeFirst(batch.count)
-            await self.run(batch)
+            var records: [(row: DeliveryRow, ticket: Ticket)] = []
+            var operations: [PendingOperation] = []
+            for work in batch {
+                switch work {
+                case .record(let row, let ticket): records.append((row, ticket))
+                case .operation(let run, let singleStatement, let ticket):
+                    operations.append(PendingOperation(run: run, singleStatement: singleStatement, ticket: ticket))
+                }
+            }
+            if !records.isEmpty { await self.write(records) }
+            if !operations.isEmpty { await self.run(operations) }
         }
         self.draining = false
     }
 
-    private func run(_ batch: [Work]) async {
-        let connection = self.connection
-        let rows = batch.compactMap { work -> DeliveryRow? in
-            if case .record(let row, _) = work { return row }
-            return nil
+    /// One statement, its own transaction.
+    private func write(_ records: [(row: DeliveryRow, ticket: Ticket)]) async {
+        do {
+            let written = try await self.bulkRecord(records.map(\.row), self.connection)
+            for (record, result) in zip(records, written) { record.ticket.fill(.success(result)) }
+        } catch {
+            for record in records { record.ticket.fill(.failure(error)) }
         }
-        // Deliveries alone: one statement, its own transaction.
-        if rows.count == batch.count {
+    }
+
+    private func run(_ operations: [PendingOperation]) async {
+        let connection = self.connection
+        if operations.count == 1, operations[0].singleStatement {
             do {
-                let written = try await self.bulkRecord(rows, connection)
-                for (work, result) in zip(batch, written) { work.ticket.fill(.success(result)) }
+                operations[0].ticket.fill(.success(try await operations[0].run(connection)))
             } catch {
-                for work in batch { work.ticket.fill(.failure(error)) }
+                operations[0].ticket.fill(.failure(error))
             }
             return
         }
         do {
             _ = try await connection.query("BEGIN IMMEDIATE")
         } catch {
-            for work in batch { work.ticket.fill(.failure(error)) }
+            for operation in operations { operation.ticket.fill(.failure(error)) }
             return
         }
-        var results: [Result<any Sendable, any Error>] = Array(
-            repeating: .failure(CancellationError()),
-            count: batch.count
-        )
-        let records = batch.enumerated().compactMap { index, work -> (Int, DeliveryRow)? in
-            if case .record(let row, _) = work { return (index, row) }
-            return nil
-        }
-        if !records.isEmpty {
+        // An operation alone needs no savepoint: if it fails, the whole transaction is rolled back.
+        let alone = operations.count == 1
+        var results: [Result<any Sendable, any Error>] = []
+        for operation in operations {
+            let guarded = !alone && !operation.singleStatement
             do {
-                _ = try await connection.query("SAVEPOINT records")
-                let written = try await self.bulkRecord(records.map(\.1), connection)
-                _ = try await connection.query("RELEASE records")
-                for ((index, _), value) in zip(records, written) { results[index] = .success(value) }
+                if guarded { _ = try await connection.query("SAVEPOINT operation") }
+                let value = try await operation.run(connection)
+                if guarded { _ = try await connection.query("RELEASE operation") }
+                results.append(.success(value))
             } catch {
-                _ = try? await connection.query("ROLLBACK TO records")
-                _ = try? await connection.query("RELEASE records")
-                for (index, _) in records { results[index] = .failure(error) }
-            }
-        }
-        for (index, work) in batch.enumerated() {
-            guard case .operation(let operation, let singleStatement, _) = work else { continue }
-            do {
-                if !singleStatement { _ = try await connection.query("SAVEPOINT operation") }
-                let value = try await operation(connection)
-                if !singleStatement { _ = try await connection.query("RELEASE operation") }
-                results[index] = .success(value)
-            } catch {
-                if !singleStatement {
+                if alone {
+                    _ = try? await connection.query("ROLLBACK")
+                    operation.ticket.fill(.failure(error))
+                    return
+                }
+                if guarded {
                     _ = try? await connection.query("ROLLBACK TO operation")
                     _ = try? await connection.query("RELEASE operation")
                 }
-                results[index] = .failure(error)
+                results.append(.failure(error))
             }
         }
         do {
             _ = try await connection.query("COMMIT")
         } catch {
             _ = try? await connection.query("ROLLBACK")
-            for work in batch { work.ticket.fill(.failure(error)) }
+            for operation in operations { operation.ticket.fill(.failure(error)) }
             return
         }
-        for (work, result) in zip(batch, results) { work.ticket.fill(result) }
+        for (operation, result) in zip(operations, results) { operation.ticket.fill(result) }
     }
 }
 

@@ -55,6 +55,17 @@ struct PropertyTests {
         }
     }
 
+    /// Text from control characters, quotes, backslashes, ASCII and beyond, so both of `quote`'s paths run.
+    static let anyText = Gen.element(of: ["\u{0}", "\u{1f}", "\n", "\"", "\\", "/", "a", "é", "🚀", "\u{7f}"])
+        .array(of: 0...8).map { $0.compactMap { $0 }.joined() }
+
+    @Test func quotedTextReadsBackAsItself() async {
+        await propertyCheck(count: 2000, input: Self.anyText) { text in
+            let quoted = JSONText.quote(text)
+            #expect((try? JSONDecoder().decode(String.self, from: Data(quoted.utf8))) == text, "\(quoted)")
+        }
+    }
+
     static let word = Gen.lowercaseLetter.string(of: 1...8)
 
     @Test func everyURLFormOfARepositoryIsOneIdentity() async {

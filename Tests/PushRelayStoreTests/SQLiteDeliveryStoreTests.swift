@@ -115,6 +115,69 @@ struct SQLiteDeliveryStoreTests {
         }
     }
 
+    @Test func anOperationThatFailsIsRolledBackAloneWhateverItsBatch() async throws {
+        // Rounds of concurrent work, so that operations run alone, several to a transaction, and beside
+        // deliveries: a failing one leaves nothing behind, the others and the deliveries are kept.
+        try await Self.withStore { store, _ in
+            let batcher = store.batcher
+            for round in 0..<20 {
+                let base = 10 + round * 10
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // Two statements, the second fails: the first must not survive.
+                        await #expect(throws: (any Error).self) {
+                            try await batcher.perform { connection in
+                                _ = try await connection.query(
+                                    "INSERT INTO store_health (id, checked_at) VALUES (?, 0)",
+                                    [.integer(base)]
+                                )
+                                _ = try await connection.query("SELECT * FROM no_such_table")
+                            }
+                        }
+                    }
+                    group.addTask {
+                        // One statement that fails: the primary key is taken.
+                        await #expect(throws: (any Error).self) {
+                            try await batcher.perform(singleStatement: true) { connection in
+                                _ = try await connection.query(
+                                    "INSERT INTO store_health (id, checked_at) VALUES (1, 0)"
+                                )
+                            }
+                        }
+                    }
+                    group.addTask {
+                        try await batcher.perform { connection in
+                            for id in [base + 1, base + 2] {
+                                _ = try await connection.query(
+                                    "INSERT INTO store_health (id, checked_at) VALUES (?, 0)",
+                                    [.integer(id)]
+                                )
+                            }
+                        }
+                    }
+                    group.addTask {
+                        try await batcher.perform(singleStatement: true) { connection in
+                            _ = try await connection.query(
+                                "INSERT INTO store_health (id, checked_at) VALUES (?, 0)",
+                                [.integer(base + 3)]
+                            )
+                        }
+                    }
+                    group.addTask { _ = try await store.record(Self.plan("round-\(round)")) }
+                    try await group.waitForAll()
+                }
+            }
+            let ids = try await batcher.perform(singleStatement: true) { connection in
+                try await connection.query("SELECT id FROM store_health ORDER BY id").compactMap {
+                    $0.column("id")?.integer
+                }
+            }
+            let kept: [Int] = (0..<20).flatMap { round -> [Int] in [11, 12, 13].map { round * 10 + $0 } }
+            #expect(ids == [1] + kept)
+            #expect(try await store.jobCounts() == [.pending: 20])
+        }
+    }
+
     @Test func claimingMarksJobsSendingAndCountsTheAttempt() async throws {
         try await Self.withStore { store, _ in
             _ = try await store.record(Self.plan("d-1", jobs: 3))

@@ -18,6 +18,16 @@ package struct RelayConfig: Sendable, Equatable {
             || self.repositories.contains { $0.routes.contains { !$0.isResolved } }
     }
 
+    /// The configured repository a payload names. Its URL forms are normalised one at a time and the
+    /// first one configured ends the search: most payloads' first URL is, and this runs for every delivery.
+    package func repository(for event: WebhookEvent) -> RepositoryConfig? {
+        for url in event.repositoryURLs {
+            guard let identity = RepositoryIdentity(normalizing: url) else { continue }
+            if let exact = self.repositories.first(where: { $0.identity == identity }) { return exact }
+        }
+        return self.repository(for: event.repositoryIdentities)
+    }
+
     /// The configured repository for any of a payload's identities. An identity without a host (a payload
     /// that names only a path) matches on the path alone.
     package func repository(for identities: [RepositoryIdentity]) -> RepositoryConfig? {

@@ -3,6 +3,10 @@
 package enum JSONText {
     /// A JSON string literal, quotes included.
     package static func quote(_ text: String) -> String {
+        // Most text (header values, names, ids) needs no escape: copy it whole, not scalar by scalar.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {

@@ -37,8 +37,7 @@ package struct WebhookIntake: Sendable {
         let eventName = delivery.eventName
         let deliveryID = delivery.deliveryID
 
-        let identities = event.repositoryIdentities
-        let repository = self.config.repository(for: identities)
+        let repository = self.config.repository(for: event)
         let signature: SignatureCheck
         if let repository {
             signature =
@@ -72,7 +71,7 @@ package struct WebhookIntake: Sendable {
             deliveryID: deliveryID,
             event: eventName,
             receivedAt: receivedAt,
-            repository: (repository?.identity ?? identities.first)?.description,
+            repository: (repository?.identity ?? event.repositoryIdentities.first)?.description,
             ref: nil,
             decision: .ignore,
             reason: "",

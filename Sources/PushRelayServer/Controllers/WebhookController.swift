@@ -72,9 +72,6 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
     }
 
     private func store(_ plan: DeliveryPlan, config: RelayConfig, context: some RequestContext) async -> Response {
-        var logger = context.logger
-        logger[metadataKey: "relay.delivery.id"] = "\(plan.deliveryID)"
-        logger[metadataKey: "relay.provider"] = "\(plan.provider.rawValue)"
         let answer: WebhookAnswer
         do {
             switch try await self.store.record(plan) {
@@ -85,16 +82,25 @@ struct WebhookController<Store: DeliveryStore>: Sendable {
                 if plan.decision == .queue { self.wake.signal() }
             }
         } catch {
-            logger.error("Store unavailable", metadata: ["relay.error": "\(error)"])
+            context.logger.error(
+                "Store unavailable",
+                metadata: [
+                    "relay.delivery.id": "\(plan.deliveryID)", "relay.provider": "\(plan.provider.rawValue)",
+                    "relay.error": "\(error)",
+                ]
+            )
             return self.answer(
                 .error(503, "store unavailable; retry later"),
                 provider: WebhookProviders.provider(for: plan.provider),
                 context: context
             )
         }
-        logger.info(
+        // Metadata passed with the call, not set on a copy of the logger: it is then built only when the
+        // level lets the line through, and this runs for every delivery.
+        context.logger.info(
             "Delivery",
             metadata: [
+                "relay.delivery.id": "\(plan.deliveryID)", "relay.provider": "\(plan.provider.rawValue)",
                 "relay.repo": "\(plan.repository ?? "-")",
                 "relay.ref": "\(plan.ref ?? "-")",
                 "relay.decision": "\(answer.status)",
