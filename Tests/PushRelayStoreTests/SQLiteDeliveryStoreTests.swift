@@ -308,6 +308,18 @@ struct SQLiteDeliveryStoreTests {
         try await store.close()
     }
 
+    @Test func maintenanceReportsWorkOnlyAfterWrites() async throws {
+        try await Self.withStore { store, _ in
+            _ = try await store.maintain()
+            #expect(try await store.maintain() == false, "nothing written since the last checkpoint")
+            _ = try await store.record(Self.plan("d-1"))
+            #expect(try await store.maintain() == true)
+            #expect(try await store.maintain() == false)
+            _ = try await store.record(Self.plan("d-2"))
+            #expect(try await store.maintain() == true)
+        }
+    }
+
     @Test func dataSurvivesReopeningAndMigrationsRunOnce() async throws {
         let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -26,8 +26,9 @@ package protocol DeliveryStore: Sendable {
     /// Fails when the store cannot take a write (for `/readyz`).
     func checkWritable() async throws
 
-    /// Housekeeping `serve` runs every second off the accept path (SQLite: a passive WAL checkpoint).
-    func maintain() async throws
+    /// Housekeeping `serve` runs off the accept path (SQLite: a passive WAL checkpoint).
+    /// - Returns: whether there was work to do, so that it comes back sooner while the store is busy.
+    func maintain() async throws -> Bool
 
     /// Counts of jobs by state, for tests, metrics and `deliveries list`.
     func jobCounts() async throws -> [JobState: Int]
