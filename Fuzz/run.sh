@@ -11,7 +11,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 seconds="${1:-60}"
 shift || true
 all=(provider-github provider-gitlab provider-gitea provider-bitbucket provider-azure-devops intake
-     signature-headers repository-url glob config saved-delivery)
+     github-payload signature-headers repository-url glob config saved-delivery)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
@@ -43,6 +43,12 @@ for target in "${targets[@]}"; do
         provider-github) seed_payloads "$corpus" 00 github ;;
         provider-gitlab) seed_payloads "$corpus" 00 gitlab ;;
         provider-gitea) seed_payloads "$corpus" 00 gitea gogs ;;
+        github-payload)
+            # No leading byte: the whole input is the body.
+            for file in "$fixtures"/{github,gitea,gogs}/*.json; do
+                case "$file" in *.meta.json) continue ;; esac
+                cp "$file" "$corpus/$(basename "$(dirname "$file")")-$(basename "$file")"
+            done ;;
         provider-bitbucket) seed_payloads "$corpus" 00 bitbucket-cloud bitbucket-server ;;
         provider-azure-devops) seed_payloads "$corpus" 00 azure-devops ;;
         intake | saved-delivery)

@@ -87,6 +87,14 @@ enum FuzzInputs {
         _ = RepositoryIdentity(normalizing: String(decoding: data, as: UTF8.self))
     }
 
+    /// The GitHub-style payload reader against `JSONDecoder`: what the reader accepts, JSONDecoder must
+    /// read the same. (The reader may refuse more: it is the stricter of the two.)
+    static func githubPayload(_ data: [UInt8]) {
+        guard let payload = try? GitHubStylePayload(json: data, provider: .github) else { return }
+        let reference = try? JSONDecoder().decode(GitHubStylePayload.self, from: Data(data))
+        precondition(payload == reference, "the payload reader and JSONDecoder disagree")
+    }
+
     /// A pattern and a name, split at the first NUL byte.
     static func glob(_ data: [UInt8]) {
         let split = data.firstIndex(of: 0) ?? data.endIndex

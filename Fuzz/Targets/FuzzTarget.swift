@@ -10,6 +10,7 @@ package struct FuzzTarget: Sendable {
     package static let all: [FuzzTarget] =
         ProviderKind.allCases.map(Self.provider) + [
             FuzzTarget(name: "intake", run: FuzzInputs.intake),
+            FuzzTarget(name: "github-payload", run: FuzzInputs.githubPayload),
             FuzzTarget(name: "signature-headers", run: FuzzInputs.signatureHeaders),
             FuzzTarget(name: "repository-url", run: FuzzInputs.repositoryURL),
             FuzzTarget(name: "glob", run: FuzzInputs.glob),

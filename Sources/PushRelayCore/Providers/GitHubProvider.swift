@@ -33,7 +33,7 @@ package struct GitHubProvider: WebhookProvider {
     package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {
         let eventName = try self.required("X-GitHub-Event", in: headers)
         let deliveryID = try self.required("X-GitHub-Delivery", in: headers)
-        let payload = try PayloadJSON.decode(GitHubStylePayload.self, from: body, provider: self.kind)
+        let payload = try GitHubStylePayload(json: body, provider: self.kind)
         let event: WebhookEvent
         switch eventName {
         case "ping":

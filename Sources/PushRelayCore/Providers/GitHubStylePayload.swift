@@ -1,14 +1,17 @@
 /// The push payload GitHub defined and Gitea, Forgejo and Gogs copied: `ref`, `after`, `repository`
 /// with its URLs, `commits` with their files, `head_commit`; and the short-ref `delete` event.
-struct GitHubStylePayload: Decodable {
-    struct Repository: Decodable {
+///
+/// Read with ``JSONReader`` (``init(json:)``) on the accept path; `Decodable` is the reference reading the
+/// tests and the fuzz target compare it with.
+package struct GitHubStylePayload: Decodable, Equatable {
+    package struct Repository: Decodable, Equatable {
         var clone_url: String?
         var ssh_url: String?
         var git_url: String?
         var html_url: String?
     }
 
-    struct Commit: Decodable {
+    package struct Commit: Decodable, Equatable {
         var id: String?
         var message: String?
         var added: [String]?

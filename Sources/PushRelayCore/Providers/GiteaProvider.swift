@@ -51,7 +51,7 @@ package struct GiteaProvider: WebhookProvider {
         guard let deliveryID = self.first("-Delivery", in: headers), !deliveryID.isEmpty else {
             throw PayloadError("missing X-Gitea-Delivery header")
         }
-        let payload = try PayloadJSON.decode(GitHubStylePayload.self, from: body, provider: self.kind)
+        let payload = try GitHubStylePayload(json: body, provider: self.kind)
         let kind: WebhookEvent.Kind
         switch eventName {
         case "push": kind = .push([try payload.push(commitCap: nil)])

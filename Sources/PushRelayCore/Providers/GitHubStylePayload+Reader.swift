@@ -1,0 +1,115 @@
+extension GitHubStylePayload {
+    /// Reads the members PushRelay uses and checks the rest of the document without keeping it.
+    package init(json body: [UInt8], provider: ProviderKind) throws(PayloadError) {
+        do throws(JSONReader.Failure) {
+            self = try JSONReader.read(body) { reader in
+                var payload = GitHubStylePayload()
+                var seen = Set<String>()
+                let isObject = try reader.object(at: "") { reader, key in
+                    // The first of two members with one name counts, as with JSONDecoder.
+                    func first(_ name: StaticString) -> Bool { key == name && seen.insert(name.description).inserted }
+                    if first("ref") {
+                        payload.ref = try reader.string(at: "ref")
+                    } else if first("after") {
+                        payload.after = try reader.string(at: "after")
+                    } else if first("before") {
+                        payload.before = try reader.string(at: "before")
+                    } else if first("repository") {
+                        payload.repository = try Repository(reading: &reader)
+                    } else if first("commits") {
+                        var commits: [Commit] = []
+                        let present = try reader.array(at: "commits") { reader, index in
+                            // A null element is recorded as a mismatch and leaves nothing to append.
+                            if let commit = try Commit(reading: &reader, at: "commits.\(index)") {
+                                commits.append(commit)
+                            }
+                        }
+                        payload.commits = present ? commits : nil
+                    } else if first("head_commit") {
+                        payload.head_commit = try Commit(reading: &reader, at: "head_commit", nullable: true)
+                    } else if first("created") {
+                        payload.created = try reader.bool(at: "created")
+                    } else if first("deleted") {
+                        payload.deleted = try reader.bool(at: "deleted")
+                    } else if first("ref_type") {
+                        payload.ref_type = try reader.string(at: "ref_type")
+                    } else {
+                        try reader.skip()
+                    }
+                }
+                if !isObject { reader.mismatch(at: "") }
+                return payload
+            }
+        } catch {
+            switch error {
+            case .syntax: throw PayloadError("body is not valid JSON")
+            case .type(let path):
+                throw PayloadError("body is not a \(provider.rawValue) payload: unexpected value at '\(path)'")
+            }
+        }
+    }
+}
+
+extension GitHubStylePayload.Repository {
+    /// `nil` for `null`.
+    fileprivate init?(reading reader: inout JSONReader) throws {
+        var repository = Self()
+        var seen = Set<String>()
+        let present = try reader.object(at: "repository") { reader, key in
+            func first(_ name: StaticString) -> Bool { key == name && seen.insert(name.description).inserted }
+            if first("clone_url") {
+                repository.clone_url = try reader.string(at: "repository.clone_url")
+            } else if first("ssh_url") {
+                repository.ssh_url = try reader.string(at: "repository.ssh_url")
+            } else if first("git_url") {
+                repository.git_url = try reader.string(at: "repository.git_url")
+            } else if first("html_url") {
+                repository.html_url = try reader.string(at: "repository.html_url")
+            } else {
+                try reader.skip()
+            }
+        }
+        guard present else { return nil }
+        self = repository
+    }
+}
+
+extension GitHubStylePayload.Commit {
+    /// A commit; `null` is `nil` where `nullable` and a mismatch elsewhere (an element of `commits`).
+    fileprivate init?(reading reader: inout JSONReader, at path: String, nullable: Bool = false) throws {
+        var commit = Self()
+        var seen = Set<String>()
+        func files(_ reader: inout JSONReader, _ name: String) throws -> [String]? {
+            var files: [String] = []
+            let present = try reader.array(at: "\(path).\(name)") { reader, index in
+                // A null file name is a mismatch: JSONDecoder refuses it in `[String]`.
+                guard let file = try reader.string(at: "\(path).\(name).\(index)") else {
+                    return reader.mismatch(at: "\(path).\(name).\(index)")
+                }
+                files.append(file)
+            }
+            return present ? files : nil
+        }
+        let present = try reader.object(at: path) { reader, key in
+            func first(_ name: StaticString) -> Bool { key == name && seen.insert(name.description).inserted }
+            if first("id") {
+                commit.id = try reader.string(at: "\(path).id")
+            } else if first("message") {
+                commit.message = try reader.string(at: "\(path).message")
+            } else if first("added") {
+                commit.added = try files(&reader, "added")
+            } else if first("removed") {
+                commit.removed = try files(&reader, "removed")
+            } else if first("modified") {
+                commit.modified = try files(&reader, "modified")
+            } else {
+                try reader.skip()
+            }
+        }
+        guard present else {
+            if !nullable { reader.mismatch(at: path) }
+            return nil
+        }
+        self = commit
+    }
+}
