@@ -4,19 +4,18 @@ extension GitHubStylePayload {
         do throws(JSONReader.Failure) {
             self = try JSONReader.read(body) { reader in
                 var payload = GitHubStylePayload()
-                var seen = Set<String>()
+                var seen: UInt16 = 0
                 let isObject = try reader.object(at: "") { reader, key in
-                    // The first of two members with one name counts, as with JSONDecoder.
-                    func first(_ name: StaticString) -> Bool { key == name && seen.insert(name.description).inserted }
-                    if first("ref") {
+                    func first(_ name: StaticString, _ bit: UInt16) -> Bool { key.isFirst(name, bit: bit, seen: &seen) }
+                    if first("ref", 0) {
                         payload.ref = try reader.string(at: "ref")
-                    } else if first("after") {
+                    } else if first("after", 1) {
                         payload.after = try reader.string(at: "after")
-                    } else if first("before") {
+                    } else if first("before", 2) {
                         payload.before = try reader.string(at: "before")
-                    } else if first("repository") {
+                    } else if first("repository", 3) {
                         payload.repository = try Repository(reading: &reader)
-                    } else if first("commits") {
+                    } else if first("commits", 4) {
                         var commits: [Commit] = []
                         let present = try reader.array(at: "commits") { reader, index in
                             // A null element is recorded as a mismatch and leaves nothing to append.
@@ -25,13 +24,13 @@ extension GitHubStylePayload {
                             }
                         }
                         payload.commits = present ? commits : nil
-                    } else if first("head_commit") {
+                    } else if first("head_commit", 5) {
                         payload.head_commit = try Commit(reading: &reader, at: "head_commit", nullable: true)
-                    } else if first("created") {
+                    } else if first("created", 6) {
                         payload.created = try reader.bool(at: "created")
-                    } else if first("deleted") {
+                    } else if first("deleted", 7) {
                         payload.deleted = try reader.bool(at: "deleted")
-                    } else if first("ref_type") {
+                    } else if first("ref_type", 8) {
                         payload.ref_type = try reader.string(at: "ref_type")
                     } else {
                         try reader.skip()
@@ -54,16 +53,16 @@ extension GitHubStylePayload.Repository {
     /// `nil` for `null`.
     fileprivate init?(reading reader: inout JSONReader) throws {
         var repository = Self()
-        var seen = Set<String>()
+        var seen: UInt16 = 0
         let present = try reader.object(at: "repository") { reader, key in
-            func first(_ name: StaticString) -> Bool { key == name && seen.insert(name.description).inserted }
-            if first("clone_url") {
+            func first(_ name: StaticString, _ bit: UInt16) -> Bool { key.isFirst(name, bit: bit, seen: &seen) }
+            if first("clone_url", 0) {
                 repository.clone_url = try reader.string(at: "repository.clone_url")
-            } else if first("ssh_url") {
+            } else if first("ssh_url", 1) {
                 repository.ssh_url = try reader.string(at: "repository.ssh_url")
-            } else if first("git_url") {
+            } else if first("git_url", 2) {
                 repository.git_url = try reader.string(at: "repository.git_url")
-            } else if first("html_url") {
+            } else if first("html_url", 3) {
                 repository.html_url = try reader.string(at: "repository.html_url")
             } else {
                 try reader.skip()
@@ -78,7 +77,7 @@ extension GitHubStylePayload.Commit {
     /// A commit; `null` is `nil` where `nullable` and a mismatch elsewhere (an element of `commits`).
     fileprivate init?(reading reader: inout JSONReader, at path: String, nullable: Bool = false) throws {
         var commit = Self()
-        var seen = Set<String>()
+        var seen: UInt16 = 0
         func files(_ reader: inout JSONReader, _ name: String) throws -> [String]? {
             var files: [String] = []
             let present = try reader.array(at: "\(path).\(name)") { reader, index in
@@ -91,16 +90,16 @@ extension GitHubStylePayload.Commit {
             return present ? files : nil
         }
         let present = try reader.object(at: path) { reader, key in
-            func first(_ name: StaticString) -> Bool { key == name && seen.insert(name.description).inserted }
-            if first("id") {
+            func first(_ name: StaticString, _ bit: UInt16) -> Bool { key.isFirst(name, bit: bit, seen: &seen) }
+            if first("id", 0) {
                 commit.id = try reader.string(at: "\(path).id")
-            } else if first("message") {
+            } else if first("message", 1) {
                 commit.message = try reader.string(at: "\(path).message")
-            } else if first("added") {
+            } else if first("added", 2) {
                 commit.added = try files(&reader, "added")
-            } else if first("removed") {
+            } else if first("removed", 3) {
                 commit.removed = try files(&reader, "removed")
-            } else if first("modified") {
+            } else if first("modified", 4) {
                 commit.modified = try files(&reader, "modified")
             } else {
                 try reader.skip()

@@ -25,6 +25,15 @@ struct JSONReader {
         fileprivate let bytes: UnsafeBufferPointer<UInt8>
         fileprivate let escaped: Bool
 
+        /// Whether this is `name` met for the first time in its object: the first of two members with one
+        /// name is the one read, as with `JSONDecoder`. `seen` holds a bit for each name met, numbered by
+        /// the caller.
+        func isFirst(_ name: StaticString, bit: UInt16, seen: inout UInt16) -> Bool {
+            guard self == name, seen & 1 << bit == 0 else { return false }
+            seen |= 1 << bit
+            return true
+        }
+
         static func == (key: Key, name: StaticString) -> Bool {
             guard !key.escaped else {
                 return (try? JSONReader.unescape(key.bytes)) == name.description
