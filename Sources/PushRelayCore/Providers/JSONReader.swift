@@ -87,21 +87,9 @@ struct JSONReader {
         checkingNames: Bool = true,
         _ member: (inout JSONReader, Key) throws -> Void
     ) throws -> Bool {
-        switch try self.peek() {
-        case UInt8(ascii: "{"): break
-        case UInt8(ascii: "n"): return try !self.null()
-        default: return try self.mismatched(path())
-        }
-        try self.enter()
-        self.index += 1
-        if try self.peek() == UInt8(ascii: "}") {
-            self.index += 1
-            self.depth -= 1
-            return true
-        }
-        while true {
-            guard try self.peek() == UInt8(ascii: "\"") else { throw Failure.syntax }
-            let key = try self.scanString()
+        try self.container(UInt8(ascii: "{"), UInt8(ascii: "}"), at: path) { reader, _ in
+            guard try reader.peek() == UInt8(ascii: "\"") else { throw Failure.syntax }
+            let key = try reader.scanString()
             if checkingNames {
                 if key.escaped {
                     _ = try Self.unescape(key.bytes)
@@ -109,17 +97,9 @@ struct JSONReader {
                     guard String(validating: key.bytes, as: UTF8.self) != nil else { throw Failure.syntax }
                 }
             }
-            guard try self.peek() == UInt8(ascii: ":") else { throw Failure.syntax }
-            self.index += 1
-            try member(&self, key)
-            switch try self.peek() {
-            case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "}"):
-                self.index += 1
-                self.depth -= 1
-                return true
-            default: throw Failure.syntax
-            }
+            guard try reader.peek() == UInt8(ascii: ":") else { throw Failure.syntax }
+            reader.index += 1
+            try member(&reader, key)
         }
     }
 
@@ -129,34 +109,8 @@ struct JSONReader {
     mutating func array(
         at path: @autoclosure () -> String,
         _ element: (inout JSONReader, Int) throws -> Void
-    ) throws
-        -> Bool
-    {
-        switch try self.peek() {
-        case UInt8(ascii: "["): break
-        case UInt8(ascii: "n"): return try !self.null()
-        default: return try self.mismatched(path())
-        }
-        try self.enter()
-        self.index += 1
-        if try self.peek() == UInt8(ascii: "]") {
-            self.index += 1
-            self.depth -= 1
-            return true
-        }
-        var count = 0
-        while true {
-            try element(&self, count)
-            count += 1
-            switch try self.peek() {
-            case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "]"):
-                self.index += 1
-                self.depth -= 1
-                return true
-            default: throw Failure.syntax
-            }
-        }
+    ) throws -> Bool {
+        try self.container(UInt8(ascii: "["), UInt8(ascii: "]"), at: path, element)
     }
 
     /// A string, or `nil` for `null`; any other value is a type mismatch at `path`.
@@ -215,6 +169,41 @@ struct JSONReader {
     }
 
     // MARK: Scanning
+
+    /// An object or an array: `open`, then entries separated by commas, each read by `entry` (given its
+    /// index), then `close`. `false` for `null`; any other value is a type mismatch at `path`.
+    private mutating func container(
+        _ open: UInt8,
+        _ close: UInt8,
+        at path: () -> String,
+        _ entry: (inout JSONReader, Int) throws -> Void
+    ) throws -> Bool {
+        switch try self.peek() {
+        case open: break
+        case UInt8(ascii: "n"): return try !self.null()
+        default: return try self.mismatched(path())
+        }
+        try self.enter()
+        self.index += 1
+        if try self.peek() == close {
+            self.index += 1
+            self.depth -= 1
+            return true
+        }
+        var count = 0
+        while true {
+            try entry(&self, count)
+            count += 1
+            switch try self.peek() {
+            case UInt8(ascii: ","): self.index += 1
+            case close:
+                self.index += 1
+                self.depth -= 1
+                return true
+            default: throw Failure.syntax
+            }
+        }
+    }
 
     /// Records a type mismatch (the first one wins), then skips the value, which must still be valid.
     @discardableResult
