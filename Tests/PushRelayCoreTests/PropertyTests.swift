@@ -66,6 +66,28 @@ struct PropertyTests {
         }
     }
 
+    /// Header-name-like text: letters of both cases, digits, and the punctuation either side of the letters.
+    static let headerNames = Gen.element(of: ["a", "A", "z", "Z", "-", "0", "@", "`", "[", "{", "_", "é"])
+        .array(of: 0...5).map { $0.compactMap { $0 }.joined() }
+
+    @Test func headerNamesCompareAsTheirASCIILowerCase() async {
+        await propertyCheck(count: 3000, input: Self.headerNames, Self.headerNames) { left, right in
+            let asciiLower = { (text: String) in String(text.map { $0.isASCII ? Character($0.lowercased()) : $0 }) }
+            #expect(WebhookHeaders.sameName(left, right) == (asciiLower(left) == asciiLower(right)), "\(left) \(right)")
+        }
+    }
+
+    @Test func aHeaderIsFoundInAnyCaseAndTheFirstOfRepeatsWins() {
+        var headers = WebhookHeaders([(name: "X-GitHub-Event", value: "push"), (name: "x-github-event", value: "ping")])
+        #expect(headers["x-github-event"] == "push")
+        #expect(headers["X-GITHUB-EVENT"] == "push")
+        #expect(headers["X-GitHub-Even"] == nil)
+        headers.set("X-GITHUB-EVENT", to: "delete")
+        #expect(headers.fields.map(\.value) == ["delete"])
+        headers.remove("x-github-event")
+        #expect(headers["X-GitHub-Event"] == nil && headers.fields.isEmpty)
+    }
+
     static let word = Gen.lowercaseLetter.string(of: 1...8)
 
     @Test func everyURLFormOfARepositoryIsOneIdentity() async {

@@ -102,7 +102,7 @@ package struct WebhookIntake: Sendable {
         _ headers: WebhookHeaders,
         provider: any WebhookProvider
     ) -> [(name: String, value: String)] {
-        let secret = provider.secretHeaderNames.union(["authorization", "proxy-authorization", "cookie"])
-        return headers.fields.filter { !secret.contains($0.name.lowercased()) }
+        let secret = ["authorization", "proxy-authorization", "cookie"] + provider.secretHeaderNames
+        return headers.fields.filter { field in !secret.contains { WebhookHeaders.sameName($0, field.name) } }
     }
 }

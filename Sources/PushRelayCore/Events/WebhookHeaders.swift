@@ -1,13 +1,13 @@
 /// Request headers with case-insensitive names, as HTTP defines them. Repeated fields keep their first value.
+///
+/// Looked up by a scan of the fields, not through a dictionary of lower-cased names: a delivery has a dozen
+/// headers and a handful of look-ups, and building the dictionary (a `String` per name) cost more.
 package struct WebhookHeaders: Sendable, Equatable {
     /// Original names and values, in the order received (kept for saved deliveries).
     package private(set) var fields: [(name: String, value: String)]
-    private var index: [String: String]
 
     package init(_ fields: [(name: String, value: String)] = []) {
-        self.fields = []
-        self.index = [:]
-        for field in fields { self.add(name: field.name, value: field.value) }
+        self.fields = fields
     }
 
     package init(_ dictionary: [String: String]) {
@@ -16,18 +16,16 @@ package struct WebhookHeaders: Sendable, Equatable {
 
     package mutating func add(name: String, value: String) {
         self.fields.append((name, value))
-        let key = name.lowercased()
-        if self.index[key] == nil { self.index[key] = value }
     }
 
     /// Replaces every field named `name` (any case) with one, where the first of them was, else at the end.
     package mutating func set(_ name: String, to value: String) {
-        let key = name.lowercased()
-        if let first = self.fields.firstIndex(where: { $0.name.lowercased() == key }) {
+        if let first = self.fields.firstIndex(where: { Self.sameName($0.name, name) }) {
             self.fields[first] = (name, value)
-            self.fields = self.fields.enumerated().filter { $0.offset == first || $0.element.name.lowercased() != key }
-                .map(\.element)
-            self.index[key] = value
+            self.fields = self.fields.enumerated().filter {
+                $0.offset == first || !Self.sameName($0.element.name, name)
+            }
+            .map(\.element)
         } else {
             self.add(name: name, value: value)
         }
@@ -35,13 +33,21 @@ package struct WebhookHeaders: Sendable, Equatable {
 
     /// Removes every field named `name` (any case).
     package mutating func remove(_ name: String) {
-        let key = name.lowercased()
-        self.fields.removeAll { $0.name.lowercased() == key }
-        self.index[key] = nil
+        self.fields.removeAll { Self.sameName($0.name, name) }
     }
 
     package subscript(_ name: String) -> String? {
-        self.index[name.lowercased()]
+        self.fields.first { Self.sameName($0.name, name) }?.value
+    }
+
+    /// Header names compare without regard to ASCII case (RFC 9110: names are ASCII tokens).
+    package static func sameName(_ left: String, _ right: String) -> Bool {
+        guard left.utf8.count == right.utf8.count else { return false }
+        return zip(left.utf8, right.utf8).allSatisfy { pair in
+            let (a, b) = pair
+            return a == b
+                || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
+        }
     }
 
     package static func == (lhs: Self, rhs: Self) -> Bool {
