@@ -23,12 +23,12 @@ actor WriteBatcher {
 
     private enum Work: Sendable {
         case record(DeliveryRow, Ticket)
-        /// `singleStatement`: atomic by itself, so it needs no savepoint or transaction of its own.
-        case operation(Operation, singleStatement: Bool, Ticket)
+        case operation(PendingOperation)
     }
 
     private struct PendingOperation {
         var run: Operation
+        /// Atomic by itself, so it needs no savepoint or transaction of its own.
         var singleStatement: Bool
         var ticket: Ticket
     }
@@ -64,7 +64,12 @@ actor WriteBatcher {
         _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws -> T {
         let ticket = Ticket()
-        self.queue.append(.operation({ try await operation($0) }, singleStatement: singleStatement, ticket))
+        let pending = PendingOperation(
+            run: { try await operation($0) },
+            singleStatement: singleStatement,
+            ticket: ticket
+        )
+        self.queue.append(.operation(pending))
         self.startDrainingIfIdle()
         // The cast cannot fail: this ticket was filled by this call's own operation.
         return try await ticket.value() as! T
@@ -87,8 +92,7 @@ actor WriteBatcher {
             for work in batch {
                 switch work {
                 case .record(let row, let ticket): records.append((row, ticket))
-                case .operation(let run, let singleStatement, let ticket):
-                    operations.append(PendingOperation(run: run, singleStatement: singleStatement, ticket: ticket))
+                case .operation(let operation): operations.append(operation)
                 }
             }
             if !records.isEmpty { await self.write(records) }

@@ -75,26 +75,30 @@ extension GitHubStylePayload.Repository {
 
 extension GitHubStylePayload.Commit {
     /// A commit; `null` is `nil` where `nullable` and a mismatch elsewhere (an element of `commits`).
-    fileprivate init?(reading reader: inout JSONReader, at path: String, nullable: Bool = false) throws {
+    fileprivate init?(
+        reading reader: inout JSONReader,
+        at path: @autoclosure () -> String,
+        nullable: Bool = false
+    ) throws {
         var commit = Self()
         var seen: UInt16 = 0
         func files(_ reader: inout JSONReader, _ name: String) throws -> [String]? {
             var files: [String] = []
-            let present = try reader.array(at: "\(path).\(name)") { reader, index in
+            let present = try reader.array(at: "\(path()).\(name)") { reader, index in
                 // A null file name is a mismatch: JSONDecoder refuses it in `[String]`.
-                guard let file = try reader.string(at: "\(path).\(name).\(index)") else {
-                    return reader.mismatch(at: "\(path).\(name).\(index)")
+                guard let file = try reader.string(at: "\(path()).\(name).\(index)") else {
+                    return reader.mismatch(at: "\(path()).\(name).\(index)")
                 }
                 files.append(file)
             }
             return present ? files : nil
         }
-        let present = try reader.object(at: path) { reader, key in
+        let present = try reader.object(at: path()) { reader, key in
             func first(_ name: StaticString, _ bit: UInt16) -> Bool { key.isFirst(name, bit: bit, seen: &seen) }
             if first("id", 0) {
-                commit.id = try reader.string(at: "\(path).id")
+                commit.id = try reader.string(at: "\(path()).id")
             } else if first("message", 1) {
-                commit.message = try reader.string(at: "\(path).message")
+                commit.message = try reader.string(at: "\(path()).message")
             } else if first("added", 2) {
                 commit.added = try files(&reader, "added")
             } else if first("removed", 3) {
@@ -106,7 +110,7 @@ extension GitHubStylePayload.Commit {
             }
         }
         guard present else {
-            if !nullable { reader.mismatch(at: path) }
+            if !nullable { reader.mismatch(at: path()) }
             return nil
         }
         self = commit

@@ -123,11 +123,8 @@ struct JSONReader {
                 return text
             }
             return try Self.unescape(raw.bytes)
-        case UInt8(ascii: "n"):
-            _ = try self.null()
-            return nil
         default:
-            try self.mismatched(path())
+            try self.nullOrMismatch(at: path)
             return nil
         }
     }
@@ -141,11 +138,8 @@ struct JSONReader {
         case UInt8(ascii: "f"):
             try self.literal("false")
             return false
-        case UInt8(ascii: "n"):
-            _ = try self.null()
-            return nil
         default:
-            try self.mismatched(path())
+            try self.nullOrMismatch(at: path)
             return nil
         }
     }
@@ -178,10 +172,9 @@ struct JSONReader {
         at path: () -> String,
         _ entry: (inout JSONReader, Int) throws -> Void
     ) throws -> Bool {
-        switch try self.peek() {
-        case open: break
-        case UInt8(ascii: "n"): return try !self.null()
-        default: return try self.mismatched(path())
+        guard try self.peek() == open else {
+            try self.nullOrMismatch(at: path)
+            return false
         }
         try self.enter()
         self.index += 1
@@ -205,12 +198,15 @@ struct JSONReader {
         }
     }
 
-    /// Records a type mismatch (the first one wins), then skips the value, which must still be valid.
-    @discardableResult
-    private mutating func mismatched(_ path: String) throws -> Bool {
-        self.mismatch(at: path)
-        try self.skip()
-        return false
+    /// Moves past a value that is not of the type asked for: `null` (nothing there), or anything else,
+    /// recorded as a type mismatch at `path` (the first one wins) and skipped, which must still be valid.
+    private mutating func nullOrMismatch(at path: () -> String) throws {
+        if try self.peek() == UInt8(ascii: "n") {
+            try self.literal("null")
+        } else {
+            self.mismatch(at: path())
+            try self.skip()
+        }
     }
 
     private mutating func enter() throws {
@@ -232,11 +228,6 @@ struct JSONReader {
         self.skipWhitespace()
         guard self.index < self.bytes.count else { throw Failure.syntax }
         return self.bytes[self.index]
-    }
-
-    private mutating func null() throws -> Bool {
-        try self.literal("null")
-        return true
     }
 
     private mutating func literal(_ word: StaticString) throws {
