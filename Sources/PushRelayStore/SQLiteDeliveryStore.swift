@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import PushRelayCore
 import SQLiteNIO
 import Synchronization
@@ -17,12 +18,23 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     private let lastDataVersion = Mutex<Int?>(nil)
     package let path: String
 
-    private init(connection: SQLiteConnection, checkpointer: SQLiteConnection, path: String) {
+    /// The writing connection's own thread: its statements and the batcher's task run there (see
+    /// ``WriteBatcher``), away from the pool that runs request handlers.
+    private let writerThread: NIOThreadPool
+
+    private init(
+        connection: SQLiteConnection,
+        checkpointer: SQLiteConnection,
+        writerThread: NIOThreadPool,
+        path: String
+    ) {
         self.connection = connection
         self.checkpointer = checkpointer
+        self.writerThread = writerThread
         self.batcher = WriteBatcher(
             connection: connection,
             maxBatch: SQLiteDeliveryStore.maxBatch,
+            executor: ThreadPoolTaskExecutor(pool: writerThread),
             bulkRecord: SQLiteDeliveryStore.insert
         )
         self.path = path
@@ -42,7 +54,20 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let writerThread = NIOThreadPool(numberOfThreads: 1)
+        writerThread.start()
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(
+                storage: .file(path: path),
+                threadPool: writerThread,
+                logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any()
+            )
+        } catch {
+            try? await writerThread.shutdownGracefully()
+            throw error
+        }
         do {
             // WAL: readers never block the writer. FULL: the WAL is synced at every commit, which is what
             // makes "committed" survive a power cut, not only a process crash.
@@ -59,6 +84,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
             try await Migrations.run(on: connection)
         } catch {
             try? await connection.close()
+            try? await writerThread.shutdownGracefully()
             throw error
         }
         let checkpointer: SQLiteConnection
@@ -67,9 +93,15 @@ package final class SQLiteDeliveryStore: DeliveryStore {
             _ = try await checkpointer.query("PRAGMA busy_timeout = \(Int(busyTimeout.seconds * 1000))")
         } catch {
             try? await connection.close()
+            try? await writerThread.shutdownGracefully()
             throw error
         }
-        return SQLiteDeliveryStore(connection: connection, checkpointer: checkpointer, path: path)
+        return SQLiteDeliveryStore(
+            connection: connection,
+            checkpointer: checkpointer,
+            writerThread: writerThread,
+            path: path
+        )
     }
 
     package func maintain() async throws -> Bool {
@@ -83,8 +115,14 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     }
 
     package func close() async throws {
-        try await self.checkpointer.close()
-        try await self.connection.close()
+        do {
+            try await self.checkpointer.close()
+            try await self.connection.close()
+        } catch {
+            try? await self.writerThread.shutdownGracefully()
+            throw error
+        }
+        try await self.writerThread.shutdownGracefully()
     }
 
     package func record(_ plan: DeliveryPlan) async throws -> RecordResult {

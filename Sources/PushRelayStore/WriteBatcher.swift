@@ -6,17 +6,17 @@ import Synchronization
 /// ran in one go: group commit.
 ///
 /// One `fsync` then covers many webhooks, which is what lets the accept path stay durable (a commit
-/// before every `202`) at thousands of deliveries a second. Every statement costs a hop to SQLite's thread
-/// and back, and on a busy machine each hop waits for a core, so a batch runs as few statements as it can:
-/// - the deliveries in it are one statement (`bulkRecord`), committed by SQLite itself without BEGIN and
-///   COMMIT, and their callers are answered as soon as it commits;
-/// - then the other operations: one alone is its own transaction (a single statement needs no BEGIN
-///   either); several share one, each inside its own savepoint (or, for a single statement, SQLite's own
-///   statement rollback), so one that fails is rolled back alone and its caller alone gets the error.
+/// before every `202`) at thousands of deliveries a second. A batch is one transaction, whatever it holds:
+/// - deliveries alone are one statement (`bulkRecord`), committed by SQLite itself without BEGIN and COMMIT;
+/// - other operations (the dispatcher's claims and outcomes, `redeliver`) join the same transaction, each
+///   inside its own savepoint (or, for a single statement, SQLite's own statement rollback), so one that
+///   fails is rolled back alone and its caller alone gets the error.
 ///
 /// The first caller to find the batcher idle starts a task that drains batches until the queue is empty;
-/// every caller, that one included, waits on its own ticket only.
-actor WriteBatcher {
+/// every caller, that one included, waits on its own ticket only. That task runs on `executor`, the thread
+/// of the connection's own pool: the task and the statements it runs then take turns on one thread, and
+/// none of a batch's hops waits behind request handlers for a core of the shared pool.
+final class WriteBatcher: Sendable {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
     /// Writes many deliveries at once; returns one result per row, in order.
     typealias BulkRecord = @Sendable ([DeliveryRow], SQLiteConnection) async throws -> [RecordResult]
@@ -26,24 +26,37 @@ actor WriteBatcher {
         case operation(PendingOperation)
     }
 
-    private struct PendingOperation {
+    private struct PendingOperation: Sendable {
         var run: Operation
         /// Atomic by itself, so it needs no savepoint or transaction of its own.
         var singleStatement: Bool
         var ticket: Ticket
     }
 
+    private struct State {
+        var queue: [Work] = []
+        var draining = false
+    }
+
     private let connection: SQLiteConnection
     private let bulkRecord: BulkRecord
-    private var queue: [Work] = []
-    private var draining = false
+    private let state = Mutex(State())
     /// Largest number of items in one batch, to bound the latency of the first of them.
     private let maxBatch: Int
+    private let executor: any TaskExecutor
 
-    /// - Parameter bulkRecord: writes up to `maxBatch` deliveries with one statement.
-    init(connection: SQLiteConnection, maxBatch: Int, bulkRecord: @escaping BulkRecord) {
+    /// - Parameters:
+    ///   - executor: where the draining task runs; the thread of `connection`'s pool.
+    ///   - bulkRecord: writes up to `maxBatch` deliveries with one statement.
+    init(
+        connection: SQLiteConnection,
+        maxBatch: Int,
+        executor: any TaskExecutor,
+        bulkRecord: @escaping BulkRecord
+    ) {
         self.connection = connection
         self.maxBatch = maxBatch
+        self.executor = executor
         self.bulkRecord = bulkRecord
     }
 
@@ -51,8 +64,7 @@ actor WriteBatcher {
     /// that the batcher, which every delivery waits on, only runs SQL.
     func record(_ row: DeliveryRow) async throws -> RecordResult {
         let ticket = Ticket()
-        self.queue.append(.record(row, ticket))
-        self.startDrainingIfIdle()
+        self.enqueue(.record(row, ticket))
         // The cast cannot fail: the bulk writer returns one `RecordResult` per row.
         return try await ticket.value() as! RecordResult
     }
@@ -69,24 +81,37 @@ actor WriteBatcher {
             singleStatement: singleStatement,
             ticket: ticket
         )
-        self.queue.append(.operation(pending))
-        self.startDrainingIfIdle()
+        self.enqueue(.operation(pending))
         // The cast cannot fail: this ticket was filled by this call's own operation.
         return try await ticket.value() as! T
     }
 
-    private func startDrainingIfIdle() {
-        guard !self.draining else { return }
-        self.draining = true
+    private func enqueue(_ work: Work) {
+        let start = self.state.withLock { state in
+            state.queue.append(work)
+            guard !state.draining else { return false }
+            state.draining = true
+            return true
+        }
         // A task of its own, not the caller's: under steady load the queue is never empty, and a caller
         // that drained it would wait for everyone's batches after its own (seconds, seen as p99.9).
-        Task { await self.drain() }
+        if start { Task(executorPreference: self.executor) { await self.drain() } }
+    }
+
+    private func nextBatch() -> [Work]? {
+        self.state.withLock { state in
+            guard !state.queue.isEmpty else {
+                state.draining = false
+                return nil
+            }
+            let batch = Array(state.queue.prefix(self.maxBatch))
+            state.queue.removeFirst(batch.count)
+            return batch
+        }
     }
 
     private func drain() async {
-        while !self.queue.isEmpty {
-            let batch = self.queue.prefix(self.maxBatch)
-            self.queue.removeFirst(batch.count)
+        while let batch = self.nextBatch() {
             var records: [(row: DeliveryRow, ticket: Ticket)] = []
             var operations: [PendingOperation] = []
             for work in batch {
@@ -95,25 +120,24 @@ actor WriteBatcher {
                 case .operation(let operation): operations.append(operation)
                 }
             }
-            if !records.isEmpty { await self.write(records) }
-            if !operations.isEmpty { await self.run(operations) }
-        }
-        self.draining = false
-    }
-
-    /// One statement, its own transaction.
-    private func write(_ records: [(row: DeliveryRow, ticket: Ticket)]) async {
-        do {
-            let written = try await self.bulkRecord(records.map(\.row), self.connection)
-            for (record, result) in zip(records, written) { record.ticket.fill(.success(result)) }
-        } catch {
-            for record in records { record.ticket.fill(.failure(error)) }
+            await self.commit(records, operations)
         }
     }
 
-    private func run(_ operations: [PendingOperation]) async {
+    /// Everything in a batch shares one transaction, so one commit (one `fsync`) covers it.
+    private func commit(_ records: [(row: DeliveryRow, ticket: Ticket)], _ operations: [PendingOperation]) async {
         let connection = self.connection
-        if operations.count == 1, operations[0].singleStatement {
+        // One statement alone commits by itself: no BEGIN and COMMIT.
+        if operations.isEmpty {
+            do {
+                let written = try await self.bulkRecord(records.map(\.row), connection)
+                for (record, result) in zip(records, written) { record.ticket.fill(.success(result)) }
+            } catch {
+                for record in records { record.ticket.fill(.failure(error)) }
+            }
+            return
+        }
+        if records.isEmpty, operations.count == 1, operations[0].singleStatement {
             do {
                 operations[0].ticket.fill(.success(try await operations[0].run(connection)))
             } catch {
@@ -121,14 +145,30 @@ actor WriteBatcher {
             }
             return
         }
+        let tickets = records.map(\.ticket) + operations.map(\.ticket)
+        func failAll(_ error: any Error) async {
+            _ = try? await connection.query("ROLLBACK")
+            for ticket in tickets { ticket.fill(.failure(error)) }
+        }
         do {
             _ = try await connection.query("BEGIN IMMEDIATE")
         } catch {
-            for operation in operations { operation.ticket.fill(.failure(error)) }
+            for ticket in tickets { ticket.fill(.failure(error)) }
             return
         }
+        var written: [RecordResult] = []
+        if !records.isEmpty {
+            // Deliveries fail only when the store does (disk full, I/O error), and SQLite may then have
+            // rolled back the whole transaction already: nothing in this batch can be trusted to commit.
+            do {
+                written = try await self.bulkRecord(records.map(\.row), connection)
+            } catch {
+                await failAll(error)
+                return
+            }
+        }
         // An operation alone needs no savepoint: if it fails, the whole transaction is rolled back.
-        let alone = operations.count == 1
+        let alone = records.isEmpty && operations.count == 1
         var results: [Result<any Sendable, any Error>] = []
         for operation in operations {
             let guarded = !alone && !operation.singleStatement
@@ -139,8 +179,7 @@ actor WriteBatcher {
                 results.append(.success(value))
             } catch {
                 if alone {
-                    _ = try? await connection.query("ROLLBACK")
-                    operation.ticket.fill(.failure(error))
+                    await failAll(error)
                     return
                 }
                 if guarded {
@@ -153,10 +192,10 @@ actor WriteBatcher {
         do {
             _ = try await connection.query("COMMIT")
         } catch {
-            _ = try? await connection.query("ROLLBACK")
-            for operation in operations { operation.ticket.fill(.failure(error)) }
+            await failAll(error)
             return
         }
+        for (record, result) in zip(records, written) { record.ticket.fill(.success(result)) }
         for (operation, result) in zip(operations, results) { operation.ticket.fill(result) }
     }
 }
