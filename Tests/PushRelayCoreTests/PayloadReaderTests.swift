@@ -139,6 +139,24 @@ struct PayloadReaderTests {
         #expect(error.reason == "body is not valid JSON")
     }
 
+    /// Strings are scanned eight bytes at a time up to the first byte that may end or escape them: every
+    /// such byte, at every offset around those eight-byte steps, is found as `JSONDecoder` finds it.
+    @Test(arguments: [#"\""#, #"\\"#, #"\u00e9"#, "\u{01}", "\u{1F}", "\\x", "é", "🚀", "\u{7F}", " "])
+    func everyByteThatEndsPlainTextIsFoundAtAnyOffset(_ special: String) {
+        for offset in 0..<24 {
+            for tail in 0..<10 {
+                let text = String(repeating: "a", count: offset) + special + String(repeating: "b", count: tail)
+                let body = Array("{\"ref\":\"\(text)\",\"after\":\"x\"}".utf8)
+                switch Self.read(body) {
+                case .success(let payload):
+                    #expect(payload == Self.reference(body), "offset \(offset), tail \(tail)")
+                case .failure:
+                    #expect(Self.reference(body) == nil, "refused at offset \(offset), tail \(tail)")
+                }
+            }
+        }
+    }
+
     /// Random documents shaped like push payloads: the members read, with values of every type, among
     /// members that are not, in random formatting. Each must read as `JSONDecoder` reads it.
     @Test func generatedDocumentsReadAsJSONDecoderReadsThem() {

@@ -142,6 +142,24 @@ struct SkipAndDeleteTests {
         #expect(outcome.reason.hasPrefix("skipped: "))
     }
 
+    /// ASCII messages are searched as bytes; the answer must be the one of the Unicode-aware search of
+    /// the lower-cased message, which stays the way for the others.
+    @Test func skipMarkersAreFoundAsTheLowerCasedMessageContainsThem() {
+        var random = SplitMix64(seed: 0x5C1)
+        let pieces = ["[", "]", "skip", "SKIP", "Ski", "ci", "CI", " ", "pushrelay", "PushRelay", "x", "\n", "\r\n"]
+        let unicode = ["[s\u{212A}ip ci]", "[SKİP CI]", "[skip ci]\u{301}", "é [ci skip]", "[skip\u{00A0}ci]"]
+        let messages =
+            (0..<3000).map { _ in
+                (0..<Int.random(in: 0...8, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            } + unicode
+        for message in messages {
+            let lowercased = message.lowercased()
+            let expected = RouteMatcher.skipMarkers.first(where: lowercased.contains)
+            #expect(RouteMatcher.skipMarker(in: message) == expected, "\(message.debugDescription)")
+        }
+        #expect(RouteMatcher.skipMarker(in: "[s\u{212A}ip ci]") == "[skip ci]", "the Kelvin sign lower-cases to k")
+    }
+
     @Test func skipMarkersCanBeTurnedOff() {
         var repository = RouteMatcherTests.repository([RouteMatcherTests.route(branches: ["main"])])
         repository.honorSkipCI = false

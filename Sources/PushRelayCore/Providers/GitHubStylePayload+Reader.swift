@@ -6,16 +6,15 @@ extension GitHubStylePayload {
                 var payload = GitHubStylePayload()
                 var seen: UInt16 = 0
                 let isObject = try reader.object(at: "") { reader, key in
-                    func first(_ name: StaticString, _ bit: UInt16) -> Bool { key.isFirst(name, bit: bit, seen: &seen) }
-                    if first("ref", 0) {
+                    if key.isFirst("ref", bit: 0, seen: &seen) {
                         payload.ref = try reader.string(at: "ref")
-                    } else if first("after", 1) {
+                    } else if key.isFirst("after", bit: 1, seen: &seen) {
                         payload.after = try reader.string(at: "after")
-                    } else if first("before", 2) {
+                    } else if key.isFirst("before", bit: 2, seen: &seen) {
                         payload.before = try reader.string(at: "before")
-                    } else if first("repository", 3) {
+                    } else if key.isFirst("repository", bit: 3, seen: &seen) {
                         payload.repository = try Repository(reading: &reader)
-                    } else if first("commits", 4) {
+                    } else if key.isFirst("commits", bit: 4, seen: &seen) {
                         var commits: [Commit] = []
                         let present = try reader.array(at: "commits") { reader, index in
                             // A null element is recorded as a mismatch and leaves nothing to append.
@@ -24,13 +23,13 @@ extension GitHubStylePayload {
                             }
                         }
                         payload.commits = present ? commits : nil
-                    } else if first("head_commit", 5) {
+                    } else if key.isFirst("head_commit", bit: 5, seen: &seen) {
                         payload.head_commit = try Commit(reading: &reader, at: "head_commit", nullable: true)
-                    } else if first("created", 6) {
+                    } else if key.isFirst("created", bit: 6, seen: &seen) {
                         payload.created = try reader.bool(at: "created")
-                    } else if first("deleted", 7) {
+                    } else if key.isFirst("deleted", bit: 7, seen: &seen) {
                         payload.deleted = try reader.bool(at: "deleted")
-                    } else if first("ref_type", 8) {
+                    } else if key.isFirst("ref_type", bit: 8, seen: &seen) {
                         payload.ref_type = try reader.string(at: "ref_type")
                     } else {
                         try reader.skip()
@@ -55,14 +54,13 @@ extension GitHubStylePayload.Repository {
         var repository = Self()
         var seen: UInt16 = 0
         let present = try reader.object(at: "repository") { reader, key in
-            func first(_ name: StaticString, _ bit: UInt16) -> Bool { key.isFirst(name, bit: bit, seen: &seen) }
-            if first("clone_url", 0) {
+            if key.isFirst("clone_url", bit: 0, seen: &seen) {
                 repository.clone_url = try reader.string(at: "repository.clone_url")
-            } else if first("ssh_url", 1) {
+            } else if key.isFirst("ssh_url", bit: 1, seen: &seen) {
                 repository.ssh_url = try reader.string(at: "repository.ssh_url")
-            } else if first("git_url", 2) {
+            } else if key.isFirst("git_url", bit: 2, seen: &seen) {
                 repository.git_url = try reader.string(at: "repository.git_url")
-            } else if first("html_url", 3) {
+            } else if key.isFirst("html_url", bit: 3, seen: &seen) {
                 repository.html_url = try reader.string(at: "repository.html_url")
             } else {
                 try reader.skip()
@@ -94,16 +92,15 @@ extension GitHubStylePayload.Commit {
             return present ? files : nil
         }
         let present = try reader.object(at: path()) { reader, key in
-            func first(_ name: StaticString, _ bit: UInt16) -> Bool { key.isFirst(name, bit: bit, seen: &seen) }
-            if first("id", 0) {
+            if key.isFirst("id", bit: 0, seen: &seen) {
                 commit.id = try reader.string(at: "\(path()).id")
-            } else if first("message", 1) {
+            } else if key.isFirst("message", bit: 1, seen: &seen) {
                 commit.message = try reader.string(at: "\(path()).message")
-            } else if first("added", 2) {
+            } else if key.isFirst("added", bit: 2, seen: &seen) {
                 commit.added = try files(&reader, "added")
-            } else if first("removed", 3) {
+            } else if key.isFirst("removed", bit: 3, seen: &seen) {
                 commit.removed = try files(&reader, "removed")
-            } else if first("modified", 4) {
+            } else if key.isFirst("modified", bit: 4, seen: &seen) {
                 commit.modified = try files(&reader, "modified")
             } else {
                 try reader.skip()

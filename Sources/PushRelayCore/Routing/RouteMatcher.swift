@@ -9,6 +9,31 @@ package enum RouteMatcher {
     /// Head commit message markers that skip a push (when the repository honours them).
     package static let skipMarkers = ["[skip ci]", "[ci skip]", "[skip pushrelay]"]
 
+    /// The first skip marker `message` contains, in any letter case.
+    package static func skipMarker(in message: String) -> String? {
+        // An ASCII message (nearly all of them) is searched as bytes: the generic substring search costs
+        // more than the rest of routing. Anything else takes the Unicode-aware way, whose lower case of
+        // a non-ASCII character can be ASCII (the Kelvin sign's is "k").
+        if message.utf8.allSatisfy({ $0 < 0x80 }) {
+            var message = message
+            return message.withUTF8 { bytes in self.skipMarkers.first { Self.asciiLowercased(bytes, contains: $0) } }
+        }
+        let lowercased = message.lowercased()
+        return self.skipMarkers.first(where: lowercased.contains)
+    }
+
+    /// Whether the lower case of the ASCII `text` contains `marker` (lower case ASCII).
+    private static func asciiLowercased(_ text: UnsafeBufferPointer<UInt8>, contains marker: String) -> Bool {
+        let marker = Array(marker.utf8)
+        guard text.count >= marker.count else { return false }
+        return (0...(text.count - marker.count)).contains { start in
+            marker.indices.allSatisfy { offset in
+                let byte = text[start + offset]
+                return (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == marker[offset]
+            }
+        }
+    }
+
     package static func match(
         _ push: PushEvent,
         repository: RepositoryConfig,
@@ -28,9 +53,7 @@ package enum RouteMatcher {
             )
         }
         guard let commit = push.commit else { return Outcome(jobs: [], reason: "\(push.ref) has no commit") }
-        if repository.honorSkipCI, let message = push.headCommitMessage?.lowercased(),
-            let marker = self.skipMarkers.first(where: message.contains)
-        {
+        if repository.honorSkipCI, let message = push.headCommitMessage, let marker = self.skipMarker(in: message) {
             return Outcome(jobs: [], reason: "skipped: \(marker) in the head commit message")
         }
         var jobs: [JobSpec] = []
