@@ -10,7 +10,9 @@
 # 2. The peer: adnanh/webhook (Debian's `webhook`) with an HMAC-SHA256 trigger rule running /bin/true,
 #    the tool many operators script this job with, on the same requests.
 # 3. The loopback ceiling: nginx answering 204 to the same requests.
-# 4. Drain: 10,000 queued jobs sent by the real dispatcher to the stand-in.
+# 4. PushRelay's accept path again, with a stand-in that takes 50 ms per job (the dispatcher paced as
+#    against a remote Terrakube, not flat out against an instant loopback one).
+# 5. Drain: 10,000 queued jobs sent by the real dispatcher to the stand-in.
 set -euo pipefail
 DURATION=${1:-15}
 CONNECTIONS=${2:-32}
@@ -45,24 +47,31 @@ export BODY_FILE="$WORK/push.json"
 export SIGNATURE="sha256=$(openssl dgst -sha256 -hmac bench-secret < "$BODY_FILE" | awk '{print $2}')"
 BODY_BYTES=$(wc -c < "$BODY_FILE")
 
-mkdir -p "$WORK/config/repos"
-cat > "$WORK/config/pushrelay.yaml" <<YAML
-listen: "127.0.0.1:18080"
+# A config directory: write_config DIR LISTEN_PORT TERRAKUBE_PORT
+write_config() {
+    mkdir -p "$1/repos"
+    cat > "$1/pushrelay.yaml" <<YAML
+listen: "127.0.0.1:$2"
 terrakube:
-  url: "http://127.0.0.1:18081"
+  url: "http://127.0.0.1:$3"
   token_env: BENCH_TOKEN
   organization: "org"
 store:
-  sqlite: "$WORK/data/pushrelay.sqlite"
+  sqlite: "$1/data/pushrelay.sqlite"
 secret_env: BENCH_SECRET
 YAML
-cat > "$WORK/config/repos/infra.yaml" <<YAML
+    cat > "$1/repos/infra.yaml" <<YAML
 repository: github.com/acme/infra
 routes:
   - branches: ["main"]
     workspace: "ws-prod"
     template: "tpl-apply"
 YAML
+}
+write_config "$WORK/config" 18080 18081
+# The same service against a stand-in that takes 50 ms per job, so that the dispatcher runs at the pace
+# of a remote API instead of flat out against an instant loopback stand-in.
+write_config "$WORK/config-paced" 18084 18085
 
 cat > "$WORK/nginx.conf" <<NGINX
 worker_processes 1;
@@ -135,6 +144,22 @@ run_wrk http://127.0.0.1:18083 adnanh-webhook
 echo "adnanh-webhook peak_rss_mb=$(peak_rss_mb "$PEER")"
 run_wrk http://127.0.0.1:18082 nginx-ceiling
 echo "nginx peak_rss_mb=$(peak_rss_mb "$(cat "$WORK/nginx.pid")") (master; one worker)"
+
+# The accept path again, with the dispatcher paced by a stand-in that takes 50 ms per job (16 calls in
+# flight: at most 320 jobs/s), on its own store: how fast webhooks are accepted when the CPU is theirs.
+kill "$RELAY"
+wait "$RELAY" 2>/dev/null || true
+"$BIN/pushrelay-bench" standin --port 18085 --creation-ms 50 >/dev/null 2>&1 &
+PIDS+=($!)
+BENCH_SECRET=bench-secret BENCH_TOKEN=bench-token "$BIN/pushrelay" serve --config "$WORK/config-paced" \
+    --log-level error &
+PACED=$!
+PIDS+=($PACED)
+wait_for_port 18084
+wait_for_port 18085
+RUN_ID=warmup-paced wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18084 >/dev/null
+run_wrk http://127.0.0.1:18084 pushrelay-paced-dispatch
+echo "pushrelay-paced-dispatch peak_rss_mb=$(peak_rss_mb "$PACED")"
 
 echo "== drain"
 "$BIN/pushrelay-bench" drain --jobs 10000 --concurrency 16

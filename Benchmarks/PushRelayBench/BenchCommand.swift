@@ -85,9 +85,12 @@ extension BenchCommand {
 
         @Option var port: Int = 18081
         @Option var token: String = "bench-token"
+        @Option(help: "How long each job creation takes before its 201, in milliseconds.")
+        var creationMs: Int = 0
 
         func run() async throws {
             let standIn = TerrakubeStandIn(token: self.token)
+            standIn.takeForEachCreation(.milliseconds(self.creationMs))
             try await standIn.whileRunning(port: self.port) { url in
                 print("stand-in listening at \(url)")
                 try? await withGracefulShutdownHandler {

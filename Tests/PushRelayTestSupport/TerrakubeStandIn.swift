@@ -52,6 +52,8 @@ package final class TerrakubeStandIn: Sendable {
         var names: [String: [String: String]] = [:]
         /// Statuses the next lookups by name answer with, one each, before answering normally.
         var lookupFaults: [Int] = []
+        /// How long every job creation without a fault takes.
+        var creationTime: Duration = .zero
     }
 
     /// Attributes a Terrakube job has (components.schemas.job in the OpenAPI spec); any other is a 400.
@@ -97,6 +99,12 @@ package final class TerrakubeStandIn: Sendable {
     /// Faults met by the next job creations, one each, in order.
     package func inject(_ faults: Fault...) {
         self.state.withLock { $0.faults.append(contentsOf: faults) }
+    }
+
+    /// Makes every job creation without a fault take `duration` before its `201`, as a real Terrakube's
+    /// does (it writes the job to its database first).
+    package func takeForEachCreation(_ duration: Duration) {
+        self.state.withLock { $0.creationTime = duration }
     }
 
     /// Runs the stand-in on `127.0.0.1` while `body` runs; `body` gets the base URL.
@@ -200,6 +208,8 @@ package final class TerrakubeStandIn: Sendable {
             try? await Task.sleep(for: duration)
             return Self.jsonAPI(.created, created)
         case nil:
+            let creationTime = self.state.withLock { $0.creationTime }
+            if creationTime > .zero { try? await Task.sleep(for: creationTime) }
             return Self.jsonAPI(.created, self.store(attributes, workspace: workspaceID))
         }
     }
