@@ -56,18 +56,28 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         }
         let writerThread = NIOThreadPool(numberOfThreads: 1)
         writerThread.start()
-        let connection: SQLiteConnection
         do {
-            connection = try await SQLiteConnection.open(
-                storage: .file(path: path),
-                threadPool: writerThread,
-                logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any()
-            )
+            return try await self.open(path: path, busyTimeout: busyTimeout, writerThread: writerThread, logger: logger)
         } catch {
             try? await writerThread.shutdownGracefully()
             throw error
         }
+    }
+
+    /// The connections, on `writerThread` for the writing one; the caller stops that thread on failure.
+    private static func open(
+        path: String,
+        busyTimeout: Duration,
+        writerThread: NIOThreadPool,
+        logger: Logger
+    ) async throws -> SQLiteDeliveryStore {
+        let connection = try await SQLiteConnection.open(
+            storage: .file(path: path),
+            threadPool: writerThread,
+            logger: logger,
+            on: MultiThreadedEventLoopGroup.singleton.any()
+        )
+        let checkpointer: SQLiteConnection
         do {
             // WAL: readers never block the writer. FULL: the WAL is synced at every commit, which is what
             // makes "committed" survive a power cut, not only a process crash.
@@ -82,18 +92,15 @@ package final class SQLiteDeliveryStore: DeliveryStore {
             // deliveries a second the WAL grows by about 14 MB a second).
             _ = try await connection.query("PRAGMA wal_autocheckpoint = 4000")
             try await Migrations.run(on: connection)
-        } catch {
-            try? await connection.close()
-            try? await writerThread.shutdownGracefully()
-            throw error
-        }
-        let checkpointer: SQLiteConnection
-        do {
             checkpointer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            _ = try await checkpointer.query("PRAGMA busy_timeout = \(Int(busyTimeout.seconds * 1000))")
+            do {
+                _ = try await checkpointer.query("PRAGMA busy_timeout = \(Int(busyTimeout.seconds * 1000))")
+            } catch {
+                try? await checkpointer.close()
+                throw error
+            }
         } catch {
             try? await connection.close()
-            try? await writerThread.shutdownGracefully()
             throw error
         }
         return SQLiteDeliveryStore(

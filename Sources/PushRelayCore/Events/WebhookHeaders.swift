@@ -43,11 +43,7 @@ package struct WebhookHeaders: Sendable, Equatable {
     /// Header names compare without regard to ASCII case (RFC 9110: names are ASCII tokens).
     package static func sameName(_ left: String, _ right: String) -> Bool {
         guard left.utf8.count == right.utf8.count else { return false }
-        return zip(left.utf8, right.utf8).allSatisfy { pair in
-            let (a, b) = pair
-            return a == b
-                || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
-        }
+        return zip(left.utf8, right.utf8).allSatisfy { $0.asciiLowercased == $1.asciiLowercased }
     }
 
     package static func == (lhs: Self, rhs: Self) -> Bool {

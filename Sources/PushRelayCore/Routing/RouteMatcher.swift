@@ -8,6 +8,7 @@ package enum RouteMatcher {
 
     /// Head commit message markers that skip a push (when the repository honours them).
     package static let skipMarkers = ["[skip ci]", "[ci skip]", "[skip pushrelay]"]
+    private static let skipMarkerBytes = skipMarkers.map { Array($0.utf8) }
 
     /// The first skip marker `message` contains, in any letter case.
     package static func skipMarker(in message: String) -> String? {
@@ -16,21 +17,20 @@ package enum RouteMatcher {
         // a non-ASCII character can be ASCII (the Kelvin sign's is "k").
         if message.utf8.allSatisfy({ $0 < 0x80 }) {
             var message = message
-            return message.withUTF8 { bytes in self.skipMarkers.first { Self.asciiLowercased(bytes, contains: $0) } }
+            let found = message.withUTF8 { text in
+                self.skipMarkerBytes.firstIndex { Self.asciiLowercased(text, contains: $0) }
+            }
+            return found.map { self.skipMarkers[$0] }
         }
         let lowercased = message.lowercased()
         return self.skipMarkers.first(where: lowercased.contains)
     }
 
     /// Whether the lower case of the ASCII `text` contains `marker` (lower case ASCII).
-    private static func asciiLowercased(_ text: UnsafeBufferPointer<UInt8>, contains marker: String) -> Bool {
-        let marker = Array(marker.utf8)
+    private static func asciiLowercased(_ text: UnsafeBufferPointer<UInt8>, contains marker: [UInt8]) -> Bool {
         guard text.count >= marker.count else { return false }
         return (0...(text.count - marker.count)).contains { start in
-            marker.indices.allSatisfy { offset in
-                let byte = text[start + offset]
-                return (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == marker[offset]
-            }
+            marker.indices.allSatisfy { text[start + $0].asciiLowercased == marker[$0] }
         }
     }
 
