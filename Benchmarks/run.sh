@@ -12,6 +12,8 @@
 # 3. The loopback ceiling: nginx answering 204 to the same requests.
 # 4. PushRelay's accept path again, with a stand-in that takes 50 ms per job (the dispatcher paced as
 #    against a remote Terrakube, not flat out against an instant loopback one).
+#    The same service answering the same requests with a wrong signature (401): the accept path without
+#    routing and the durable commit.
 # 5. Drain: 10,000 queued jobs sent by the real dispatcher to the stand-in.
 set -euo pipefail
 DURATION=${1:-15}
@@ -160,6 +162,10 @@ wait_for_port 18085
 RUN_ID=warmup-paced wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18084 >/dev/null
 run_wrk http://127.0.0.1:18084 pushrelay-paced-dispatch
 echo "pushrelay-paced-dispatch peak_rss_mb=$(peak_rss_mb "$PACED")"
+# The same requests with a signature of the right length that does not match: the body read, the payload
+# read for its repository and the HMAC compared, then 401. Everything the accept path does except routing
+# and the durable commit, on the same service: the ceiling the store is measured against.
+SIGNATURE="sha256=$(printf '0%.0s' $(seq 64))" run_wrk http://127.0.0.1:18084 pushrelay-refused-signature
 
 echo "== drain"
 "$BIN/pushrelay-bench" drain --jobs 10000 --concurrency 16
