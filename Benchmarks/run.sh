@@ -166,6 +166,7 @@ echo "pushrelay-paced-dispatch peak_rss_mb=$(peak_rss_mb "$PACED")"
 # read for its repository and the HMAC compared, then 401. Everything the accept path does except routing
 # and the durable commit, on the same service: the ceiling the store is measured against.
 SIGNATURE="sha256=$(printf '0%.0s' $(seq 64))" run_wrk http://127.0.0.1:18084 pushrelay-refused-signature
+echo "pushrelay-refused-signature: every answer is a 401, which wrk counts as a status error"
 
 echo "== drain"
 "$BIN/pushrelay-bench" drain --jobs 10000 --concurrency 16
