@@ -32,7 +32,7 @@ extension BenchCommand {
                 settings: ServiceSettings(
                     listen: ListenAddress(host: "127.0.0.1", port: 0),
                     terrakube: .init(url: "http://127.0.0.1:9", token: "t", organization: "org"),
-                    sqlitePath: ":memory:",
+                    store: .sqlite(":memory:"),
                     defaultSecrets: []
                 ),
                 repositories: [
@@ -141,7 +141,7 @@ extension BenchCommand {
                     settings: ServiceSettings(
                         listen: ListenAddress(host: "127.0.0.1", port: 0),
                         terrakube: .init(url: url, token: "bench-token", organization: "org"),
-                        sqlitePath: directory + "/store.sqlite",
+                        store: .sqlite(directory + "/store.sqlite"),
                         defaultSecrets: [WebhookSecret("unused")],
                         dispatch: .init(concurrency: concurrency, requestTimeoutSeconds: 30, maxAttempts: 5)
                     ),

@@ -163,7 +163,7 @@ enum FuzzInputs {
             settings: ServiceSettings(
                 listen: ListenAddress(host: "127.0.0.1", port: 0),
                 terrakube: .init(url: "http://127.0.0.1:9", token: "t", organization: "org"),
-                sqlitePath: ":memory:",
+                store: .sqlite(":memory:"),
                 defaultSecrets: [Self.secret]
             ),
             repositories: identities.map { identity in

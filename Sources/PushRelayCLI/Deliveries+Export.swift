@@ -21,7 +21,7 @@ extension PushRelayCommand.Deliveries {
         var output: String?
 
         func run() async throws {
-            let delivery = try await self.store.withStore { try await self.store.delivery(self.id, in: $0) }
+            let delivery = try await self.store.withInspector { try await self.store.delivery(self.id, in: $0) }
             let bytes = SavedDelivery(delivery).encoded()
             if let output = self.output {
                 try Data(bytes).write(to: URL(fileURLWithPath: output))

@@ -18,7 +18,7 @@ extension PushRelayCommand.Deliveries {
         var json = false
 
         func run() async throws {
-            let deliveries = try await self.store.withStore { try await $0.recentDeliveries(limit: self.limit) }
+            let deliveries = try await self.store.withInspector { try await $0.recentDeliveries(limit: self.limit) }
             if self.json {
                 for delivery in deliveries { print(DeliveryReport.json(delivery)) }
             } else {

@@ -20,8 +20,7 @@ extension PushRelayCommand.Deliveries {
                 let delivery = try await self.store.delivery(self.id, in: store)
                 return try await store.requeueJobs(
                     provider: delivery.summary.provider,
-                    deliveryID: delivery.summary.deliveryID,
-                    at: Date()
+                    deliveryID: delivery.summary.deliveryID
                 )
             }
             print(

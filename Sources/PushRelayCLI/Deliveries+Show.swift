@@ -13,7 +13,7 @@ extension PushRelayCommand.Deliveries {
         var id: String
 
         func run() async throws {
-            let delivery = try await self.store.withStore { try await self.store.delivery(self.id, in: $0) }
+            let delivery = try await self.store.withInspector { try await self.store.delivery(self.id, in: $0) }
             print(DeliveryReport.detail(delivery))
         }
     }

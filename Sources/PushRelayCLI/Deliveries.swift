@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import PushRelayCore
+import PushRelayServer
 import PushRelayStore
 
 extension PushRelayCommand {
@@ -8,8 +9,10 @@ extension PushRelayCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inspect the store: recent deliveries, one delivery in full, export, redeliver.",
             discussion: """
-                Reads the SQLite file named by store.sqlite in pushrelay.yaml (or --store). Safe to run while \
-                'serve' is running. A delivery is named by the provider's delivery id, optionally prefixed \
+                Reads the store named in pushrelay.yaml (or the SQLite file --store names): store.sqlite, or \
+                the PostgreSQL database of store.postgres_url_env / postgres_url_file, whose variable or file \
+                must then be there. Safe to run while 'serve' is running: list, show and export only read \
+                (they take no lock and never migrate the schema). A delivery is named by the provider's delivery id, optionally prefixed \
                 with its provider (github:ID) when two providers used the same id.
                 """,
             subcommands: [List.self, Show.self, Export.self, Redeliver.self]
@@ -28,28 +31,29 @@ struct StoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The SQLite store file; overrides the config.", valueName: "file"))
     var store: String?
 
-    func open() async throws -> SQLiteDeliveryStore {
-        let path = try self.store ?? ConfigLoader(directory: self.config).storePath()
-        var logger = Logger(label: "pushrelay")
-        logger.logLevel = .error
-        return try await SQLiteDeliveryStore.open(path: path, logger: logger)
+    private func settings() throws -> StoreSettings {
+        if let path = self.store { return .sqlite(path) }
+        return try ConfigLoader(directory: self.config).storeSettings()
     }
 
-    /// Runs `body` with the store open, closing it whatever happens.
-    func withStore<T>(_ body: (SQLiteDeliveryStore) async throws -> T) async throws -> T {
-        let store = try await self.open()
-        do {
-            let result = try await body(store)
-            try await store.close()
-            return result
-        } catch {
-            try? await store.close()
-            throw error
-        }
+    private var logger: Logger {
+        var logger = Logger(label: "pushrelay")
+        logger.logLevel = .error
+        return logger
+    }
+
+    /// Runs `body` with the store open for reading, closing it whatever happens.
+    func withInspector<T: Sendable>(_ body: (any DeliveryInspector) async throws -> T) async throws -> T {
+        try await PushRelayCLI.withInspector(try self.settings(), logger: self.logger, body)
+    }
+
+    /// Runs `body` with the store open for writing (it migrates an older schema), closing it whatever happens.
+    func withStore<T: Sendable>(_ body: (any ServedStore) async throws -> T) async throws -> T {
+        try await PushRelayCLI.withStore(try self.settings(), access: .write, logger: self.logger, body)
     }
 
     /// The one stored delivery `reference` names (`ID` or `provider:ID`).
-    func delivery(_ reference: String, in store: SQLiteDeliveryStore) async throws -> StoredDelivery {
+    func delivery(_ reference: String, in store: any DeliveryInspector) async throws -> StoredDelivery {
         var provider: ProviderKind? = nil
         var id = reference
         if let colon = reference.firstIndex(of: ":"), let kind = ProviderKind(rawValue: String(reference[..<colon])) {

@@ -46,12 +46,34 @@ extension PushRelayCommand {
             for warning in config.warnings {
                 logger.warning("Config warning", metadata: ["relay.problem": "\(warning)"])
             }
-            let store = try await SQLiteDeliveryStore.open(path: config.settings.sqlitePath, logger: logger)
+            let settings = config
+            let directory = self.options.config
+            do {
+                try await withStore(config.settings.store, access: .serve, logger: logger) { store in
+                    try await Self.serve(settings, store: store, configDirectory: directory, logger: logger)
+                }
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                // The store could not be opened: locked by another serve, unreachable, a newer schema.
+                logger.error("Store unavailable", metadata: ["relay.error": "\(error)"])
+                throw CommandFailure("store \(config.settings.store): \(error)")
+            }
+            logger.info("Stopped")
+        }
+
+        /// Runs the service group until it stops; a failure is a ``CommandFailure`` (exit 1).
+        private static func serve(
+            _ config: RelayConfig,
+            store: some ServedStore,
+            configDirectory: String,
+            logger: Logger
+        ) async throws {
             logger.info(
                 "Starting",
                 metadata: [
                     "relay.repositories": "\(config.repositories.count)",
-                    "relay.store": "\(config.settings.sqlitePath)",
+                    "relay.store": "\(config.settings.store)",
                     "relay.terrakube": "\(config.settings.terrakube.url)",
                 ]
             )
@@ -62,13 +84,12 @@ extension PushRelayCommand {
                     config: config,
                     store: store,
                     logger: logger,
-                    configDirectory: self.options.config
+                    configDirectory: configDirectory
                 ) { port in
                     logger.info("Listening", metadata: ["relay.address": "\(host):\(port)"])
                 }
             } catch {
                 // Only the TLS files are read here; the config checked that they exist, not that they parse.
-                try? await store.close()
                 logger.error("TLS certificate or key cannot be loaded", metadata: ["relay.error": "\(error)"])
                 throw CommandFailure("TLS certificate or key cannot be loaded: \(error)")
             }
@@ -76,12 +97,9 @@ extension PushRelayCommand {
                 try await group.run()
             } catch {
                 // A service failed (the listener could not bind, say): the others were cancelled.
-                try? await store.close()
                 logger.error("Stopped on an error", metadata: ["relay.error": "\(error)"])
                 throw CommandFailure("\(error)")
             }
-            try await store.close()
-            logger.info("Stopped")
         }
     }
 }

@@ -45,7 +45,7 @@ package func buildRouter(
 /// - Throws: when the TLS certificate or key cannot be loaded.
 package func buildServiceGroup(
     config: RelayConfig,
-    store: some DeliveryStore,
+    store: some ServedStore,
     logger: Logger,
     configDirectory: String? = nil,
     environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -69,14 +69,18 @@ package func buildServiceGroup(
         logger: logger,
         metrics: metrics
     )
+    let owner = QueueOwner.make()
+    let lease = Duration.milliseconds(Int64(settings.dispatch.leaseSeconds * 1000))
     var dispatcher = JobDispatcher(
         store: store,
         api: api,
         wake: wake,
         logger: logger,
+        owner: owner,
         concurrency: settings.dispatch.concurrency,
         retry: retry ?? RetryPolicy(maxAttempts: settings.dispatch.maxAttempts)
     )
+    dispatcher.lease = lease
     dispatcher.uncertainRetryFloor = .seconds(settings.dispatch.requestTimeoutSeconds)
     dispatcher.metrics = metrics
     let app = Application(
@@ -90,9 +94,10 @@ package func buildServiceGroup(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )
-    var services: [any Service] = [
-        HTTPClientService(client: client), StoreMaintenance(store: store, logger: logger), dispatcher,
-    ]
+    // Stopped in reverse order: the leases are renewed until the dispatcher's last call has finished.
+    var services: [any Service] = [HTTPClientService(client: client)] + store.services(wake: wake, logger: logger)
+    services.append(QueueUpkeep(queue: store, owner: owner, lease: lease, wake: wake, logger: logger))
+    services.append(dispatcher)
     if let configDirectory {
         let poll = settings.reloadPollSeconds
         services.append(

@@ -356,7 +356,7 @@ struct DeployConfigTests {
             try data[item["key"]!]!.write(toFile: path, atomically: true, encoding: .utf8)
         }
         let config = try ConfigLoader(directory: directory.path, environment: Self.environment).load()
-        #expect(config.settings.sqlitePath == "/var/lib/pushrelay/pushrelay.sqlite")
+        #expect(config.settings.store == .sqlite("/var/lib/pushrelay/pushrelay.sqlite"))
         #expect(config.repositories.map(\.identity.description) == ["github.com/acme/infra"])
     }
 }

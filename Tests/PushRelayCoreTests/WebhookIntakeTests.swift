@@ -10,7 +10,7 @@ struct WebhookIntakeTests {
         settings: ServiceSettings(
             listen: ListenAddress(host: "127.0.0.1", port: 0),
             terrakube: .init(url: "http://127.0.0.1:9", token: "t", organization: "org-1"),
-            sqlitePath: ":memory:",
+            store: .sqlite(":memory:"),
             defaultSecrets: [WebhookSecret("default")]
         ),
         repositories: [

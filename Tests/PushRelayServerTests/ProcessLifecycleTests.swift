@@ -43,6 +43,7 @@ struct ProcessLifecycleTests {
                 dispatch:
                   concurrency: 4
                   request_timeout_seconds: \(requestTimeoutSeconds)
+                  lease_seconds: \(max(30, requestTimeoutSeconds * 2))
                 \(extra)
                 """
             try service.write(toFile: self.directory + "/pushrelay.yaml", atomically: true, encoding: .utf8)

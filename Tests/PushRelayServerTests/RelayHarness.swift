@@ -148,7 +148,7 @@ struct RelayHarness: Sendable {
                     return logger
                 }()
             let store = try await SQLiteDeliveryStore.open(
-                path: config.settings.sqlitePath,
+                path: config.settings.store.sqlitePath ?? "",
                 busyTimeout: busyTimeout,
                 logger: logger
             )

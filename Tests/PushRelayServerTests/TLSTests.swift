@@ -74,7 +74,7 @@ struct TLSTests {
         let config = try ConfigLoader(directory: directory, environment: RelayHarness.environment).load()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let store = try await SQLiteDeliveryStore.open(path: config.settings.sqlitePath, logger: logger)
+        let store = try await SQLiteDeliveryStore.open(path: config.settings.store.sqlitePath ?? "", logger: logger)
         #expect(throws: (any Error).self) { _ = try buildServiceGroup(config: config, store: store, logger: logger) }
         try await store.close()
     }

@@ -7,7 +7,8 @@ import Testing
 
 @testable import PushRelayStore
 
-/// The store against a real SQLite file in a temporary folder.
+/// What is SQLite's own (group commit, migrations, checkpoints, the serve lock), against a real file in a
+/// temporary folder; the behaviour both stores share is in ``StoreContractTests``.
 struct SQLiteDeliveryStoreTests {
     static func withStore(_ body: (SQLiteDeliveryStore, String) async throws -> Void) async throws {
         let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
@@ -23,72 +24,6 @@ struct SQLiteDeliveryStoreTests {
         try await store.close()
     }
 
-    static func plan(_ id: String, jobs: Int = 1, at date: Date = Date()) -> DeliveryPlan {
-        DeliveryPlan(
-            provider: .github,
-            deliveryID: id,
-            event: "push",
-            receivedAt: date,
-            repository: "github.com/acme/infra",
-            ref: "refs/heads/main",
-            decision: jobs > 0 ? .queue : .ignore,
-            reason: "test",
-            jobs: (0..<jobs).map {
-                JobSpec(
-                    organization: "org",
-                    workspace: "ws-\($0)",
-                    template: "tpl",
-                    overrideBranch: "main",
-                    commitID: "abc",
-                    via: "Github"
-                )
-            },
-            signature: .valid,
-            headers: [(name: "X-GitHub-Delivery", value: id)],
-            body: Array("{}".utf8)
-        )
-    }
-
-    @Test func recordsADeliveryWithItsJobsAndRefusesItsIDTwice() async throws {
-        try await Self.withStore { store, _ in
-            guard case .recorded = try await store.record(Self.plan("d-1", jobs: 2)) else {
-                Issue.record("first record was not stored")
-                return
-            }
-            #expect(try await store.record(Self.plan("d-1", jobs: 2)) == .duplicate)
-            #expect(try await store.jobCounts() == [.pending: 2])
-            let jobs = try await store.jobs(provider: .github, deliveryID: "d-1")
-            #expect(jobs.map(\.spec.workspace) == ["ws-0", "ws-1"])
-            #expect(jobs.allSatisfy { $0.state == .pending && $0.attempts == 0 })
-        }
-    }
-
-    @Test func concurrentRecordsAreEachCommittedOnce() async throws {
-        try await Self.withStore { store, _ in
-            // 200 distinct deliveries plus ten copies of one id, all at once: group commit under contention.
-            let results = try await withThrowingTaskGroup(of: RecordResult.self) { group in
-                for index in 0..<200 { group.addTask { try await store.record(Self.plan("many-\(index)")) } }
-                for _ in 0..<10 { group.addTask { try await store.record(Self.plan("same")) } }
-                return try await group.reduce(into: [RecordResult]()) { $0.append($1) }
-            }
-            #expect(results.filter { $0 == .duplicate }.count == 9)
-            #expect(try await store.jobCounts() == [.pending: 201])
-        }
-    }
-
-    @Test func jobFieldsSurviveTheTriggerByteForByte() async throws {
-        // Jobs reach their table through JSON inside SQLite: quotes, escapes, control characters and
-        // non-ASCII must come out as they went in.
-        try await Self.withStore { store, _ in
-            var plan = Self.plan("odd")
-            plan.jobs[0].overrideBranch = "feat/\"quoted\"\\back\tslash\u{1}ünï 🚀"
-            plan.jobs[0].workspace = "ws [1], {2}"
-            _ = try await store.record(plan)
-            let jobs = try await store.jobs(provider: .github, deliveryID: "odd")
-            #expect(jobs.map(\.spec) == plan.jobs)
-        }
-    }
-
     @Test func eachDeliveryIsAnsweredWhenItsOwnBatchCommits() async throws {
         try await Self.withStore { store, _ in
             // 1,000 deliveries at once take several group commits. Rows are numbered in commit order; each
@@ -98,7 +33,7 @@ struct SQLiteDeliveryStoreTests {
             let answers = try await withThrowingTaskGroup(of: (row: Int64, rank: Int)?.self) { group in
                 for index in 0..<1000 {
                     group.addTask {
-                        guard case .recorded(let row) = try await store.record(Self.plan("burst-\(index)")) else {
+                        guard case .recorded(let row) = try await store.record(StorePlans.plan("burst-\(index)")) else {
                             return nil
                         }
                         return (row, finished.next())
@@ -163,7 +98,7 @@ struct SQLiteDeliveryStoreTests {
                             )
                         }
                     }
-                    group.addTask { _ = try await store.record(Self.plan("round-\(round)")) }
+                    group.addTask { _ = try await store.record(StorePlans.plan("round-\(round)")) }
                     try await group.waitForAll()
                 }
             }
@@ -178,103 +113,6 @@ struct SQLiteDeliveryStoreTests {
         }
     }
 
-    @Test func claimingMarksJobsSendingAndCountsTheAttempt() async throws {
-        try await Self.withStore { store, _ in
-            _ = try await store.record(Self.plan("d-1", jobs: 3))
-            let claimed = try await store.claimDueJobs(limit: 2, now: Date())
-            #expect(claimed.count == 2)
-            #expect(claimed.allSatisfy { $0.attempts == 0 && $0.deliveryID == "d-1" && $0.provider == .github })
-            #expect(try await store.jobCounts() == [.pending: 1, .sending: 2])
-
-            try await store.finishAttempt(
-                jobID: claimed[0].id,
-                outcome: .created(terrakubeJobID: "42", adopted: false),
-                at: Date()
-            )
-            let retry = AttemptOutcome.retry(
-                status: 503,
-                error: "HTTP 503",
-                nextAttemptAt: Date().addingTimeInterval(3600),
-                outcomeUnknown: false
-            )
-            try await store.finishAttempt(jobID: claimed[1].id, outcome: retry, at: Date())
-            #expect(try await store.jobCounts() == [.pending: 2, .created: 1])
-
-            // The retried job is not due for an hour: only the untouched one is claimed.
-            let next = try await store.claimDueJobs(limit: 10, now: Date())
-            #expect(next.map(\.id) == [claimed.last!.id + 1])
-            let later = try await store.claimDueJobs(limit: 10, now: Date().addingTimeInterval(7200))
-            #expect(later.map(\.id) == [claimed[1].id])
-            #expect(later.first?.attempts == 1)
-            #expect(later.first?.lookFirst == false)
-
-            let records = try await store.jobs(provider: .github, deliveryID: "d-1")
-            #expect(records.first?.terrakubeJobID == "42")
-            #expect(records.first?.state == .created)
-            #expect(records.first?.history.map(\.outcome) == ["created"])
-            #expect(records[1].history.map(\.outcome) == ["retry"])
-            #expect(records[1].history.first?.status == 503)
-            #expect(try await store.recordedTerrakubeJobIDs(among: ["41", "42"]) == ["42"])
-        }
-    }
-
-    @Test func interruptedJobsAreReturnedToPending() async throws {
-        try await Self.withStore { store, _ in
-            _ = try await store.record(Self.plan("d-1", jobs: 2))
-            let claimed = try await store.claimDueJobs(limit: 2, now: Date())
-            try await store.finishAttempt(
-                jobID: claimed[0].id,
-                outcome: .failed(status: 400, error: "HTTP 400: bad"),
-                at: Date()
-            )
-            let recovered = try await store.recoverInterrupted(now: Date())
-            #expect(recovered.map(\.id) == [claimed[1].id])
-            #expect(try await store.jobCounts() == [.pending: 1, .failed: 1])
-            let records = try await store.jobs(provider: .github, deliveryID: "d-1")
-            #expect(records.first?.lastError == "HTTP 400: bad")
-            #expect(records[1].history.map(\.outcome) == ["interrupted"])
-            // The interrupted job's next attempt looks in Terrakube first, from when that attempt started.
-            let again = try #require(try await store.claimDueJobs(limit: 1, now: Date()).first)
-            #expect(again.lookFirst)
-            #expect(again.firstUncertainAttemptAt != nil)
-            #expect(again.attempts == 1)
-        }
-    }
-
-    @Test func anUncertainRetryLooksFirstAndRequeueAddsFreshJobs() async throws {
-        try await Self.withStore { store, _ in
-            _ = try await store.record(Self.plan("d-1", jobs: 1))
-            let claimed = try await store.claimDueJobs(limit: 1, now: Date())
-            let timeout = AttemptOutcome.retry(
-                status: nil,
-                error: "timed out",
-                nextAttemptAt: Date(),
-                outcomeUnknown: true
-            )
-            try await store.finishAttempt(jobID: claimed[0].id, outcome: timeout, at: Date())
-            let retried = try #require(try await store.claimDueJobs(limit: 1, now: Date()).first)
-            #expect(retried.lookFirst)
-            try await store.finishAttempt(
-                jobID: retried.id,
-                outcome: .created(terrakubeJobID: "7", adopted: true),
-                at: Date()
-            )
-
-            #expect(try await store.requeueJobs(provider: .github, deliveryID: "d-1", at: Date()) == 1)
-            #expect(try await store.requeueJobs(provider: .github, deliveryID: "nope", at: Date()) == 0)
-            let jobs = try await store.jobs(provider: .github, deliveryID: "d-1")
-            #expect(jobs.map(\.state) == [.created, .pending])
-            #expect(jobs[0].history.map(\.outcome) == ["retry", "adopted"])
-
-            let listed = try await store.recentDeliveries(limit: 10)
-            #expect(listed.map(\.deliveryID) == ["d-1"])
-            #expect(listed.first?.jobs.count == 2)
-            let stored = try await store.deliveries(withID: "d-1", provider: nil)
-            #expect(stored.first?.body == Array("{}".utf8))
-            #expect(stored.first?.headers.first?.name == "X-GitHub-Delivery")
-        }
-    }
-
     @Test func aVersionOneStoreIsMigratedAndKeepsItsDeliveries() async throws {
         // A store from before jobs were written by trigger: schema version 1, one delivery with one job.
         let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
@@ -282,7 +120,7 @@ struct SQLiteDeliveryStoreTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/store.sqlite"
         let old = try await SQLiteConnection.open(storage: .file(path: path))
-        for statement in Migrations.steps[0] { _ = try await old.query(statement) }
+        for statement in SQLiteMigrations.steps[0] { _ = try await old.query(statement) }
         _ = try await old.query("PRAGMA user_version = 1")
         _ = try await old.query(
             """
@@ -300,8 +138,8 @@ struct SQLiteDeliveryStoreTests {
         try await old.close()
 
         let store = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
-        #expect(try await store.record(Self.plan("old")) == .duplicate)
-        _ = try await store.record(Self.plan("new", jobs: 2))
+        #expect(try await store.record(StorePlans.plan("old")) == .duplicate)
+        _ = try await store.record(StorePlans.plan("new", jobs: 2))
         #expect(try await store.jobCounts() == [.pending: 3])
         #expect(try await store.jobs(provider: .github, deliveryID: "old").map(\.spec.workspace) == ["ws-old"])
         #expect(try await store.jobs(provider: .github, deliveryID: "new").map(\.spec.workspace) == ["ws-0", "ws-1"])
@@ -312,10 +150,10 @@ struct SQLiteDeliveryStoreTests {
         try await Self.withStore { store, _ in
             _ = try await store.maintain()
             #expect(try await store.maintain() == false, "nothing written since the last checkpoint")
-            _ = try await store.record(Self.plan("d-1"))
+            _ = try await store.record(StorePlans.plan("d-1"))
             #expect(try await store.maintain() == true)
             #expect(try await store.maintain() == false)
-            _ = try await store.record(Self.plan("d-2"))
+            _ = try await store.record(StorePlans.plan("d-2"))
             #expect(try await store.maintain() == true)
         }
     }
@@ -325,13 +163,87 @@ struct SQLiteDeliveryStoreTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/store.sqlite"
         let first = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
-        _ = try await first.record(Self.plan("d-1"))
+        _ = try await first.record(StorePlans.plan("d-1"))
         try await first.close()
         let second = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
-        #expect(try await second.record(Self.plan("d-1")) == .duplicate)
+        #expect(try await second.record(StorePlans.plan("d-1")) == .duplicate)
         #expect(try await second.jobCounts() == [.pending: 1])
         try await second.checkWritable()
         try await second.close()
+    }
+    @Test func aSecondServeIsRefusedAndAServeRescuesADeadProcessesJobsAtOnce() async throws {
+        let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/store.sqlite"
+        // A process that claimed with a long lease and died (closed without finishing).
+        let dead = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
+        _ = try await dead.record(StorePlans.plan("d-1", jobs: 2))
+        #expect(try await dead.claim(owner: "dead", limit: 2, lease: .seconds(3600)).count == 2)
+        try await dead.close()
+
+        let serve = try await SQLiteDeliveryStore.open(path: path, access: .serve, logger: Logger(label: "test"))
+        await #expect(throws: SQLiteServeLock.Busy.self) {
+            try await SQLiteDeliveryStore.open(path: path, access: .serve, logger: Logger(label: "test"))
+        }
+        // Holding the serve lock, every lease it did not hand out is a dead process's: rescued now, not in an hour.
+        let own = try await serve.claim(owner: "alive", limit: 1, lease: .seconds(3600))
+        #expect(own.isEmpty)
+        #expect(try await serve.rescueExpiredLeases() == 2)
+        let resumed = try await serve.claim(owner: "alive", limit: 5, lease: .seconds(3600))
+        #expect(resumed.count == 2 && resumed.allSatisfy(\.lookFirst))
+        // Its own live claims are left alone.
+        #expect(try await serve.rescueExpiredLeases() == 0)
+        try await serve.close()
+
+        let again = try await SQLiteDeliveryStore.open(path: path, access: .serve, logger: Logger(label: "test"))
+        try await again.close()
+    }
+
+    @Test func theReaderNeitherMigratesNorWrites() async throws {
+        let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/store.sqlite"
+        await #expect(throws: StoreNotFound.self) {
+            try await SQLiteDeliveryReader.open(path: path, logger: Logger(label: "test"))
+        }
+
+        let old = try await SQLiteConnection.open(storage: .file(path: path))
+        for statement in SQLiteMigrations.steps[0] { _ = try await old.query(statement) }
+        _ = try await old.query("PRAGMA user_version = 1")
+        try await old.close()
+        let error = await #expect(throws: StoreSchemaMismatch.self) {
+            try await SQLiteDeliveryReader.open(path: path, logger: Logger(label: "test"))
+        }
+        #expect(error?.description.contains("start 'pushrelay serve' once") == true)
+
+        let store = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
+        _ = try await store.record(StorePlans.plan("d-1"))
+        // A write lock held by a writer does not stop the reader.
+        try await store.batcher.perform { connection in
+            _ = try await connection.query("UPDATE store_health SET checked_at = 1 WHERE id = 1")
+            let reader = try await SQLiteDeliveryReader.open(path: path, logger: Logger(label: "test"))
+            #expect(try await reader.recentDeliveries(limit: 5).map(\.deliveryID) == ["d-1"])
+            await #expect(throws: (any Error).self) {
+                _ = try await reader.connection.query("DELETE FROM deliveries")
+            }
+            try await reader.close()
+        }
+        try await store.close()
+    }
+
+    @Test func aNewerSchemaIsRefused() async throws {
+        let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/store.sqlite"
+        let future = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await future.query("PRAGMA user_version = 99")
+        try await future.close()
+        let error = await #expect(throws: StoreSchemaMismatch.self) {
+            try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
+        }
+        #expect(error?.description.contains("newer than this PushRelay") == true)
     }
 }
 

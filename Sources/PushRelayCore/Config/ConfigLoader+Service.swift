@@ -8,12 +8,16 @@ extension ConfigLoader {
     private static let terrakubeKeys: Set<String> = [
         "url", "token_env", "token_file", "organization", "organization_name",
     ]
-    private static let storeKeys: Set<String> = ["sqlite", "postgres_url_env"]
+    private static let storeKeys: Set<String> = [
+        "sqlite", "postgres_url_env", "postgres_url_file", "notify", "pool_size",
+    ]
     private static let limitKeys: Set<String> = [
         "max_body_bytes", "max_connections", "max_header_bytes", "idle_timeout_seconds", "read_timeout_seconds",
     ]
     private static let tlsKeys: Set<String> = ["certificate_file", "key_file"]
-    private static let dispatchKeys: Set<String> = ["concurrency", "request_timeout_seconds", "max_attempts"]
+    private static let dispatchKeys: Set<String> = [
+        "concurrency", "request_timeout_seconds", "max_attempts", "lease_seconds",
+    ]
 
     /// `pushrelay.yaml`.
     func serviceSettings(from root: Node, file: String, problems: inout [ConfigProblem]) -> ServiceSettings? {
@@ -32,18 +36,9 @@ extension ConfigLoader {
 
         let terrakube = self.terrakube(fields, problems: &problems)
 
-        var sqlitePath = ServiceSettings.defaultSQLitePath
-        if let store = fields.mapping("store", problems: &problems) {
-            store.reportUnknownKeys(allowed: Self.storeKeys, problems: &problems)
-            if store.has("postgres_url_env") {
-                problems.append(
-                    store.problem(
-                        "postgres_url_env",
-                        "the PostgreSQL store is not available in this version; use 'sqlite'"
-                    )
-                )
-            }
-            sqlitePath = store.string("sqlite", problems: &problems) ?? sqlitePath
+        var store = StoreSettings.sqlite(ServiceSettings.defaultSQLitePath)
+        if let section = fields.mapping("store", problems: &problems) {
+            store = self.store(section, problems: &problems) ?? store
         }
 
         let defaultSecrets = self.secrets(fields, prefix: "secret", problems: &problems) ?? []
@@ -89,6 +84,19 @@ extension ConfigLoader {
                 ?? dispatch.requestTimeoutSeconds
             dispatch.maxAttempts =
                 section.int("max_attempts", range: 1...10_000, problems: &problems) ?? dispatch.maxAttempts
+            dispatch.leaseSeconds =
+                section.double("lease_seconds", range: 1...3600, problems: &problems) ?? dispatch.leaseSeconds
+            // A lease that can run out while its call is still waiting for Terrakube would hand the job to
+            // another process mid-call. (The defaults, 30 and 10, hold.)
+            if dispatch.leaseSeconds < dispatch.requestTimeoutSeconds * 2 {
+                problems.append(
+                    section.problem(
+                        section.has("lease_seconds") ? "lease_seconds" : "request_timeout_seconds",
+                        "'lease_seconds' (\(Self.format(dispatch.leaseSeconds))) must be at least twice "
+                            + "'request_timeout_seconds' (\(Self.format(dispatch.requestTimeoutSeconds)))"
+                    )
+                )
+            }
         }
 
         guard problems.count == before || !problems[before...].contains(where: { $0.severity == .error }),
@@ -97,7 +105,7 @@ extension ConfigLoader {
         return ServiceSettings(
             listen: listen,
             terrakube: terrakube,
-            sqlitePath: sqlitePath,
+            store: store,
             defaultSecrets: defaultSecrets,
             limits: limits,
             dispatch: dispatch,
@@ -105,6 +113,51 @@ extension ConfigLoader {
             metricsRepositoryLabel: metricsRepositoryLabel,
             reloadPollSeconds: reloadPollSeconds
         )
+    }
+
+    /// `store`: a SQLite file, or a PostgreSQL URL from the environment or a file; exactly one.
+    func store(_ section: YAMLFields, problems: inout [ConfigProblem]) -> StoreSettings? {
+        section.reportUnknownKeys(allowed: Self.storeKeys, problems: &problems)
+        let postgresKeys = ["postgres_url_env", "postgres_url_file"].filter { section.has($0) }
+        if postgresKeys.count > 1 {
+            problems.append(
+                section.problem(postgresKeys[1], "give 'postgres_url_env' or 'postgres_url_file', not both")
+            )
+            return nil
+        }
+        guard let key = postgresKeys.first else {
+            for postgresOnly in ["notify", "pool_size"] where section.has(postgresOnly) {
+                problems.append(section.problem(postgresOnly, "'\(postgresOnly)' applies to the PostgreSQL store only"))
+            }
+            return section.string("sqlite", problems: &problems).map(StoreSettings.sqlite)
+        }
+        if section.has("sqlite") {
+            problems.append(section.problem("sqlite", "give 'sqlite' or '\(key)', not both"))
+            return nil
+        }
+        guard let url = self.secrets(section, prefix: "postgres_url", problems: &problems)?.first else { return nil }
+        switch PostgresSettings.parse(String(decoding: url.bytes, as: UTF8.self)) {
+        case .failure(let problem):
+            problems.append(section.problem(key, "the PostgreSQL URL \(problem.message)"))
+            return nil
+        case .success(var settings):
+            if !settings.isLoopback && settings.tls == .disable {
+                problems.append(
+                    section.problem(
+                        key,
+                        "the PostgreSQL URL connects to \(settings.host) without TLS; add ?sslmode=verify-full",
+                        severity: .warning
+                    )
+                )
+            }
+            settings.notify = section.bool("notify", problems: &problems) ?? settings.notify
+            settings.poolSize = section.int("pool_size", range: 1...1000, problems: &problems) ?? settings.poolSize
+            return .postgres(settings)
+        }
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
     }
 
     /// `tls`: both files named and readable (relative paths from the config directory).

@@ -67,14 +67,23 @@ package struct ServiceSettings: Sendable, Equatable {
         /// Terrakube calls in flight at once.
         package var concurrency: Int = 4
         /// Whole-call timeout for one Terrakube request, in seconds.
-        package var requestTimeoutSeconds: Double = 30
+        package var requestTimeoutSeconds: Double = 10
         /// After this many failed attempts a job is marked failed.
         package var maxAttempts: Int = 20
+        /// How long a claimed job is this process's alone unless renewed: another process takes over a
+        /// job whose owner stopped renewing for this long. Well above `requestTimeoutSeconds`.
+        package var leaseSeconds: Double = 30
 
-        package init(concurrency: Int = 4, requestTimeoutSeconds: Double = 30, maxAttempts: Int = 20) {
+        package init(
+            concurrency: Int = 4,
+            requestTimeoutSeconds: Double = 10,
+            maxAttempts: Int = 20,
+            leaseSeconds: Double = 30
+        ) {
             self.concurrency = concurrency
             self.requestTimeoutSeconds = requestTimeoutSeconds
             self.maxAttempts = maxAttempts
+            self.leaseSeconds = leaseSeconds
         }
     }
 
@@ -83,8 +92,9 @@ package struct ServiceSettings: Sendable, Equatable {
 
     package var listen: ListenAddress
     package var terrakube: Terrakube
-    /// The SQLite file; relative paths are taken from the working directory, as operators expect of `data/`.
-    package var sqlitePath: String
+    /// The SQLite file (relative paths from the working directory, as operators expect of `data/`), or the
+    /// PostgreSQL database.
+    package var store: StoreSettings
     package var defaultSecrets: [WebhookSecret]
     package var limits: Limits
     package var dispatch: Dispatch
@@ -97,7 +107,7 @@ package struct ServiceSettings: Sendable, Equatable {
     package init(
         listen: ListenAddress,
         terrakube: Terrakube,
-        sqlitePath: String,
+        store: StoreSettings,
         defaultSecrets: [WebhookSecret],
         limits: Limits = .init(),
         dispatch: Dispatch = .init(),
@@ -107,7 +117,7 @@ package struct ServiceSettings: Sendable, Equatable {
     ) {
         self.listen = listen
         self.terrakube = terrakube
-        self.sqlitePath = sqlitePath
+        self.store = store
         self.defaultSecrets = defaultSecrets
         self.limits = limits
         self.dispatch = dispatch
@@ -121,7 +131,7 @@ package struct ServiceSettings: Sendable, Equatable {
     package func restartOnlyDifferences(from other: ServiceSettings) -> [String] {
         var names: [String] = []
         if self.listen != other.listen { names.append("listen") }
-        if self.sqlitePath != other.sqlitePath { names.append("store") }
+        if self.store != other.store { names.append("store") }
         if self.terrakube.url != other.terrakube.url || self.terrakube.token != other.terrakube.token {
             names.append("terrakube")
         }

@@ -5,7 +5,7 @@ import NIOCore
 import PushRelayCore
 
 /// `/healthz` (the process answers) and `/readyz` (config loaded and the store takes writes).
-struct HealthController<Store: DeliveryStore>: Sendable {
+struct HealthController<Store: StoreHealth>: Sendable {
     let store: Store
 
     func healthz(_ request: Request, context: some RequestContext) -> Response {

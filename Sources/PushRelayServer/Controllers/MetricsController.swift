@@ -7,7 +7,7 @@ import PushRelayCore
 
 /// `GET /metrics`: the Prometheus text format. Queue figures are read from the store at each scrape, so
 /// they hold across restarts and replicas sharing one store.
-struct MetricsController<Store: DeliveryStore>: Sendable {
+struct MetricsController<Store: QueueFigures>: Sendable {
     let store: Store
     let metrics: RelayMetrics
 

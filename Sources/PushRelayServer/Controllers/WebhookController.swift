@@ -7,7 +7,7 @@ import PushRelayCore
 
 /// `POST /hooks/{provider}` and `POST /hooks`: verify, route, store durably, then answer.
 /// The Terrakube calls happen later, in ``JobDispatcher``.
-struct WebhookController<Store: DeliveryStore>: Sendable {
+struct WebhookController<Store: DeliveryRecorder>: Sendable {
     let config: ConfigHolder
     let store: Store
     let wake: DispatchWakeUp

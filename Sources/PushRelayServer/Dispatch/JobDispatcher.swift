@@ -9,14 +9,19 @@ import Synchronization
 /// outcome is recorded before `run` returns.
 ///
 /// Each job is created once: an attempt whose outcome is unknown (the process stopped mid-call, the call
-/// timed out, the connection dropped after sending) marks the job so that its next attempt first lists
-/// Terrakube's jobs for the same workspace, template, branch and commit, and adopts one that no other job
-/// has recorded, instead of creating a second.
-package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
+/// timed out, the connection dropped after sending, a lease ran out) marks the job so that its next attempt
+/// first lists Terrakube's jobs for the same workspace, template, branch and commit, and adopts one that no
+/// other job has recorded, instead of creating a second. Jobs are claimed as `owner` with a lease that
+/// ``QueueUpkeep`` renews, and only as many as there are free slots, so a claim is started at once.
+package struct JobDispatcher<Store: JobQueue, API: TerrakubeAPI>: Service {
     package let store: Store
     package let api: API
     package let wake: DispatchWakeUp
     package let logger: Logger
+    /// This process's name in the queue's claims.
+    package let owner: String
+    /// How long a claim is this process's alone unless renewed.
+    package var lease: Duration = .seconds(30)
     package var concurrency: Int
     package var retry: RetryPolicy
     /// How long to sleep when nothing is due and nothing wakes us (retries coming due are found then).
@@ -34,6 +39,7 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
         api: API,
         wake: DispatchWakeUp,
         logger: Logger,
+        owner: String,
         concurrency: Int = 4,
         retry: RetryPolicy = RetryPolicy()
     ) {
@@ -41,18 +47,12 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
         self.api = api
         self.wake = wake
         self.logger = logger
+        self.owner = owner
         self.concurrency = concurrency
         self.retry = retry
     }
 
     package func run() async throws {
-        let interrupted = try await self.store.recoverInterrupted(now: Date())
-        if !interrupted.isEmpty {
-            self.logger.warning(
-                "Resuming jobs interrupted by a stop; each is looked up in Terrakube before it is sent again",
-                metadata: ["relay.jobs": "\(interrupted.count)"]
-            )
-        }
         let inFlight = InFlightCount()
         // A discarding group reaps finished calls by itself; leaving it waits for those still in flight.
         await withDiscardingTaskGroup { group in
@@ -62,9 +62,10 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
                 let free = self.concurrency - inFlight.value
                 if free > 0, let jobs = await self.claim(limit: free), !jobs.isEmpty {
                     inFlight.add(jobs.count)
+                    let claimed = ContinuousClock.now
                     for job in jobs {
                         group.addTask {
-                            await self.process(job)
+                            await self.process(job, claimed: claimed)
                             inFlight.add(-1)
                             self.wake.signal()  // a slot is free
                         }
@@ -77,9 +78,9 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
     }
 
     /// Due jobs, or `nil` when the store failed (logged; the loop pauses and tries again).
-    private func claim(limit: Int) async -> [PendingJob]? {
+    private func claim(limit: Int) async -> [ClaimedJob]? {
         do {
-            return try await self.store.claimDueJobs(limit: limit, now: Date())
+            return try await self.store.claim(owner: self.owner, limit: limit, lease: self.lease)
         } catch {
             self.logger.error("Store unavailable to the dispatcher", metadata: ["relay.error": "\(error)"])
             return nil
@@ -93,11 +94,17 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
         await cancelWhenGracefulShutdown { await wake.wait(upTo: delay) }
     }
 
-    private func process(_ job: PendingJob) async {
+    private func process(_ job: ClaimedJob, claimed: ContinuousClock.Instant) async {
         var logger = self.logger
         logger[metadataKey: "relay.job.id"] = "\(job.id)"
         logger[metadataKey: "relay.delivery.id"] = "\(job.deliveryID)"
         logger[metadataKey: "relay.workspace"] = "\(job.spec.workspace)"
+        // A claim this old may have been taken over (this process froze, or its renewals failed): hand it
+        // back rather than send what another process may be sending.
+        if ContinuousClock.now - claimed > self.lease / 2 {
+            try? await self.store.release([job])
+            return
+        }
         let attempt = job.attempts + 1
         let outcome: AttemptOutcome
         do {
@@ -111,37 +118,52 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
         } catch {
             outcome = self.outcome(of: .retryable(status: nil, reason: "\(error)", retryAfter: nil), attempt: attempt)
         }
-        do {
-            try await self.store.finishAttempt(jobID: job.id, outcome: outcome, at: Date())
-        } catch {
-            // The job stays "sending"; the next start resumes it, looking in Terrakube first.
-            logger.error("Store unavailable to the dispatcher", metadata: ["relay.error": "\(error)"])
+        guard let recorded = await self.record(outcome, of: job, logger: logger) else { return }
+        guard recorded else {
+            logger.warning(
+                "Job taken over by another process after this one's lease ran out; this attempt's outcome is dropped",
+                metadata: ["relay.attempt": "\(attempt)", "relay.outcome": "\(outcome.name)"]
+            )
             return
         }
-        switch outcome {
-        case .created(_, let adopted): self.metrics?.jobAttempt(adopted ? "adopted" : "created")
-        case .retry: self.metrics?.jobAttempt("retry")
-        case .failed: self.metrics?.jobAttempt("failed")
-        }
+        self.metrics?.jobAttempt(outcome.name)
         switch outcome {
         case .created(let id, let adopted):
             logger.info(
                 adopted ? "Job found in Terrakube, adopted" : "Job created",
                 metadata: ["relay.terrakube.job": "\(id)", "relay.attempt": "\(attempt)"]
             )
-        case .retry(_, let error, let next, _):
+        case .retry(_, let error, let after, _):
             logger.warning(
                 "Terrakube call failed; will retry",
-                metadata: ["relay.error": "\(error)", "relay.attempt": "\(attempt)", "relay.retry.at": "\(next)"]
+                metadata: ["relay.error": "\(error)", "relay.attempt": "\(attempt)", "relay.retry.in": "\(after)"]
             )
         case .failed(_, let error):
             logger.error("Job failed", metadata: ["relay.error": "\(error)", "relay.attempt": "\(attempt)"])
         }
     }
 
+    /// Records the outcome, trying again while the store is unavailable: the outcome is known, and a job
+    /// left `sending` would keep its lease for as long as this process renews it.
+    /// - Returns: whether the claim still held; `nil` when shutdown came first (the lease then runs out
+    ///   and the job's next attempt looks in Terrakube first).
+    private func record(_ outcome: AttemptOutcome, of job: ClaimedJob, logger: Logger) async -> Bool? {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                return try await self.store.finish(job, outcome: outcome)
+            } catch {
+                logger.error("Store unavailable to the dispatcher", metadata: ["relay.error": "\(error)"])
+            }
+            guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return nil }
+            try? await cancelWhenGracefulShutdown { [delay] in try await Task.sleep(for: delay) }
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
     /// A Terrakube job an earlier, uncertain attempt created: same workspace, template, branch and commit,
     /// created after that attempt started (less the skew allowance), and not recorded for another job.
-    private func adoptable(_ job: PendingJob) async throws -> String? {
+    private func adoptable(_ job: ClaimedJob) async throws -> String? {
         let candidates = try await self.api.findJobs(like: job.spec)
         let since = (job.firstUncertainAttemptAt ?? job.queuedAt).timeIntervalSince1970 - self.adoptionSkew
         let recent = candidates.filter { $0.matches(job.spec) && ($0.createdAt ?? since) >= since }.map(\.id)
@@ -162,7 +184,7 @@ package struct JobDispatcher<Store: DeliveryStore, API: TerrakubeAPI>: Service {
             return .retry(
                 status: status,
                 error: failure.description,
-                nextAttemptAt: Date().addingTimeInterval(delay.seconds),
+                after: delay,
                 outcomeUnknown: unknown
             )
         }

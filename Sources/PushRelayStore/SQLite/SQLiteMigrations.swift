@@ -1,7 +1,7 @@
 import SQLiteNIO
 
 /// Schema versions, applied in order at open. Append new steps; never edit a released one.
-enum Migrations {
+enum SQLiteMigrations {
     static let steps: [[String]] = [
         [
             """
@@ -95,23 +95,48 @@ enum Migrations {
             END
             """,
         ],
+        [
+            // Business rules leave the schema: jobs and the attempt history are written by the store's own
+            // statements (rules in `JobTransition`), and claims carry an owner, a lease and a fencing token.
+            "DROP TRIGGER IF EXISTS jobs_attempt_history",
+            "DROP TRIGGER IF EXISTS deliveries_planned_jobs",
+            "ALTER TABLE deliveries DROP COLUMN planned_jobs",
+            "ALTER TABLE jobs DROP COLUMN last_outcome",
+            "ALTER TABLE jobs DROP COLUMN last_status",
+            "ALTER TABLE jobs DROP COLUMN last_detail",
+            "ALTER TABLE jobs ADD COLUMN owner TEXT",
+            "ALTER TABLE jobs ADD COLUMN lease_until REAL",
+            "ALTER TABLE jobs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0",
+            // A Terrakube job is recorded for at most one PushRelay job, whichever process adopts it.
+            "DROP INDEX jobs_terrakube_id",
+            "CREATE UNIQUE INDEX jobs_terrakube_id ON jobs (terrakube_job_id) WHERE terrakube_job_id IS NOT NULL",
+            "CREATE INDEX jobs_lease ON jobs (state, lease_until)",
+        ],
     ]
 
+    /// The schema version this binary writes.
+    static var latest: Int { self.steps.count }
+
     /// Brings the schema to the latest version inside one transaction; a failure leaves it untouched.
+    /// - Throws: ``StoreSchemaMismatch`` when the file was written by a newer PushRelay.
     static func run(on connection: SQLiteConnection) async throws {
-        let rows = try await connection.query("PRAGMA user_version")
-        let current = rows.first?.column("user_version")?.integer ?? 0
-        guard current < self.steps.count else { return }
+        let current = try await self.version(of: connection)
+        guard current <= self.latest else { throw StoreSchemaMismatch(found: current, expected: self.latest) }
+        guard current < self.latest else { return }
         _ = try await connection.query("BEGIN IMMEDIATE")
         do {
-            for version in Int(current)..<self.steps.count {
+            for version in current..<self.latest {
                 for statement in self.steps[version] { _ = try await connection.query(statement) }
             }
-            _ = try await connection.query("PRAGMA user_version = \(self.steps.count)")
+            _ = try await connection.query("PRAGMA user_version = \(self.latest)")
             _ = try await connection.query("COMMIT")
         } catch {
             _ = try? await connection.query("ROLLBACK")
             throw error
         }
+    }
+
+    static func version(of connection: SQLiteConnection) async throws -> Int {
+        try await connection.query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0
     }
 }

@@ -6,9 +6,8 @@ import SQLiteNIO
 /// Row shapes of the schema in ``Migrations``, read back into Core's types.
 enum SQLiteRows {
     static let jobSelect = """
-        SELECT j.id, j.organization, j.workspace, j.template, j.override_branch, j.commit_id, j.via, j.attempts,
-               j.queued_at, j.state, j.last_error, j.terrakube_job_id, j.look_first, j.uncertain_since,
-               d.provider, d.delivery_id
+        SELECT j.id, j.fence, \(JobColumns.names(prefix: "j.")), j.attempts, j.queued_at, j.state, j.last_error,
+               j.terrakube_job_id, j.look_first, j.uncertain_since, d.provider, d.delivery_id
         FROM jobs j JOIN deliveries d ON d.id = j.delivery
         """
 
@@ -18,21 +17,15 @@ enum SQLiteRows {
         FROM deliveries d
         """
 
-    static func pendingJob(from row: SQLiteRow) throws -> PendingJob {
+    static func claimedJob(from row: SQLiteRow) throws -> ClaimedJob {
         guard let id = row.column("id")?.integer, let provider = ProviderKind(rawValue: try self.text(row, "provider"))
         else {
             throw StoreCorruption(column: "id")
         }
-        return PendingJob(
+        return ClaimedJob(
             id: Int64(id),
-            spec: JobSpec(
-                organization: try self.text(row, "organization"),
-                workspace: try self.text(row, "workspace"),
-                template: try self.text(row, "template"),
-                overrideBranch: try self.text(row, "override_branch"),
-                commitID: try self.text(row, "commit_id"),
-                via: try self.text(row, "via")
-            ),
+            fence: Int64(row.column("fence")?.integer ?? 0),
+            spec: try JobColumns.spec { try self.text(row, $0) },
             attempts: row.column("attempts")?.integer ?? 0,
             provider: provider,
             deliveryID: try self.text(row, "delivery_id"),
@@ -51,7 +44,7 @@ enum SQLiteRows {
     {
         var records: [JobRecord] = []
         for row in try await connection.query(self.jobSelect + " WHERE \(condition) ORDER BY j.id", binds) {
-            let job = try self.pendingJob(from: row)
+            let job = try self.claimedJob(from: row)
             guard let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)) else {
                 throw StoreCorruption(column: "state")
             }
@@ -102,10 +95,7 @@ enum SQLiteRows {
     }
 
     static func headers(from row: SQLiteRow) -> [(name: String, value: String)] {
-        guard let text = row.column("headers")?.string,
-            let pairs = try? JSONDecoder().decode([[String]].self, from: Data(text.utf8))
-        else { return [] }
-        return pairs.compactMap { $0.count == 2 ? (name: $0[0], value: $0[1]) : nil }
+        StoredHeaders.decode(row.column("headers")?.string)
     }
 
     static func body(from row: SQLiteRow) -> [UInt8] {

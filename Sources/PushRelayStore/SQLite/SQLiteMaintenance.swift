@@ -1,25 +1,19 @@
 import Logging
-import PushRelayCore
 import ServiceLifecycle
 
-/// Runs the store's housekeeping (a WAL checkpoint for SQLite) until shutdown: every `interval` when idle,
-/// every `busyInterval` while there is work.
+/// Runs the SQLite store's WAL checkpoints until shutdown: every `interval` when idle, every `busyInterval`
+/// while there is work.
 ///
 /// Under load, frequent small checkpoints keep latency even: with one a second, each copied a second's
 /// worth of WAL (about 14 MB at 4,000 deliveries a second) and webhook commits stalled behind the disk
 /// for 100–500 ms (p99 39–400 ms); every 100 ms, p99 was 18 ms and the worst request 26–44 ms.
-package struct StoreMaintenance<Store: DeliveryStore>: Service {
-    package let store: Store
-    package let logger: Logger
-    package var interval: Duration = .seconds(1)
-    package var busyInterval: Duration = .milliseconds(100)
+struct SQLiteMaintenance: Service {
+    let store: SQLiteDeliveryStore
+    let logger: Logger
+    var interval: Duration = .seconds(1)
+    var busyInterval: Duration = .milliseconds(100)
 
-    package init(store: Store, logger: Logger) {
-        self.store = store
-        self.logger = logger
-    }
-
-    package func run() async throws {
+    func run() async throws {
         // Cancelled (the group stops because another service failed) as well as shut down gracefully:
         // a cancelled sleep returns at once, so a loop that missed it would spin.
         while !Task.isShuttingDownGracefully && !Task.isCancelled {

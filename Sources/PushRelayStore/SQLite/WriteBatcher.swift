@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// One `fsync` then covers many webhooks, which is what lets the accept path stay durable (a commit
 /// before every `202`) at thousands of deliveries a second. A batch is one transaction, whatever it holds:
-/// - deliveries alone are one statement (`bulkRecord`), committed by SQLite itself without BEGIN and COMMIT;
+/// - deliveries are written together (`bulkRecord`: one statement for the deliveries, one for their jobs);
 /// - other operations (the dispatcher's claims and outcomes, `redeliver`) join the same transaction, each
 ///   inside its own savepoint (or, for a single statement, SQLite's own statement rollback), so one that
 ///   fails is rolled back alone and its caller alone gets the error.
@@ -18,7 +18,7 @@ import Synchronization
 /// none of a batch's hops waits behind request handlers for a core of the shared pool.
 final class WriteBatcher: Sendable {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
-    /// Writes many deliveries at once; returns one result per row, in order.
+    /// Writes many deliveries at once, inside the batch's transaction; returns one result per row, in order.
     typealias BulkRecord = @Sendable ([DeliveryRow], SQLiteConnection) async throws -> [RecordResult]
 
     private enum Work: Sendable {
@@ -127,16 +127,6 @@ final class WriteBatcher: Sendable {
     /// Everything in a batch shares one transaction, so one commit (one `fsync`) covers it.
     private func commit(_ records: [(row: DeliveryRow, ticket: Ticket)], _ operations: [PendingOperation]) async {
         let connection = self.connection
-        // One statement alone commits by itself: no BEGIN and COMMIT.
-        if operations.isEmpty {
-            do {
-                let written = try await self.bulkRecord(records.map(\.row), connection)
-                for (record, result) in zip(records, written) { record.ticket.fill(.success(result)) }
-            } catch {
-                for record in records { record.ticket.fill(.failure(error)) }
-            }
-            return
-        }
         if records.isEmpty, operations.count == 1, operations[0].singleStatement {
             do {
                 operations[0].ticket.fill(.success(try await operations[0].run(connection)))

@@ -4,19 +4,40 @@ import NIOCore
 import NIOPosix
 import PushRelayCore
 import SQLiteNIO
+import ServiceLifecycle
 import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous = FULL`, so a commit has reached
 /// the disk (not just the OS) before `record` returns and the webhook is answered.
+///
+/// It serves one process. `serve` opens it with ``Access/serve``, which holds an exclusive lock on a file
+/// beside the database for as long as it runs: a second `serve` on the same file is refused with a message,
+/// and every lease this process did not hand out belongs to a process that has died, so it is rescued at
+/// once rather than when it runs out. Other commands open it with ``Access/write`` (`redeliver`) or read it
+/// through ``SQLiteDeliveryReader`` without writing at all.
 package final class SQLiteDeliveryStore: DeliveryStore {
+    package enum Access: Sendable {
+        /// The one `serve` process: takes the serve lock.
+        case serve
+        /// Writes beside a running `serve` (`deliveries redeliver`, tests).
+        case write
+    }
+
     private let connection: SQLiteConnection
     /// A second connection that copies the WAL into the database file while webhooks are committed on the
     /// first: a passive checkpoint waits for no writer and no writer waits for it.
     private let checkpointer: SQLiteConnection
+    /// Reads, on a connection that takes no write lock.
+    let reader: SQLiteDeliveryReader
     let batcher: WriteBatcher
     /// The database's version at the last checkpoint, to tell whether the next one has anything to do.
     private let lastDataVersion = Mutex<Int?>(nil)
     package let path: String
+    /// Held while `serve` runs; `nil` for ``Access/write``.
+    private let serveLock: SQLiteServeLock?
+    var holdsServeLock: Bool { self.serveLock != nil }
+    /// The owners this process has claimed jobs for: with the serve lock held, every other owner is dead.
+    let liveOwners = Mutex<Set<String>>([])
 
     /// The writing connection's own thread: its statements and the batcher's task run there (see
     /// ``WriteBatcher``), away from the pool that runs request handlers.
@@ -25,12 +46,16 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     private init(
         connection: SQLiteConnection,
         checkpointer: SQLiteConnection,
+        reader: SQLiteDeliveryReader,
         writerThread: NIOThreadPool,
+        serveLock: SQLiteServeLock?,
         path: String
     ) {
         self.connection = connection
         self.checkpointer = checkpointer
+        self.reader = reader
         self.writerThread = writerThread
+        self.serveLock = serveLock
         self.batcher = WriteBatcher(
             connection: connection,
             maxBatch: SQLiteDeliveryStore.maxBatch,
@@ -43,8 +68,11 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     /// Opens (creating the file and its directory if needed) and migrates the store.
     /// - Parameter busyTimeout: how long a write waits for a lock held by another process before the
     ///   store reports itself unavailable (and webhooks get 503).
+    /// - Throws: ``SQLiteServeLock/Busy`` when another `serve` holds the store (``Access/serve``), and
+    ///   ``StoreSchemaMismatch`` when a newer PushRelay wrote it.
     package static func open(
         path: String,
+        access: Access = .write,
         busyTimeout: Duration = .seconds(5),
         logger: Logger
     ) async throws
@@ -54,12 +82,20 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        let lock = access == .serve ? try SQLiteServeLock(databasePath: path) : nil
         let writerThread = NIOThreadPool(numberOfThreads: 1)
         writerThread.start()
         do {
-            return try await self.open(path: path, busyTimeout: busyTimeout, writerThread: writerThread, logger: logger)
+            return try await self.open(
+                path: path,
+                busyTimeout: busyTimeout,
+                writerThread: writerThread,
+                lock: lock,
+                logger: logger
+            )
         } catch {
             try? await writerThread.shutdownGracefully()
+            lock?.release()
             throw error
         }
     }
@@ -69,6 +105,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         path: String,
         busyTimeout: Duration,
         writerThread: NIOThreadPool,
+        lock: SQLiteServeLock?,
         logger: Logger
     ) async throws -> SQLiteDeliveryStore {
         let connection = try await SQLiteConnection.open(
@@ -78,6 +115,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
             on: MultiThreadedEventLoopGroup.singleton.any()
         )
         let checkpointer: SQLiteConnection
+        let reader: SQLiteDeliveryReader
         do {
             // WAL: readers never block the writer. FULL: the WAL is synced at every commit, which is what
             // makes "committed" survive a power cut, not only a process crash.
@@ -91,10 +129,11 @@ package final class SQLiteDeliveryStore: DeliveryStore {
             // latency spikes) is kept only as a safety net for a WAL that grows past 16 MB (at 4,000
             // deliveries a second the WAL grows by about 14 MB a second).
             _ = try await connection.query("PRAGMA wal_autocheckpoint = 4000")
-            try await Migrations.run(on: connection)
+            try await SQLiteMigrations.run(on: connection)
             checkpointer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             do {
                 _ = try await checkpointer.query("PRAGMA busy_timeout = \(Int(busyTimeout.seconds * 1000))")
+                reader = try await SQLiteDeliveryReader.open(path: path, busyTimeout: busyTimeout, logger: logger)
             } catch {
                 try? await checkpointer.close()
                 throw error
@@ -106,11 +145,15 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         return SQLiteDeliveryStore(
             connection: connection,
             checkpointer: checkpointer,
+            reader: reader,
             writerThread: writerThread,
+            serveLock: lock,
             path: path
         )
     }
 
+    /// Copies the WAL into the database file (a passive checkpoint), off the accept path.
+    /// - Returns: whether there was work to do, so that it comes back sooner while the store is busy.
     package func maintain() async throws -> Bool {
         // `data_version` changes when another connection (the writer) has committed since this one last asked.
         let version = try await self.checkpointer.query("PRAGMA data_version").first?.column("data_version")?.integer
@@ -121,8 +164,15 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         }
     }
 
+    /// The WAL checkpoints of ``maintain()``, as a service for `serve`'s group.
+    package func maintenance(logger: Logger) -> some Service {
+        SQLiteMaintenance(store: self, logger: logger)
+    }
+
     package func close() async throws {
+        defer { self.serveLock?.release() }
         do {
+            try await self.reader.close()
             try await self.checkpointer.close()
             try await self.connection.close()
         } catch {
@@ -139,7 +189,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     /// A real write, committed: what `/readyz` needs to know is that the next webhook can be stored.
     package func checkWritable() async throws {
         let now = Date().timeIntervalSince1970
-        try await self.batcher.perform { connection in
+        try await self.batcher.perform(singleStatement: true) { connection in
             _ = try await connection.query("UPDATE store_health SET checked_at = ? WHERE id = 1", [.float(now)])
         }
     }

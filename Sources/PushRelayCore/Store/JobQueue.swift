@@ -1,63 +1,45 @@
 import Foundation
 
-/// The durable queue behind `serve`: deliveries with their decision, and the jobs they owe Terrakube.
+/// The work queue the dispatchers of every process sharing a store take jobs from.
 ///
-/// Implementations must have committed a delivery and its jobs durably before ``record(_:)`` returns:
-/// the webhook is answered `202` on the strength of it.
-package protocol DeliveryStore: Sendable {
-    /// Stores a verified delivery and its pending jobs in one transaction.
-    /// - Returns: ``RecordResult/duplicate`` when this provider's delivery id is already stored; nothing
-    ///   is written then.
-    func record(_ plan: DeliveryPlan) async throws -> RecordResult
+/// A claim makes its owner the only one sending that job, for the length of a lease, and carries a fencing
+/// token (``ClaimedJob/fence``) that every later claim of the same job increases. Owners renew their leases
+/// while their calls run; a lease that runs out (its owner died or froze) is rescued by any process, and the
+/// job's next attempt first looks in Terrakube for what the lost attempt may have created (SPEC section 6).
+/// A finish with a stale token changes nothing, so an owner that wakes after its job was taken over cannot
+/// write over the new owner's work. All times are the store's own clock, never the callers'.
+package protocol JobQueue: Sendable {
+    /// Takes up to `limit` due jobs for `owner`, marking them as being sent, each leased for `lease`.
+    func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedJob]
 
-    /// Takes up to `limit` pending jobs whose time has come and marks them as being sent.
-    func claimDueJobs(limit: Int, now: Date) async throws -> [PendingJob]
+    /// Records how an attempt ended and moves the job on, in one transaction.
+    /// - Returns: `false` when the claim is stale (the lease ran out and the job was rescued, maybe
+    ///   claimed again): nothing was written.
+    @discardableResult
+    func finish(_ job: ClaimedJob, outcome: AttemptOutcome) async throws -> Bool
 
-    /// Records how an attempt ended, and moves the job on accordingly, in one transaction.
-    func finishAttempt(jobID: Int64, outcome: AttemptOutcome, at: Date) async throws
+    /// Extends the leases of every job `owner` is sending: one statement, however many jobs.
+    /// - Returns: how many leases were renewed.
+    @discardableResult
+    func renewLeases(owner: String, lease: Duration) async throws -> Int
 
-    /// Jobs left "sending" by a process that stopped mid-call go back to pending, marked so that their
-    /// next attempt first looks in Terrakube for the job the interrupted call may have created.
-    func recoverInterrupted(now: Date) async throws -> [PendingJob]
+    /// Hands back claims whose attempt never started (a shutdown), as if they had not been claimed.
+    func release(_ jobs: [ClaimedJob]) async throws
+
+    /// Jobs whose lease has run out go back to pending, marked so that their next attempt first looks in
+    /// Terrakube for the job the lost attempt may have created. Safe to run from any process at any time.
+    /// - Returns: how many were rescued.
+    @discardableResult
+    func rescueExpiredLeases() async throws -> Int
 
     /// Which of these Terrakube job ids are already recorded against some job.
     func recordedTerrakubeJobIDs(among ids: [String]) async throws -> Set<String>
-
-    /// Fails when the store cannot take a write (for `/readyz`).
-    func checkWritable() async throws
-
-    /// Housekeeping `serve` runs off the accept path (SQLite: a passive WAL checkpoint).
-    /// - Returns: whether there was work to do, so that it comes back sooner while the store is busy.
-    func maintain() async throws -> Bool
-
-    /// Counts of jobs by state, for tests, metrics and `deliveries list`.
-    func jobCounts() async throws -> [JobState: Int]
-
-    /// When the longest-waiting job not yet created or failed was queued; `nil` when there is none.
-    func oldestPendingJob() async throws -> Date?
-
-    /// The jobs of one delivery, in the order they were queued, with their attempts.
-    func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord]
-
-    /// The most recent deliveries, newest first, with their jobs.
-    func recentDeliveries(limit: Int) async throws -> [DeliverySummary]
-
-    /// Every stored delivery with this provider delivery id (of one provider, or of any).
-    func deliveries(withID deliveryID: String, provider: ProviderKind?) async throws -> [StoredDelivery]
-
-    /// Queues the delivery's jobs again, as new jobs, on purpose; returns how many.
-    func requeueJobs(provider: ProviderKind, deliveryID: String, at: Date) async throws -> Int
-}
-
-package enum RecordResult: Sendable, Equatable {
-    case recorded(Int64)
-    case duplicate
 }
 
 package enum JobState: String, Sendable, Codable, CaseIterable {
     /// Waiting for its first or next attempt.
     case pending
-    /// Claimed by the dispatcher; an attempt may be in flight.
+    /// Claimed by a dispatcher; an attempt may be in flight.
     case sending
     /// Terrakube answered 201 (or the job was found there); its job id is recorded.
     case created
@@ -69,16 +51,27 @@ package enum JobState: String, Sendable, Codable, CaseIterable {
 package enum AttemptOutcome: Sendable, Equatable {
     /// The job exists in Terrakube with this id; `adopted` when it was found there rather than created.
     case created(terrakubeJobID: String, adopted: Bool)
-    /// Try again at `nextAttemptAt`. `outcomeUnknown` when the request may have reached Terrakube
-    /// (a timeout, a connection lost mid-call): the next attempt looks for the job before creating it.
-    case retry(status: Int?, error: String, nextAttemptAt: Date, outcomeUnknown: Bool)
+    /// Try again `after` this long (from the store's clock). `outcomeUnknown` when the request may have
+    /// reached Terrakube (a timeout, a connection lost mid-call): the next attempt looks for the job first.
+    case retry(status: Int?, error: String, after: Duration, outcomeUnknown: Bool)
     /// The job will not be created; `error` says why (Terrakube's own detail where it gave one).
     case failed(status: Int?, error: String)
+
+    /// The word `deliveries show` and the attempt history use.
+    package var name: String {
+        switch self {
+        case .created(_, let adopted): adopted ? "adopted" : "created"
+        case .retry: "retry"
+        case .failed: "failed"
+        }
+    }
 }
 
 /// A job claimed for sending.
-package struct PendingJob: Sendable, Equatable {
+package struct ClaimedJob: Sendable, Equatable {
     package var id: Int64
+    /// This claim's fencing token: a finish is taken only while the job's token is still this one.
+    package var fence: Int64
     package var spec: JobSpec
     /// Attempts made before this one.
     package var attempts: Int
@@ -92,6 +85,7 @@ package struct PendingJob: Sendable, Equatable {
 
     package init(
         id: Int64,
+        fence: Int64,
         spec: JobSpec,
         attempts: Int,
         provider: ProviderKind,
@@ -101,6 +95,7 @@ package struct PendingJob: Sendable, Equatable {
         firstUncertainAttemptAt: Date? = nil
     ) {
         self.id = id
+        self.fence = fence
         self.spec = spec
         self.attempts = attempts
         self.provider = provider
@@ -143,7 +138,7 @@ package struct JobRecord: Sendable, Equatable {
 /// One finished attempt, as `deliveries show` lists it.
 package struct AttemptRecord: Sendable, Equatable, Codable {
     package var at: Date
-    /// `created`, `adopted`, `retry` or `failed`.
+    /// `created`, `adopted`, `retry`, `failed`, or `interrupted` (its lease ran out during the call).
     package var outcome: String
     package var status: Int?
     package var detail: String?

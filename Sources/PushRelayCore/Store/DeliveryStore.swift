@@ -1,0 +1,53 @@
+import Foundation
+
+/// Everything `serve` needs of a store, one contract per concern; each caller names only the one it uses.
+///
+/// Two backends implement all of them: SQLite (one process, the default) and PostgreSQL (any number of
+/// replicas on one database). Both pass the same behaviour suite (`StoreContractTests`).
+package typealias DeliveryStore = DeliveryRecorder & JobQueue & StoreHealth & QueueFigures & DeliveryInspector
+
+/// Accepting deliveries: what the webhook handler and `deliveries redeliver` write.
+///
+/// Implementations must have committed a delivery and its jobs durably before ``record(_:)`` returns:
+/// the webhook is answered `202` on the strength of it.
+package protocol DeliveryRecorder: Sendable {
+    /// Stores a verified delivery and its pending jobs in one transaction.
+    /// - Returns: ``RecordResult/duplicate`` when this provider's delivery id is already stored, by this
+    ///   process or any other sharing the store; nothing is written then.
+    func record(_ plan: DeliveryPlan) async throws -> RecordResult
+
+    /// Queues the delivery's jobs again, as new jobs, on purpose; returns how many.
+    func requeueJobs(provider: ProviderKind, deliveryID: String) async throws -> Int
+}
+
+package enum RecordResult: Sendable, Equatable {
+    case recorded(Int64)
+    case duplicate
+}
+
+/// Whether the store takes writes now (for `/readyz`).
+package protocol StoreHealth: Sendable {
+    /// Fails when the store cannot take a write.
+    func checkWritable() async throws
+}
+
+/// Store-wide queue figures for `/metrics`: the same on every replica sharing the store.
+package protocol QueueFigures: Sendable {
+    /// Counts of jobs by state.
+    func jobCounts() async throws -> [JobState: Int]
+
+    /// When the longest-waiting job not yet created or failed was queued; `nil` when there is none.
+    func oldestPendingJob() async throws -> Date?
+}
+
+/// What `deliveries list`, `show` and `export` read. Reads only: no write lock, no migration.
+package protocol DeliveryInspector: Sendable {
+    /// The jobs of one delivery, in the order they were queued, with their attempts.
+    func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord]
+
+    /// The most recent deliveries, newest first, with their jobs.
+    func recentDeliveries(limit: Int) async throws -> [DeliverySummary]
+
+    /// Every stored delivery with this provider delivery id (of one provider, or of any).
+    func deliveries(withID deliveryID: String, provider: ProviderKind?) async throws -> [StoredDelivery]
+}

@@ -1,0 +1,46 @@
+import Logging
+import PushRelayCore
+import ServiceLifecycle
+
+/// Keeps this process's claims alive and takes over those of processes that stopped renewing theirs:
+/// every `interval` (a third of the lease, so that two renewals can fail before a lease runs out) it
+/// renews every lease `owner` holds with one statement, then rescues every expired lease in the store.
+/// Any number of processes run it at once; each rescue is one fenced statement.
+package struct QueueUpkeep<Queue: JobQueue>: Service {
+    package let queue: Queue
+    package let owner: String
+    package let lease: Duration
+    package let wake: DispatchWakeUp
+    package let logger: Logger
+    package var interval: Duration
+
+    package init(queue: Queue, owner: String, lease: Duration, wake: DispatchWakeUp, logger: Logger) {
+        self.queue = queue
+        self.owner = owner
+        self.lease = lease
+        self.wake = wake
+        self.logger = logger
+        self.interval = min(max(lease / 3, .milliseconds(100)), .seconds(10))
+    }
+
+    package func run() async throws {
+        // Cancelled as well as shut down gracefully: a cancelled sleep returns at once, so a loop that
+        // missed it would spin.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await self.queue.renewLeases(owner: self.owner, lease: self.lease)
+                let rescued = try await self.queue.rescueExpiredLeases()
+                if rescued > 0 {
+                    self.logger.warning(
+                        "Resuming jobs interrupted by a stop; each is looked up in Terrakube before it is sent again",
+                        metadata: ["relay.jobs": "\(rescued)"]
+                    )
+                    self.wake.signal()
+                }
+            } catch {
+                self.logger.warning("Store unavailable to lease upkeep", metadata: ["relay.error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        }
+    }
+}

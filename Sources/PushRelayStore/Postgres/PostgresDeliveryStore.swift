@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+import PushRelayCore
+import ServiceLifecycle
+
+/// The shared store: any number of `serve` processes on one PostgreSQL database are replicas of one
+/// service (SPEC section 9). Every time is the database's (`now()`), never a replica's clock.
+///
+/// A delivery and its jobs are one statement, committed before ``record(_:)`` returns; the unique
+/// `(provider, delivery_id)` makes a concurrent copy on another replica wait for the first and then find it.
+package final class PostgresDeliveryStore: DeliveryStore {
+    let client: PostgresClient
+    let logger: Logger
+    package let settings: PostgresSettings
+    /// The channel replicas NOTIFY when jobs are queued (a hint only: every replica also polls).
+    static let channel = "pushrelay_jobs"
+
+    private init(client: PostgresClient, settings: PostgresSettings, logger: Logger) {
+        self.client = client
+        self.settings = settings
+        self.logger = logger
+    }
+
+    package enum Access: Sendable {
+        /// Migrates the schema (serve, redeliver).
+        case migrate
+        /// Reads only, and refuses a schema other than this binary's (deliveries list, show, export).
+        case read
+    }
+
+    /// Runs `body` with the store's connection pool running, then stops the pool.
+    /// - Throws: ``StoreSchemaMismatch`` when the schema is newer than this binary (or, for ``Access/read``,
+    ///   not this binary's), and the connection's error when the database cannot be reached.
+    package static func withStore<T: Sendable>(
+        _ settings: PostgresSettings,
+        access: Access,
+        logger: Logger,
+        _ body: (PostgresDeliveryStore) async throws -> T
+    ) async throws -> T {
+        let client = PostgresClient(configuration: try self.configuration(settings), backgroundLogger: logger)
+        let store = PostgresDeliveryStore(client: client, settings: settings, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            switch access {
+            case .migrate:
+                try await PostgresMigrations.run(on: client, logger: logger)
+            case .read:
+                let version = try await PostgresMigrations.version(on: client, logger: logger)
+                guard version == PostgresMigrations.latest else {
+                    throw StoreSchemaMismatch(found: version, expected: PostgresMigrations.latest)
+                }
+            }
+            return try await body(store)
+        }
+    }
+
+    /// postgres-nio's settings from ours: TLS exactly as `sslmode` says, never a fallback to plain text.
+    static func configuration(_ settings: PostgresSettings) throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch settings.tls {
+        case .disable:
+            tls = .disable
+        case .require, .verifyCA, .verifyFull:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification =
+                switch settings.tls {
+                case .verifyFull: .fullVerification
+                case .verifyCA: .noHostnameVerification
+                default: .none
+                }
+            if let file = settings.rootCertificateFile {
+                configuration.trustRoots = .file(file)
+            }
+            tls = .require(configuration)
+        }
+        var configuration = PostgresClient.Configuration(
+            host: settings.host,
+            port: settings.port,
+            username: settings.user,
+            password: settings.password,
+            database: settings.database,
+            tls: tls
+        )
+        configuration.options.maximumConnections = settings.poolSize
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [("application_name", "pushrelay")]
+        return configuration
+    }
+
+    /// The LISTEN connection that wakes this replica's dispatcher, as a service for `serve`'s group.
+    package func wakeListener(_ wake: @escaping @Sendable () -> Void) -> some Service {
+        PostgresWakeListener(client: self.client, channel: Self.channel, logger: self.logger, wake: wake)
+    }
+
+    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
+        let specs = JobColumns.spec.map { column in plan.jobs.map { $0[keyPath: column.field] } }
+        let notify = self.settings.notify && !plan.jobs.isEmpty
+        // One statement: the delivery, its jobs and the wake-up commit together or not at all. A lost
+        // connection is an error here, whether or not the commit happened; the webhook then gets 503 and
+        // the host's retry finds the delivery if it did.
+        let rows = try await self.client.query(
+            """
+            WITH d AS (
+                INSERT INTO pushrelay.deliveries (provider, delivery_id, event, received_at, repository, ref, decision,
+                                                  reason, signature, headers, body)
+                VALUES (\(plan.provider.rawValue), \(plan.deliveryID), \(plan.event), \(plan.receivedAt),
+                        \(plan.repository), \(plan.ref), \(plan.decision.rawValue), \(plan.reason),
+                        \(plan.signature.description), \(StoredHeaders.json(plan.headers)),
+                        \(ByteBuffer(bytes: plan.body)))
+                ON CONFLICT (provider, delivery_id) DO NOTHING
+                RETURNING id
+            ), j AS (
+                INSERT INTO pushrelay.jobs (delivery, \(unescaped: JobColumns.names()), state, queued_at,
+                                            next_attempt_at, updated_at)
+                SELECT d.id, \(unescaped: JobColumns.names(prefix: "u.")), 'pending', now(), now(), now()
+                FROM d, unnest(\(specs[0]), \(specs[1]), \(specs[2]), \(specs[3]), \(specs[4]), \(specs[5]))
+                     WITH ORDINALITY AS u(\(unescaped: JobColumns.names()), n)
+                ORDER BY u.n
+            ), n AS (
+                SELECT pg_notify(\(Self.channel), '') FROM d WHERE \(notify)
+            )
+            SELECT d.id, (SELECT COUNT(*) FROM n) FROM d
+            """,
+            logger: self.logger
+        ).collect()
+        guard let row = rows.first else { return .duplicate }
+        return .recorded(try row.decode((Int64, Int64).self).0)
+    }
+
+    package func requeueJobs(provider: ProviderKind, deliveryID: String) async throws -> Int {
+        let columns = JobColumns.names()
+        let rows = try await self.client.query(
+            """
+            WITH n AS (
+                INSERT INTO pushrelay.jobs (delivery, \(unescaped: columns), state, queued_at, next_attempt_at,
+                                            updated_at)
+                SELECT j.delivery, \(unescaped: JobColumns.names(prefix: "j.")), 'pending', now(), now(), now()
+                FROM pushrelay.jobs j JOIN pushrelay.deliveries d ON d.id = j.delivery
+                WHERE d.provider = \(provider.rawValue) AND d.delivery_id = \(deliveryID)
+                  AND j.id IN (SELECT MIN(id) FROM pushrelay.jobs WHERE delivery = d.id GROUP BY workspace, template)
+                ORDER BY j.id
+                RETURNING id
+            ), w AS (
+                SELECT pg_notify(\(Self.channel), '') WHERE \(self.settings.notify) AND EXISTS (SELECT 1 FROM n)
+            )
+            SELECT (SELECT COUNT(*) FROM n), (SELECT COUNT(*) FROM w)
+            """,
+            logger: self.logger
+        ).collect()
+        guard let row = rows.first else { return 0 }
+        return Int(try row.decode((Int64, Int64).self).0)
+    }
+
+    /// A real write, committed on the primary: a standby, a read-only or an unreachable database fails it.
+    package func checkWritable() async throws {
+        try await self.client.query(
+            "UPDATE pushrelay.store_health SET checked_at = now() WHERE id = 1",
+            logger: self.logger
+        ).consume()
+    }
+}

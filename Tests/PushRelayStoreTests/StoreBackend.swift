@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import PushRelayCore
+import PushRelayTestSupport
+import Testing
+
+@testable import PushRelayStore
+
+/// The stores the behaviour suite runs against, each on a real database: a SQLite file in a temporary
+/// folder, or a fresh database on a throwaway PostgreSQL server on loopback.
+enum StoreBackend: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { self.rawValue }
+
+    /// Runs `body` with `count` store instances open on one new, empty database (as `count` processes
+    /// sharing it would have), then closes them.
+    func withStores(_ count: Int = 1, _ body: ([any DeliveryStore]) async throws -> Void) async throws {
+        let logger = Logger(label: "test")
+        switch self {
+        case .sqlite:
+            let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var stores: [SQLiteDeliveryStore] = []
+            do {
+                for _ in 0..<count {
+                    stores.append(try await SQLiteDeliveryStore.open(path: directory + "/store.sqlite", logger: logger))
+                }
+                try await body(stores)
+            } catch {
+                for store in stores { try? await store.close() }
+                throw error
+            }
+            for store in stores { try await store.close() }
+        case .postgres:
+            let settings = try Self.newPostgresDatabase()
+            try await Self.nest(count, [], settings: settings, logger: logger, body)
+        }
+    }
+
+    /// A new, empty database on the shared test server.
+    static func newPostgresDatabase() throws -> PostgresSettings {
+        try PostgresSettings.parse(try PostgresTestCluster.shared().createDatabase()).get()
+    }
+
+    private static func nest(
+        _ remaining: Int,
+        _ opened: [any DeliveryStore],
+        settings: PostgresSettings,
+        logger: Logger,
+        _ body: ([any DeliveryStore]) async throws -> Void
+    ) async throws {
+        guard remaining > 0 else { return try await body(opened) }
+        try await PostgresDeliveryStore.withStore(settings, access: .migrate, logger: logger) { store in
+            try await self.nest(remaining - 1, opened + [store], settings: settings, logger: logger, body)
+        }
+    }
+}
+
+/// Deliveries for the store tests.
+enum StorePlans {
+    static func plan(_ id: String, jobs: Int = 1, at date: Date = Date()) -> DeliveryPlan {
+        DeliveryPlan(
+            provider: .github,
+            deliveryID: id,
+            event: "push",
+            receivedAt: date,
+            repository: "github.com/acme/infra",
+            ref: "refs/heads/main",
+            decision: jobs > 0 ? .queue : .ignore,
+            reason: "test",
+            jobs: (0..<jobs).map {
+                JobSpec(
+                    organization: "org",
+                    workspace: "ws-\($0)",
+                    template: "tpl",
+                    overrideBranch: "main",
+                    commitID: "abc",
+                    via: "Github"
+                )
+            },
+            signature: .valid,
+            headers: [(name: "X-GitHub-Delivery", value: id)],
+            body: Array("{}".utf8)
+        )
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; whether it held.
+func eventually(
+    within timeout: Duration = .seconds(10),
+    _ condition: () async throws -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}

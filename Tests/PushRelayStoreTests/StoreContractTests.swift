@@ -1,0 +1,269 @@
+import Foundation
+import PushRelayCore
+import Testing
+
+@testable import PushRelayStore
+
+/// The store contracts, run against every backend: what `serve` relies on, whichever store it has.
+/// Two instances on one database stand for two processes sharing it.
+@Suite(.serialized)
+struct StoreContractTests {
+    private static let owner = "test-owner"
+    private static let lease = Duration.seconds(60)
+
+    @Test(arguments: StoreBackend.allCases)
+    func deliveriesAreDedupedUnderConcurrencyAcrossInstances(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            // 200 distinct deliveries plus ten copies of one id, all at once, spread over both instances.
+            let results = try await withThrowingTaskGroup(of: RecordResult.self) { group in
+                for index in 0..<200 {
+                    let store = stores[index % 2]
+                    group.addTask { try await store.record(StorePlans.plan("many-\(index)")) }
+                }
+                for index in 0..<10 {
+                    let store = stores[index % 2]
+                    group.addTask { try await store.record(StorePlans.plan("same", jobs: 2)) }
+                }
+                return try await group.reduce(into: [RecordResult]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 == .duplicate }.count == 9)
+            #expect(try await stores[0].jobCounts() == [.pending: 202])
+            #expect(
+                try await stores[1].jobs(provider: .github, deliveryID: "same").map(\.spec.workspace) == [
+                    "ws-0", "ws-1",
+                ]
+            )
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func claimsAreExclusiveAcrossInstances(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            for index in 0..<10 { _ = try await stores[0].record(StorePlans.plan("d-\(index)", jobs: 5)) }
+            // Both instances claim at once, four claimers each, until the queue is empty.
+            let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for claimer in 0..<8 {
+                    let store = stores[claimer % 2]
+                    group.addTask {
+                        var mine: [Int64] = []
+                        while true {
+                            let jobs = try await store.claim(owner: "owner-\(claimer)", limit: 3, lease: Self.lease)
+                            if jobs.isEmpty { return mine }
+                            mine += jobs.map(\.id)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int64]()) { $0 += $1 }
+            }
+            #expect(claimed.count == 50)
+            #expect(Set(claimed).count == 50, "a job was claimed twice")
+            #expect(try await stores[1].jobCounts() == [.sending: 50])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func anAttemptMovesItsJobOnAndIsListedInItsHistory(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            let store = stores[0]
+            _ = try await store.record(StorePlans.plan("d-1", jobs: 3))
+            let claimed = try await store.claim(owner: Self.owner, limit: 2, lease: Self.lease)
+            #expect(claimed.count == 2)
+            #expect(claimed.allSatisfy { $0.attempts == 0 && $0.deliveryID == "d-1" && $0.provider == .github })
+            #expect(try await store.jobCounts() == [.pending: 1, .sending: 2])
+
+            #expect(try await store.finish(claimed[0], outcome: .created(terrakubeJobID: "42", adopted: false)))
+            let later = AttemptOutcome.retry(
+                status: 503,
+                error: "HTTP 503",
+                after: .seconds(3600),
+                outcomeUnknown: false
+            )
+            #expect(try await store.finish(claimed[1], outcome: later))
+            #expect(try await store.jobCounts() == [.pending: 2, .created: 1])
+
+            // The retried job is not due for an hour: only the untouched one is claimed.
+            let next = try await store.claim(owner: Self.owner, limit: 10, lease: Self.lease)
+            #expect(next.map(\.id) == [claimed[1].id + 1])
+
+            let records = try await store.jobs(provider: .github, deliveryID: "d-1")
+            #expect(records[0].terrakubeJobID == "42")
+            #expect(records[0].state == .created)
+            #expect(records[0].history.map(\.outcome) == ["created"])
+            #expect(records[0].history.first?.detail == "Terrakube job 42")
+            #expect(records[1].history.map(\.outcome) == ["retry"])
+            #expect(records[1].history.first?.status == 503)
+            #expect(records[1].lastError == "HTTP 503")
+            #expect(records[1].attempts == 1)
+            #expect(try await store.recordedTerrakubeJobIDs(among: ["41", "42"]) == ["42"])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aRetryIsDueAfterItsDelayAndAnUncertainOneLooksFirst(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            let store = stores[0]
+            _ = try await store.record(StorePlans.plan("d-1"))
+            let first = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            #expect(!first.lookFirst)
+            let timeout = AttemptOutcome.retry(status: nil, error: "timed out", after: .zero, outcomeUnknown: true)
+            #expect(try await store.finish(first, outcome: timeout))
+            let second = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            #expect(second.id == first.id)
+            #expect(second.attempts == 1)
+            #expect(second.lookFirst)
+            let uncertainSince = try #require(second.firstUncertainAttemptAt)
+            #expect(abs(uncertainSince.timeIntervalSinceNow) < 60)
+
+            // A known failure after it keeps the job looking first: the uncertain attempt still happened.
+            let refused = AttemptOutcome.retry(status: 503, error: "HTTP 503", after: .zero, outcomeUnknown: false)
+            #expect(try await store.finish(second, outcome: refused))
+            let third = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            #expect(third.lookFirst)
+            #expect(third.firstUncertainAttemptAt == second.firstUncertainAttemptAt)
+            #expect(try await store.finish(third, outcome: .created(terrakubeJobID: "7", adopted: true)))
+            let record = try #require(try await store.jobs(provider: .github, deliveryID: "d-1").first)
+            #expect(record.history.map(\.outcome) == ["retry", "retry", "adopted"])
+            #expect(record.lastError == nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func anExpiredLeaseIsRescuedIntoTheCrashWindowPath(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
+            // One instance claims and "dies": its leases are not renewed and run out.
+            let lost = try await stores[0].claim(owner: "dead", limit: 2, lease: .milliseconds(1))
+            #expect(lost.count == 2)
+            var rescued = 0
+            let allRescued = try await eventually {
+                rescued += try await stores[1].rescueExpiredLeases()
+                return rescued == 2
+            }
+            #expect(allRescued)
+            #expect(try await stores[1].jobCounts() == [.pending: 2])
+
+            let again = try await stores[1].claim(owner: "survivor", limit: 2, lease: Self.lease)
+            #expect(Set(again.map(\.id)) == Set(lost.map(\.id)))
+            // Look first (the lost attempt may have created the job), from when that attempt started.
+            #expect(again.allSatisfy { $0.lookFirst && $0.firstUncertainAttemptAt != nil && $0.attempts == 1 })
+            #expect(again.allSatisfy { job in job.fence > lost.first { $0.id == job.id }!.fence })
+            let records = try await stores[0].jobs(provider: .github, deliveryID: "d-1")
+            #expect(records.allSatisfy { $0.history.map(\.outcome) == ["interrupted"] })
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aStaleOwnersFinishChangesNothing(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            _ = try await stores[0].record(StorePlans.plan("d-1"))
+            let frozen = try #require(
+                try await stores[0].claim(owner: "frozen", limit: 1, lease: .milliseconds(1)).first
+            )
+            #expect(try await eventually { try await stores[1].rescueExpiredLeases() == 1 })
+            let taken = try #require(try await stores[1].claim(owner: "survivor", limit: 1, lease: Self.lease).first)
+
+            // The frozen owner wakes and reports its attempt: refused, whatever it says.
+            #expect(try await stores[0].finish(frozen, outcome: .created(terrakubeJobID: "1", adopted: false)) == false)
+            #expect(try await stores[0].finish(frozen, outcome: .failed(status: 400, error: "late")) == false)
+            #expect(try await stores[0].renewLeases(owner: "frozen", lease: Self.lease) == 0)
+            try await stores[0].release([frozen])
+            #expect(try await stores[1].jobCounts() == [.sending: 1])
+
+            #expect(try await stores[1].finish(taken, outcome: .created(terrakubeJobID: "2", adopted: true)))
+            let record = try #require(try await stores[1].jobs(provider: .github, deliveryID: "d-1").first)
+            #expect(record.terrakubeJobID == "2")
+            #expect(record.state == .created)
+            #expect(record.history.map(\.outcome) == ["interrupted", "adopted"])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func renewedLeasesAreNotRescuedAndReleasedClaimsAreUnclaimed(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            let store = stores[0]
+            _ = try await store.record(StorePlans.plan("d-1", jobs: 3))
+            let held = try await store.claim(owner: "alive", limit: 2, lease: .milliseconds(1))
+            #expect(try await store.renewLeases(owner: "alive", lease: .seconds(3600)) == 2)
+            #expect(try await store.renewLeases(owner: "someone-else", lease: .seconds(3600)) == 0)
+            #expect(try await store.rescueExpiredLeases() == 0)
+
+            // Handed back unstarted: pending again, the claim not counted as an attempt.
+            try await store.release([held[0]])
+            #expect(try await store.jobCounts() == [.pending: 2, .sending: 1])
+            let again = try await store.claim(owner: "alive", limit: 5, lease: Self.lease)
+            #expect(Set(again.map(\.id)) == Set([held[0].id, held[1].id + 1]))
+            #expect(again.allSatisfy { $0.attempts == 0 && !$0.lookFirst })
+            #expect(try await store.jobs(provider: .github, deliveryID: "d-1").allSatisfy { $0.history.isEmpty })
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aTerrakubeJobIsRecordedForOneJobAtMost(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
+            let claimed = try await stores[0].claim(owner: Self.owner, limit: 2, lease: Self.lease)
+            #expect(try await stores[0].finish(claimed[0], outcome: .created(terrakubeJobID: "42", adopted: false)))
+            // Another process adopting the same Terrakube job for another job is refused by the store.
+            await #expect(throws: (any Error).self) {
+                try await stores[1].finish(claimed[1], outcome: .created(terrakubeJobID: "42", adopted: true))
+            }
+            let records = try await stores[1].jobs(provider: .github, deliveryID: "d-1")
+            #expect(records.map(\.terrakubeJobID) == ["42", nil])
+            #expect(records.map(\.state) == [.created, .sending])
+            #expect(records[1].history.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func requeueAddsFreshJobsOncePerWorkspaceAndTemplate(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            let store = stores[0]
+            _ = try await store.record(StorePlans.plan("d-1", jobs: 2))
+            let claimed = try await store.claim(owner: Self.owner, limit: 2, lease: Self.lease)
+            for (index, job) in claimed.enumerated() {
+                _ = try await store.finish(job, outcome: .created(terrakubeJobID: "\(index)", adopted: false))
+            }
+            #expect(try await store.requeueJobs(provider: .github, deliveryID: "d-1") == 2)
+            #expect(try await store.requeueJobs(provider: .github, deliveryID: "d-1") == 2)
+            #expect(try await store.requeueJobs(provider: .github, deliveryID: "nope") == 0)
+            let jobs = try await store.jobs(provider: .github, deliveryID: "d-1")
+            #expect(jobs.map(\.state) == [.created, .created, .pending, .pending, .pending, .pending])
+            #expect(jobs.map(\.spec.workspace) == ["ws-0", "ws-1", "ws-0", "ws-1", "ws-0", "ws-1"])
+            #expect(jobs.suffix(4).allSatisfy { $0.attempts == 0 && $0.terrakubeJobID == nil })
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func inspectionReadsBackWhatWasStoredByteForByte(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            let store = stores[0]
+            var plan = StorePlans.plan("odd", at: Date(timeIntervalSince1970: 1_800_000_000))
+            plan.jobs[0].overrideBranch = "feat/\"quoted\"\\back\tslash\u{1}ünï 🚀"
+            plan.jobs[0].workspace = "ws [1], {2}"
+            plan.body = [0xff, 0x00, 0x7b, 0x7d]
+            plan.headers = [(name: "X-GitHub-Event", value: "push"), (name: "X-Odd", value: "a\"b\\c")]
+            _ = try await store.record(plan)
+            _ = try await store.record(
+                StorePlans.plan("later", jobs: 0, at: Date(timeIntervalSince1970: 1_800_000_100))
+            )
+
+            #expect(try await store.jobs(provider: .github, deliveryID: "odd").map(\.spec) == plan.jobs)
+            let listed = try await store.recentDeliveries(limit: 10)
+            #expect(listed.map(\.deliveryID) == ["later", "odd"])
+            #expect(listed[1].jobs.count == 1)
+            #expect(listed[1].receivedAt == plan.receivedAt)
+            #expect(listed[0].decision == "ignore")
+            let stored = try #require(try await store.deliveries(withID: "odd", provider: nil).first)
+            #expect(stored.body == plan.body)
+            #expect(stored.headers.elementsEqual(plan.headers) { $0.name == $1.name && $0.value == $1.value })
+            #expect(stored.summary.repository == "github.com/acme/infra")
+            #expect(stored.summary.signature == "valid")
+            #expect(try await store.deliveries(withID: "odd", provider: .gitlab).isEmpty)
+            #expect(try await store.deliveries(withID: "odd", provider: .github).count == 1)
+
+            let oldest = try #require(try await store.oldestPendingJob())
+            #expect(abs(oldest.timeIntervalSinceNow) < 3600 || oldest == plan.receivedAt)
+            try await store.checkWritable()
+        }
+    }
+}

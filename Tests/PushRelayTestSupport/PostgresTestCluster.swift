@@ -1,0 +1,169 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway PostgreSQL server on loopback, from the machine's own PostgreSQL binaries (Debian's
+/// `postgresql` package): `initdb` into a temporary folder (as the `postgres` user when the tests run as
+/// root, since `initdb` refuses root), `pg_ctl start` on a free port, trust authentication. Stopped with
+/// `pg_ctl -m immediate` when the test process exits.
+///
+/// ``shared`` serves the tests that only need a database (each takes a fresh one); a test that stops and
+/// restarts the server starts a cluster of its own.
+package final class PostgresTestCluster: Sendable {
+    package let port: Int
+    package let directory: String
+    private let binaries: String
+
+    /// The cluster of this test process, started on first use.
+    package static func shared() throws -> PostgresTestCluster {
+        try self.sharedCluster.withLock { cluster in
+            if let cluster { return cluster }
+            let started = try PostgresTestCluster()
+            cluster = started
+            return started
+        }
+    }
+
+    private static let sharedCluster = Mutex<PostgresTestCluster?>(nil)
+
+    /// Starts a new cluster.
+    /// - Throws: when no PostgreSQL server binaries are installed, or the server does not start.
+    package init() throws {
+        self.binaries = try Self.findBinaries()
+        self.directory = NSTemporaryDirectory() + "pushrelay-pg-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        self.port = try Self.freePort()
+        if getuid() == 0 {
+            try Self.command("/bin/chown", ["postgres:postgres", self.directory])
+        }
+        try self.asOwner(
+            "initdb",
+            ["-D", self.directory + "/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]
+        )
+        try self.start()
+        Self.running.withLock { $0.append((self.binaries, self.directory)) }
+        Self.stopAtExit
+    }
+
+    /// Starts the server (again, after ``stop(immediately:)``), and waits until it accepts connections.
+    package func start() throws {
+        let options =
+            "-c listen_addresses=127.0.0.1 -p \(self.port) -k \(self.directory) -c fsync=off -c max_connections=400"
+        try self.asOwner(
+            "pg_ctl",
+            ["-D", self.directory + "/data", "-l", self.directory + "/log", "-w", "-t", "60", "-o", options, "start"]
+        )
+    }
+
+    /// Stops the server: `immediate` is a crash (no checkpoint; recovery at the next start).
+    package func stop(immediately: Bool = true) throws {
+        try self.asOwner(
+            "pg_ctl",
+            ["-D", self.directory + "/data", "-w", "-m", immediately ? "immediate" : "fast", "stop"]
+        )
+    }
+
+    /// A new, empty database; its URL.
+    package func createDatabase() throws -> String {
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try Self.command(
+            self.binaries + "/psql",
+            ["-h", "127.0.0.1", "-p", "\(self.port)", "-U", "postgres", "-q", "-c", "CREATE DATABASE \(name)"]
+        )
+        return self.url(database: name)
+    }
+
+    package func url(database: String) -> String {
+        "postgres://postgres@127.0.0.1:\(self.port)/\(database)"
+    }
+
+    /// Runs one SQL statement with `psql`; its output, unaligned, tuples only.
+    @discardableResult
+    package func psql(_ database: String, _ sql: String) throws -> String {
+        try Self.command(
+            self.binaries + "/psql",
+            ["-h", "127.0.0.1", "-p", "\(self.port)", "-U", "postgres", "-d", database, "-At", "-c", sql]
+        )
+    }
+
+    private func asOwner(_ tool: String, _ arguments: [String]) throws {
+        if getuid() == 0 {
+            try Self.command("/usr/sbin/runuser", ["-u", "postgres", "--", self.binaries + "/" + tool] + arguments)
+        } else {
+            try Self.command(self.binaries + "/" + tool, arguments)
+        }
+    }
+
+    /// Runs a program through `system(3)`: `Process` waits forever for a `pg_ctl start` whose server keeps
+    /// a descriptor it inherited.
+    @discardableResult
+    private static func command(_ path: String, _ arguments: [String]) throws -> String {
+        let outputPath = NSTemporaryDirectory() + "pushrelay-pg-output-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let line = ([path] + arguments).map(Self.quoted).joined(separator: " ")
+        let status = system("cd / && \(line) </dev/null >\(outputPath) 2>&1")
+        let text = ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard status == 0 else {
+            throw ClusterFailure(description: "\(path) \(arguments.joined(separator: " ")): \(text)")
+        }
+        return text
+    }
+
+    private static func quoted(_ argument: String) -> String {
+        "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    private static func findBinaries() throws -> String {
+        let root = "/usr/lib/postgresql"
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        guard
+            let newest = versions.compactMap(Int.init).sorted().last(where: {
+                FileManager.default.isExecutableFile(atPath: "\(root)/\($0)/bin/initdb")
+            })
+        else {
+            throw ClusterFailure(
+                description: "no PostgreSQL server under \(root); install it with 'apt-get install postgresql'"
+            )
+        }
+        return "\(root)/\(newest)/bin"
+    }
+
+    private static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
+        }
+        guard bound == 0 else { throw ClusterFailure(description: "no free port") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Every cluster this process started, stopped when it exits.
+    private static let running = Mutex<[(binaries: String, directory: String)]>([])
+
+    private static let stopAtExit: Void = {
+        atexit {
+            for (binaries, directory) in PostgresTestCluster.running.withLock({ $0 }) {
+                let stop = getuid() == 0 ? "/usr/sbin/runuser -u postgres -- " : ""
+                _ = system("\(stop)\(binaries)/pg_ctl -D \(directory)/data -m immediate stop >/dev/null 2>&1")
+                _ = system("rm -rf \(directory)")
+            }
+        }
+    }()
+}
+
+package struct ClusterFailure: Error, CustomStringConvertible {
+    package var description: String
+}
