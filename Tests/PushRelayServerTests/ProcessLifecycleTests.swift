@@ -25,6 +25,9 @@ struct ProcessLifecycleTests {
             terrakubeURL: String = "http://127.0.0.1:9",
             requestTimeoutSeconds: Int = 5,
             listen: String = "127.0.0.1:0",
+            store: String? = nil,
+            leaseSeconds: Int? = nil,
+            environment extraEnvironment: [String: String] = [:],
             service extra: String = ""
         ) throws {
             self.directory = NSTemporaryDirectory() + "pushrelay-process-" + UUID().uuidString
@@ -39,11 +42,11 @@ struct ProcessLifecycleTests {
                   token_env: TK_TOKEN
                   organization: "org-1"
                 store:
-                  sqlite: "\(self.directory)/data/pushrelay.sqlite"
+                  \(store ?? "sqlite: \"\(self.directory)/data/pushrelay.sqlite\"")
                 dispatch:
                   concurrency: 4
                   request_timeout_seconds: \(requestTimeoutSeconds)
-                  lease_seconds: \(max(30, requestTimeoutSeconds * 2))
+                  lease_seconds: \(leaseSeconds ?? max(30, requestTimeoutSeconds * 2))
                 \(extra)
                 """
             try service.write(toFile: self.directory + "/pushrelay.yaml", atomically: true, encoding: .utf8)
@@ -55,6 +58,7 @@ struct ProcessLifecycleTests {
             var environment = ProcessInfo.processInfo.environment
             environment["TK_TOKEN"] = RelayHarness.token
             environment["GH_SECRET"] = "topsecret"
+            environment.merge(extraEnvironment) { $1 }
             self.environment = environment
         }
 
@@ -124,6 +128,15 @@ struct ProcessLifecycleTests {
     /// Commit shas of the jobs the stand-in holds, with how many times each was created.
     static func jobCounts(_ standIn: TerrakubeStandIn) -> [String: Int] {
         standIn.jobs.reduce(into: [String: Int]()) { $0[$1.attributes["commitId"] ?? "", default: 0] += 1 }
+    }
+
+    static func waitForAsync(_ timeout: Duration, _ condition: () async -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return await condition()
     }
 
     static func waitFor(_ timeout: Duration, _ condition: () -> Bool) async throws -> Bool {

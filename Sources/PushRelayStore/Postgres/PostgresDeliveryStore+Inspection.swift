@@ -7,10 +7,9 @@ import PushRelayCore
 extension PostgresDeliveryStore {
     package func jobCounts() async throws -> [JobState: Int] {
         var counts: [JobState: Int] = [:]
-        let rows = try await self.client.query(
-            "SELECT state, COUNT(*) FROM pushrelay.jobs GROUP BY state",
-            logger: self.logger
-        ).collect()
+        let rows = try await self.rows(
+            "SELECT state, COUNT(*) FROM pushrelay.jobs GROUP BY state"
+        )
         for row in rows {
             let (state, count) = try row.decode((String, Int64).self)
             if let state = JobState(rawValue: state) { counts[state] = Int(count) }
@@ -19,10 +18,9 @@ extension PostgresDeliveryStore {
     }
 
     package func oldestPendingJob() async throws -> Date? {
-        try await self.client.query(
-            "SELECT MIN(queued_at) FROM pushrelay.jobs WHERE state IN ('pending', 'sending')",
-            logger: self.logger
-        ).collect().first?.decode(Date?.self)
+        try await self.rows(
+            "SELECT MIN(queued_at) FROM pushrelay.jobs WHERE state IN ('pending', 'sending')"
+        ).first?.decode(Date?.self)
     }
 
     package func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord] {
@@ -57,7 +55,7 @@ extension PostgresDeliveryStore {
 
     private func deliveries(_ query: PostgresQuery) async throws -> [StoredDelivery] {
         var found: [StoredDelivery] = []
-        for row in try await self.client.query(query, logger: self.logger).collect() {
+        for row in try await self.rows(query) {
             let cells = row.makeRandomAccess()
             guard let provider = ProviderKind(rawValue: try cells["provider"].decode(String.self)) else {
                 throw StoreCorruption(column: "provider")
@@ -90,14 +88,13 @@ extension PostgresDeliveryStore {
     }
 
     private func jobRecords(_ query: PostgresQuery) async throws -> [JobRecord] {
-        let rows = try await self.client.query(query, logger: self.logger).collect()
+        let rows = try await self.rows(query)
         var records: [JobRecord] = []
         for row in rows {
             let id = try row.makeRandomAccess()["id"].decode(Int64.self)
-            let history = try await self.client.query(
-                "SELECT finished_at, outcome, status, detail FROM pushrelay.job_attempts WHERE job = \(id) ORDER BY id",
-                logger: self.logger
-            ).collect().map { attempt in
+            let history = try await self.rows(
+                "SELECT finished_at, outcome, status, detail FROM pushrelay.job_attempts WHERE job = \(id) ORDER BY id"
+            ).map { attempt in
                 let (at, outcome, status, detail) = try attempt.decode((Date, String, Int32?, String?).self)
                 return AttemptRecord(at: at, outcome: outcome, status: status.map(Int.init), detail: detail)
             }

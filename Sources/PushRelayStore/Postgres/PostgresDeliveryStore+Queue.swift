@@ -7,7 +7,7 @@ import PushRelayCore
 extension PostgresDeliveryStore {
     package func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedJob] {
         // The CTE keeps the planner from running the LIMIT inside a loop and updating more rows than it.
-        let rows = try await self.client.query(
+        let rows = try await self.rows(
             """
             WITH c AS (
                 SELECT id FROM pushrelay.jobs WHERE state = 'pending' AND next_attempt_at <= now()
@@ -18,9 +18,8 @@ extension PostgresDeliveryStore {
                 owner = \(owner), lease_until = now() + make_interval(secs => \(lease.seconds)), fence = j.fence + 1
             FROM c WHERE j.id = c.id
             RETURNING \(unescaped: PostgresRows.jobColumns), j.next_attempt_at
-            """,
-            logger: self.logger
-        ).collect()
+            """
+        )
         // RETURNING gives no order; the dispatcher starts the longest-due first.
         let due = try rows.map { (due: try $0.makeRandomAccess()["next_attempt_at"].decode(Date.self), row: $0) }
         return try due.sorted { $0.due < $1.due }.map { try PostgresRows.claimedJob(from: $0.row) }
@@ -28,7 +27,7 @@ extension PostgresDeliveryStore {
 
     package func finish(_ job: ClaimedJob, outcome: AttemptOutcome) async throws -> Bool {
         let change = JobTransition(outcome)
-        let rows = try await self.client.query(
+        let rows = try await self.rows(
             """
             WITH j AS (
                 UPDATE pushrelay.jobs
@@ -47,42 +46,39 @@ extension PostgresDeliveryStore {
             SELECT id, attempt_started_at, now(), \(change.outcome), \(change.status.map(Int32.init)), \(change.detail)
             FROM j
             RETURNING job
-            """,
-            logger: self.logger
-        ).collect()
+            """
+        )
         return !rows.isEmpty
     }
 
     package func renewLeases(owner: String, lease: Duration) async throws -> Int {
-        let rows = try await self.client.query(
+        let rows = try await self.rows(
             """
             UPDATE pushrelay.jobs SET lease_until = now() + make_interval(secs => \(lease.seconds))
             WHERE owner = \(owner) AND state = 'sending'
             RETURNING id
-            """,
-            logger: self.logger
-        ).collect()
+            """
+        )
         return rows.count
     }
 
     package func release(_ jobs: [ClaimedJob]) async throws {
         guard !jobs.isEmpty else { return }
-        try await self.client.query(
+        _ = try await self.rows(
             """
             UPDATE pushrelay.jobs j
             SET state = 'pending', attempts = j.attempts - 1, owner = NULL, lease_until = NULL
             FROM unnest(\(jobs.map(\.id)), \(jobs.map(\.fence))) AS r(id, fence)
             WHERE j.id = r.id AND j.fence = r.fence AND j.state = 'sending'
-            """,
-            logger: self.logger
-        ).consume()
+            """
+        )
     }
 
     package func rescueExpiredLeases() async throws -> Int {
         let change = JobTransition.leaseExpired
         // Rows another replica is rescuing or finishing right now are skipped: they are not lost, they are
         // being handled. The UPDATE checks the lease again at write time.
-        let rows = try await self.client.query(
+        let rows = try await self.rows(
             """
             WITH r AS (
                 SELECT id FROM pushrelay.jobs WHERE state = 'sending' AND lease_until < now()
@@ -98,18 +94,16 @@ extension PostgresDeliveryStore {
             INSERT INTO pushrelay.job_attempts (job, started_at, finished_at, outcome, status, detail)
             SELECT id, attempt_started_at, now(), \(change.outcome), NULL, \(change.detail) FROM u
             RETURNING job
-            """,
-            logger: self.logger
-        ).collect()
+            """
+        )
         return rows.count
     }
 
     package func recordedTerrakubeJobIDs(among ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
-        let rows = try await self.client.query(
-            "SELECT terrakube_job_id FROM pushrelay.jobs WHERE terrakube_job_id = ANY(\(ids))",
-            logger: self.logger
-        ).collect()
+        let rows = try await self.rows(
+            "SELECT terrakube_job_id FROM pushrelay.jobs WHERE terrakube_job_id = ANY(\(ids))"
+        )
         return Set(try rows.map { try $0.decode(String.self) })
     }
 }

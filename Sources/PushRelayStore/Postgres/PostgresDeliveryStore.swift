@@ -15,6 +15,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
     let client: PostgresClient
     let logger: Logger
     package let settings: PostgresSettings
+    /// How long any statement may take before the store reports itself unavailable.
+    let operationTimeout: Duration = .seconds(5)
     /// The channel replicas NOTIFY when jobs are queued (a hint only: every replica also polls).
     static let channel = "pushrelay_jobs"
 
@@ -45,11 +47,16 @@ package final class PostgresDeliveryStore: DeliveryStore {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
+            // Long enough to wait for another replica's migration, short enough to say the database is not there.
             switch access {
             case .migrate:
-                try await PostgresMigrations.run(on: client, logger: logger)
+                try await Self.withDeadline(.seconds(60)) {
+                    try await PostgresMigrations.run(on: client, logger: logger)
+                }
             case .read:
-                let version = try await PostgresMigrations.version(on: client, logger: logger)
+                let version = try await Self.withDeadline(.seconds(10)) {
+                    try await PostgresMigrations.version(on: client, logger: logger)
+                }
                 guard version == PostgresMigrations.latest else {
                     throw StoreSchemaMismatch(found: version, expected: PostgresMigrations.latest)
                 }
@@ -102,7 +109,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
         // One statement: the delivery, its jobs and the wake-up commit together or not at all. A lost
         // connection is an error here, whether or not the commit happened; the webhook then gets 503 and
         // the host's retry finds the delivery if it did.
-        let rows = try await self.client.query(
+        let rows = try await self.rows(
             """
             WITH d AS (
                 INSERT INTO pushrelay.deliveries (provider, delivery_id, event, received_at, repository, ref, decision,
@@ -124,16 +131,15 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 SELECT pg_notify(\(Self.channel), '') FROM d WHERE \(notify)
             )
             SELECT d.id, (SELECT COUNT(*) FROM n) FROM d
-            """,
-            logger: self.logger
-        ).collect()
+            """
+        )
         guard let row = rows.first else { return .duplicate }
         return .recorded(try row.decode((Int64, Int64).self).0)
     }
 
     package func requeueJobs(provider: ProviderKind, deliveryID: String) async throws -> Int {
         let columns = JobColumns.names()
-        let rows = try await self.client.query(
+        let rows = try await self.rows(
             """
             WITH n AS (
                 INSERT INTO pushrelay.jobs (delivery, \(unescaped: columns), state, queued_at, next_attempt_at,
@@ -148,18 +154,16 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 SELECT pg_notify(\(Self.channel), '') WHERE \(self.settings.notify) AND EXISTS (SELECT 1 FROM n)
             )
             SELECT (SELECT COUNT(*) FROM n), (SELECT COUNT(*) FROM w)
-            """,
-            logger: self.logger
-        ).collect()
+            """
+        )
         guard let row = rows.first else { return 0 }
         return Int(try row.decode((Int64, Int64).self).0)
     }
 
     /// A real write, committed on the primary: a standby, a read-only or an unreachable database fails it.
     package func checkWritable() async throws {
-        try await self.client.query(
-            "UPDATE pushrelay.store_health SET checked_at = now() WHERE id = 1",
-            logger: self.logger
-        ).consume()
+        _ = try await self.rows(
+            "UPDATE pushrelay.store_health SET checked_at = now() WHERE id = 1"
+        )
     }
 }

@@ -1,0 +1,38 @@
+import PostgresNIO
+
+/// postgres-nio's pool waits for a connection as long as it takes: with the database down, a query would
+/// wait forever. Every statement of the store has a deadline instead, so that a webhook is answered 503
+/// (and `/readyz` 503) within it.
+extension PostgresDeliveryStore {
+    /// Runs one statement and reads its rows, or fails with ``StoreTimeout`` after `operationTimeout`.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        let (client, logger) = (self.client, self.logger)
+        return try await Self.withDeadline(self.operationTimeout) {
+            try await client.query(query, logger: logger).collect()
+        }
+    }
+
+    /// `operation`'s result, or ``StoreTimeout`` once `timeout` has passed (the operation is cancelled).
+    static func withDeadline<T: Sendable>(
+        _ timeout: Duration,
+        _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else { throw StoreTimeout(after: timeout) }
+            return result
+        }
+    }
+}
+
+/// The database did not answer in time (down, unreachable, or every connection busy).
+package struct StoreTimeout: Error, CustomStringConvertible {
+    package var after: Duration
+
+    package var description: String { "the database did not answer within \(self.after)" }
+}
