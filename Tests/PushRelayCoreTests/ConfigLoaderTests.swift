@@ -297,7 +297,10 @@ struct AmbiguousPathTests {
 struct DeployConfigTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let environment = ["WEBHOOK_SECRET": "dev-secret", "TERRAKUBE_TOKEN": "dev-token"]
+    static let environment = [
+        "WEBHOOK_SECRET": "dev-secret", "TERRAKUBE_TOKEN": "dev-token",
+        "PUSHRELAY_POSTGRES_URL": "postgres://pushrelay:pw@db.example.com:5432/pushrelay?sslmode=verify-full",
+    ]
 
     /// Docker cannot run on CI machines, so check what it would need: every folder a target lives in is
     /// copied into the build stage (a missing one fails `swift build` there).
@@ -328,14 +331,15 @@ struct DeployConfigTests {
         #expect(config.needsNameResolution)
     }
 
-    @Test func kubernetesConfigMapLoadsAsMounted() throws {
+    @Test(arguments: ["kubernetes", "kubernetes-postgres"])
+    func kubernetesConfigMapLoadsAsMounted(_ variant: String) throws {
         let text = try String(
-            contentsOf: Self.root.appendingPathComponent("deploy/kubernetes/configmap.yaml"),
+            contentsOf: Self.root.appendingPathComponent("deploy/\(variant)/configmap.yaml"),
             encoding: .utf8
         )
         let data = try #require((try Yams.load(yaml: text) as? [String: Any])?["data"] as? [String: String])
         let deployment = try String(
-            contentsOf: Self.root.appendingPathComponent("deploy/kubernetes/deployment.yaml"),
+            contentsOf: Self.root.appendingPathComponent("deploy/\(variant)/deployment.yaml"),
             encoding: .utf8
         )
         // The volume items: key -> path, as kubelet mounts them.
@@ -356,7 +360,15 @@ struct DeployConfigTests {
             try data[item["key"]!]!.write(toFile: path, atomically: true, encoding: .utf8)
         }
         let config = try ConfigLoader(directory: directory.path, environment: Self.environment).load()
-        #expect(config.settings.store == .sqlite("/var/lib/pushrelay/pushrelay.sqlite"))
+        if variant == "kubernetes" {
+            #expect(config.settings.store == .sqlite("/var/lib/pushrelay/pushrelay.sqlite"))
+        } else {
+            guard case .postgres(let postgres) = config.settings.store else {
+                Issue.record("the PostgreSQL variant's config names \(config.settings.store)")
+                return
+            }
+            #expect(postgres.host == "db.example.com" && postgres.tls == .verifyFull && postgres.poolSize == 10)
+        }
         #expect(config.repositories.map(\.identity.description) == ["github.com/acme/infra"])
     }
 }
