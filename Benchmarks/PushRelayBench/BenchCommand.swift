@@ -104,31 +104,57 @@ extension BenchCommand {
     struct Drain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Queue N jobs in a fresh SQLite store, then time the real dispatcher sending them to the stand-in."
+                "Queue N jobs in a fresh store, then time the real dispatcher (or several) sending them to the stand-in."
         )
 
         @Option var jobs: Int = 10_000
         @Option var concurrency: Int = 16
+        @Option(help: "A PostgreSQL database to use instead of a fresh SQLite file (emptied first).")
+        var postgresURL: String?
+        @Option(help: "Dispatchers, each with a store and a service group of its own (PostgreSQL only).")
+        var replicas: Int = 1
 
         func run() async throws {
-            let logger = {
-                var logger = Logger(label: "bench")
-                logger.logLevel = .error
-                return logger
-            }()
-            let directory = NSTemporaryDirectory() + "pushrelay-drain-" + UUID().uuidString
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let store = try await SQLiteDeliveryStore.open(path: directory + "/store.sqlite", logger: logger)
-            let standIn = TerrakubeStandIn(token: "bench-token")
-            let count = self.jobs
-            let concurrency = self.concurrency
+            var logger = Logger(label: "bench")
+            logger.logLevel = .error
+            if let url = self.postgresURL {
+                let settings = try PostgresSettings.parse(url).get()
+                try await self.withPostgres(settings, self.replicas, [], logger: logger)
+            } else {
+                let directory = NSTemporaryDirectory() + "pushrelay-drain-" + UUID().uuidString
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                let store = try await SQLiteDeliveryStore.open(path: directory + "/store.sqlite", logger: logger)
+                do {
+                    try await self.drain([store], logger: logger)
+                } catch {
+                    try? await store.close()
+                    throw error
+                }
+                try await store.close()
+            }
+        }
 
+        private func withPostgres(
+            _ settings: PostgresSettings,
+            _ remaining: Int,
+            _ opened: [PostgresDeliveryStore],
+            logger: Logger
+        ) async throws {
+            guard remaining > 0 else { return try await self.drain(opened, logger: logger) }
+            try await PostgresDeliveryStore.withStore(settings, access: .migrate, logger: logger) { store in
+                try await self.withPostgres(settings, remaining - 1, opened + [store], logger: logger)
+            }
+        }
+
+        private func drain(_ stores: [some ServedStore], logger: Logger) async throws {
+            let count = self.jobs
+            let first = stores[0]
             let filled = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for lane in 0..<32 {
                     group.addTask {
                         for index in stride(from: lane, to: count, by: 32) {
-                            _ = try await store.record(Self.plan(index))
+                            _ = try await first.record(Self.plan(index))
                         }
                     }
                 }
@@ -136,43 +162,57 @@ extension BenchCommand {
             }
             print("queued \(count) jobs in \(ContinuousClock.now - filled)")
 
+            let standIn = TerrakubeStandIn(token: "bench-token")
+            let concurrency = self.concurrency
             try await standIn.whileRunning { url in
                 let config = RelayConfig(
                     settings: ServiceSettings(
                         listen: ListenAddress(host: "127.0.0.1", port: 0),
                         terrakube: .init(url: url, token: "bench-token", organization: "org"),
-                        store: .sqlite(directory + "/store.sqlite"),
+                        store: .sqlite(":unused:"),
                         defaultSecrets: [WebhookSecret("unused")],
-                        dispatch: .init(concurrency: concurrency, requestTimeoutSeconds: 30, maxAttempts: 5)
+                        dispatch: .init(concurrency: concurrency, requestTimeoutSeconds: 10, maxAttempts: 5)
                     ),
                     repositories: []
                 )
-                let group = try buildServiceGroup(
-                    config: config,
-                    store: store,
-                    logger: logger,
-                    gracefulShutdownSignals: []
-                )
-                try await group.whileRunning {
-                    let started = ContinuousClock.now
-                    while (try await store.jobCounts()[.created] ?? 0) < count {
-                        try await Task.sleep(for: .milliseconds(20))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for store in stores {
+                        let services = try buildServiceGroup(
+                            config: config,
+                            store: store,
+                            logger: logger,
+                            gracefulShutdownSignals: []
+                        )
+                        group.addTask { try await services.run() }
+                        group.addTask {
+                            try await Self.waitUntilCreated(count, first)
+                            await services.triggerGracefulShutdown()
+                        }
                     }
+                    let started = ContinuousClock.now
+                    try await Self.waitUntilCreated(count, first)
                     let elapsed = ContinuousClock.now - started
-                    let rate = Double(count) / elapsed.seconds
                     print(
                         String(
-                            format: "drained %d jobs in %.2f s: %.0f jobs/s (concurrency %d)",
+                            format: "drained %d jobs in %.2f s: %.0f jobs/s (concurrency %d, %d dispatcher%@)",
                             count,
                             elapsed.seconds,
-                            rate,
-                            concurrency
+                            Double(count) / elapsed.seconds,
+                            concurrency,
+                            stores.count,
+                            stores.count == 1 ? "" : "s"
                         )
                     )
+                    try await group.waitForAll()
                 }
             }
             print("stand-in received \(standIn.createdJobs.count) creations")
-            try await store.close()
+        }
+
+        private static func waitUntilCreated(_ count: Int, _ store: some QueueFigures) async throws {
+            while (try await store.jobCounts()[.created] ?? 0) < count {
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
 
         static func plan(_ index: Int) -> DeliveryPlan {
