@@ -13,7 +13,10 @@ extension PushRelayCommand {
                 Loads the config exactly as 'check' does and refuses to start on any error. Secrets are read \
                 from the environment variables and files the config names. On SIGTERM the listener stops \
                 accepting, requests in flight are answered, Terrakube calls in flight finish, and the \
-                process exits 0; pending jobs resume at the next start. On SIGHUP, and when pushrelay.yaml, a \
+                process exits 0; pending jobs resume at the next start, or at once on another replica. \
+                With store.postgres_url_env (or _file), any number of serve processes on one PostgreSQL \
+                database are replicas of one service: each accepts webhooks and sends jobs. A SQLite \
+                store serves one process: a second serve on the same file is refused. On SIGHUP, and when pushrelay.yaml, a \
                 repository file or a secret file they name changes, the config is reloaded; an invalid one is \
                 refused (each problem logged) and the running config kept. GET /metrics serves Prometheus metrics.
                 """

@@ -59,8 +59,6 @@ package struct PostgresSettings: Sendable, Equatable, CustomStringConvertible, C
                 settings.tls = mode
             case "sslrootcert":
                 settings.rootCertificateFile = item.value
-            case "application_name", "connect_timeout":
-                continue
             default:
                 return .failure(URLProblem("has the parameter '\(item.name)', which PushRelay does not use"))
             }

@@ -47,6 +47,9 @@ package final class PostgresDeliveryStore: DeliveryStore {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
+            // Lets `run()` start before the first statement, which postgres-nio would otherwise log as a
+            // warning (the statement waits for it either way).
+            try await Task.sleep(for: .milliseconds(10))
             // Long enough to wait for another replica's migration, short enough to say the database is not there.
             switch access {
             case .migrate:
@@ -92,7 +95,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
             database: settings.database,
             tls: tls
         )
-        configuration.options.maximumConnections = settings.poolSize
+        // The LISTEN connection is held from the pool: one more than the statements' share.
+        configuration.options.maximumConnections = settings.poolSize + (settings.notify ? 1 : 0)
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = [("application_name", "pushrelay")]
         return configuration
