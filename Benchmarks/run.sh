@@ -37,16 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A realistic push: the go-scm GitHub fixture for acme/infra's main, without its `sender` block (~7 KB).
-python3 - "$ROOT/Tests/PushRelayFixtures/Fixtures/github/go-scm-push.json" "$WORK/push.json" <<'PY'
-import json, sys
-payload = json.load(open(sys.argv[1]))
-payload.pop("sender", None)
-text = json.dumps(payload, indent=2).replace("Codertocat/Hello-World", "acme/infra").replace("refs/heads/master", "refs/heads/main")
-open(sys.argv[2], "w").write(text)
-PY
-export BODY_FILE="$WORK/push.json"
-export SIGNATURE="sha256=$(openssl dgst -sha256 -hmac bench-secret < "$BODY_FILE" | awk '{print $2}')"
+# shellcheck source=Benchmarks/common.sh
+source "$ROOT/Benchmarks/common.sh"
+make_push "$ROOT" "$WORK/push.json"
 BODY_BYTES=$(wc -c < "$BODY_FILE")
 
 # A config directory: write_config DIR LISTEN_PORT TERRAKUBE_PORT
@@ -99,14 +92,6 @@ cat > "$WORK/hooks.json" <<JSON
                              "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
 JSON
 
-wait_for_port() {
-    for _ in $(seq 1 200); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "port $1 did not open" >&2
-    return 1
-}
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 metric() { curl -s http://127.0.0.1:18080/metrics | awk -v name="$1" '$1 == name {print $2 + 0}'; }

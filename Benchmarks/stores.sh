@@ -46,15 +46,9 @@ as_postgres "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w \
 PGPID=$(head -1 "$WORK/pg/data/postmaster.pid")
 createdb() { "$PGBIN/psql" -h 127.0.0.1 -p 18432 -U postgres -qc "CREATE DATABASE $1"; echo "postgres://postgres@127.0.0.1:18432/$1"; }
 
-python3 - "$ROOT/Tests/PushRelayFixtures/Fixtures/github/go-scm-push.json" "$WORK/push.json" <<'PY'
-import json, sys
-payload = json.load(open(sys.argv[1]))
-payload.pop("sender", None)
-text = json.dumps(payload, indent=2).replace("Codertocat/Hello-World", "acme/infra").replace("refs/heads/master", "refs/heads/main")
-open(sys.argv[2], "w").write(text)
-PY
-export BODY_FILE="$WORK/push.json"
-export SIGNATURE="sha256=$(openssl dgst -sha256 -hmac bench-secret < "$BODY_FILE" | awk '{print $2}')"
+# shellcheck source=Benchmarks/common.sh
+source "$ROOT/Benchmarks/common.sh"
+make_push "$ROOT" "$WORK/push.json"
 
 # write_config DIR LISTEN_PORT STORE_YAML [TERRAKUBE_PORT] [LEASE]
 write_config() {
@@ -82,14 +76,6 @@ routes:
 YAML
 }
 
-wait_for_port() {
-    for _ in $(seq 1 400); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "port $1 did not open" >&2
-    return 1
-}
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 pg_ticks() {  # the postmaster and every backend and helper it started
     local total=0

@@ -130,22 +130,8 @@ struct ProcessLifecycleTests {
         standIn.jobs.reduce(into: [String: Int]()) { $0[$1.attributes["commitId"] ?? "", default: 0] += 1 }
     }
 
-    static func waitForAsync(_ timeout: Duration, _ condition: () async -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return await condition()
-    }
-
     static func waitFor(_ timeout: Duration, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return condition()
+        await eventually(within: timeout, condition)
     }
 
     /// A port already taken: the listener cannot bind, and the process exits 1 at once, saying so,

@@ -259,11 +259,6 @@ struct RelayHarness: Sendable {
         timeout: Duration = .seconds(15),
         _ condition: @Sendable () async throws -> Bool
     ) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try await condition()
+        try await PushRelayTestSupport.eventually(within: timeout, condition)
     }
 }

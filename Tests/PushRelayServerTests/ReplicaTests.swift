@@ -83,7 +83,7 @@ struct ReplicaTests {
         var ports: [Int] = []
         for replica in replicas { ports.append(try await replica.port()) }
         for port in ports {
-            let ready = try await ProcessLifecycleTests.waitForAsync(.seconds(20)) {
+            let ready = await eventually(within: .seconds(20)) {
                 await Self.ready(client, port: port)
             }
             #expect(ready)
@@ -282,7 +282,7 @@ struct ReplicaTests {
                     // Both replicas come back by themselves, without a restart.
                     let restarted = ContinuousClock.now
                     for port in ports {
-                        let ready = try await ProcessLifecycleTests.waitForAsync(.seconds(60)) {
+                        let ready = await eventually(within: .seconds(60)) {
                             await Self.ready(client, port: port)
                         }
                         #expect(ready, "replica on \(port) did not come back by itself")

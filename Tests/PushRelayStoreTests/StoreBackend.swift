@@ -86,16 +86,3 @@ enum StorePlans {
         )
     }
 }
-
-/// Polls `condition` until it holds or `timeout` passes; whether it held.
-func eventually(
-    within timeout: Duration = .seconds(10),
-    _ condition: () async throws -> Bool
-) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}

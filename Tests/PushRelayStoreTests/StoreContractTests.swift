@@ -1,5 +1,6 @@
 import Foundation
 import PushRelayCore
+import PushRelayTestSupport
 import Testing
 
 @testable import PushRelayStore
