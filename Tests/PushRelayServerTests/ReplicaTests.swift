@@ -131,6 +131,21 @@ struct ReplicaTests {
             let counts = ProcessLifecycleTests.jobCounts(standIn)
             #expect(counts.count == 40)
             #expect(counts.values.allSatisfy { $0 == 1 }, "duplicates: \(counts.filter { $0.value > 1 })")
+
+            // `deliveries` reads the same database, with only the URL's variable set.
+            let environment = ["PG_URL": setup.environment["PG_URL"] ?? ""]
+            let list = try await RelayProcess.run(
+                ["deliveries", "list", "--config", setup.directory, "--limit", "100", "--json"],
+                environment: environment
+            )
+            #expect(list.status == 0, "\(list.stderr)")
+            let listed = list.stdout.split(separator: "\n").filter { $0.contains("\"burst-") }
+            #expect(listed.count == 40)
+            let shown = try await RelayProcess.run(
+                ["deliveries", "list", "--config", setup.directory, "--limit", "100"],
+                environment: environment
+            )
+            #expect(shown.status == 0 && shown.stdout.contains("burst-7-"), "\(shown.stdout.prefix(500))")
         }
     }
 

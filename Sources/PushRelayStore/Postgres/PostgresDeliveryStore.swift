@@ -15,6 +15,9 @@ package final class PostgresDeliveryStore: DeliveryStore {
     let client: PostgresClient
     let logger: Logger
     package let settings: PostgresSettings
+    /// At most one NOTIFY per 100 ms from this replica: committing a NOTIFY takes a lock global to the
+    /// server, and one wake-up per window is all the other replicas need (they claim whatever is due).
+    private let notifyLimiter = NotifyLimiter(interval: .milliseconds(100))
     /// How long any statement may take before the store reports itself unavailable.
     let operationTimeout: Duration = .seconds(5)
     /// The channel replicas NOTIFY when jobs are queued (a hint only: every replica also polls).
@@ -53,7 +56,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
             // Long enough to wait for another replica's migration, short enough to say the database is not there.
             switch access {
             case .migrate:
-                try await Self.withDeadline(.seconds(60)) {
+                _ = try await Self.withDeadline(.seconds(60)) {
                     try await PostgresMigrations.run(on: client, logger: logger)
                 }
             case .read:
@@ -109,7 +112,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
 
     package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
         let specs = JobColumns.spec.map { column in plan.jobs.map { $0[keyPath: column.field] } }
-        let notify = self.settings.notify && !plan.jobs.isEmpty
+        let notify = self.settings.notify && !plan.jobs.isEmpty && self.notifyLimiter.allow()
         // One statement: the delivery, its jobs and the wake-up commit together or not at all. A lost
         // connection is an error here, whether or not the commit happened; the webhook then gets 503 and
         // the host's retry finds the delivery if it did.

@@ -110,7 +110,9 @@ extension SQLiteDeliveryStore {
         var binds: [SQLiteData] = [.float(now), .text(change.outcome), .text(change.lastError ?? "")]
         if self.holdsServeLock {
             let owners = self.liveOwners.withLock { Array($0) }
-            if !owners.isEmpty {
+            if owners.isEmpty {
+                condition += " OR 1"  // nothing claimed yet by this process: every claim is a dead one's
+            } else {
                 condition += " OR owner NOT IN (" + owners.map { _ in "?" }.joined(separator: ", ") + ")"
                 binds += owners.map(SQLiteData.text)
             }
