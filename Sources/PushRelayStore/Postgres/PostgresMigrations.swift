@@ -87,6 +87,15 @@ enum PostgresMigrations {
     /// - Throws: ``StoreSchemaMismatch`` when a newer PushRelay migrated the database.
     @discardableResult
     static func run(on client: PostgresClient, logger: Logger) async throws -> Int {
+        do {
+            return try await self.apply(on: client, logger: logger)
+        } catch let error as PostgresTransactionError {
+            // What went wrong inside (a newer schema, a failed step), not the transaction's wrapping of it.
+            throw error.closureError ?? error
+        }
+    }
+
+    private static func apply(on client: PostgresClient, logger: Logger) async throws -> Int {
         try await client.withTransaction(logger: logger) { connection in
             // Waits for a replica migrating at this moment, however long its steps take.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger).consume()

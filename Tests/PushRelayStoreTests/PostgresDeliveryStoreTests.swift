@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import PushRelayCore
+import PushRelayTestSupport
+import Testing
+
+@testable import PushRelayStore
+
+/// What is PostgreSQL's own: migrations under concurrent starts, a schema from a newer release, readers
+/// that may not migrate. The behaviour both stores share is in ``StoreContractTests``.
+struct PostgresDeliveryStoreTests {
+    @Test func storesOpeningAtOnceOnAnEmptyDatabaseMigrateItOnce() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let url = try cluster.createDatabase()
+        let settings = try PostgresSettings.parse(url).get()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try await PostgresDeliveryStore.withStore(settings, access: .migrate, logger: Logger(label: "test"))
+                    {
+                        try await $0.checkWritable()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let database = String(url.split(separator: "/").last!)
+        #expect(
+            try cluster.psql(database, "SELECT string_agg(version::text, ',') FROM pushrelay.schema_version") == "1"
+        )
+    }
+
+    @Test func aNewerSchemaIsRefusedAndAReaderDoesNotMigrate() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let url = try cluster.createDatabase()
+        let settings = try PostgresSettings.parse(url).get()
+        let database = String(url.split(separator: "/").last!)
+        // A reader on an empty database neither creates the schema nor reads past the mismatch.
+        let empty = await #expect(throws: StoreSchemaMismatch.self) {
+            try await PostgresDeliveryStore.withStore(settings, access: .read, logger: Logger(label: "test")) { _ in }
+        }
+        #expect(empty?.found == 0)
+        #expect(try cluster.psql(database, "SELECT to_regclass('pushrelay.schema_version') IS NULL") == "t")
+
+        try await PostgresDeliveryStore.withStore(settings, access: .migrate, logger: Logger(label: "test")) { _ in }
+        try cluster.psql(database, "INSERT INTO pushrelay.schema_version (version) VALUES (99)")
+        let newer = await #expect(throws: StoreSchemaMismatch.self) {
+            try await PostgresDeliveryStore.withStore(settings, access: .migrate, logger: Logger(label: "test")) { _ in
+            }
+        }
+        #expect(newer?.description.contains("newer than this PushRelay") == true)
+    }
+}
