@@ -82,7 +82,8 @@ struct DurabilityTests {
             }
             #expect(statuses.sorted() == [200, 200, 200, 200, 200, 200, 200, 200, 200, 202])
             #expect(try await relay.eventually { relay.standIn.createdJobs.count == 1 })
-            try await Task.sleep(for: .milliseconds(300))
+            // Recorded, and nothing else queued: no second request can come.
+            #expect(try await relay.eventually { try await relay.store.jobCounts() == [.created: 1] })
             #expect(relay.standIn.jobRequests.count == 1)
         }
     }

@@ -76,7 +76,13 @@ struct MetricsTests {
                     return (metrics["pushrelay_job_attempts_total", ["result": "retry"]] ?? 0) >= 1
                 }
             )
-            try await Task.sleep(for: .milliseconds(200))
+            // The oldest job's age grows with time: poll until it shows at least 0.2 s.
+            #expect(
+                try await relay.eventually {
+                    let metrics = try PrometheusText(try await relay.get("/metrics").text)
+                    return (metrics["pushrelay_oldest_pending_job_age_seconds"] ?? 0) >= 0.2
+                }
+            )
             let metrics = try PrometheusText(try await relay.get("/metrics").text)
             #expect(metrics["pushrelay_queue_depth"] == 1)
             #expect((metrics["pushrelay_oldest_pending_job_age_seconds"] ?? 0) >= 0.2)

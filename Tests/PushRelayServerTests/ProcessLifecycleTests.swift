@@ -1,9 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import PushRelayCore
 import PushRelayFixtures
+import PushRelayStore
 import PushRelayTestSupport
 import Synchronization
 import Testing
@@ -176,7 +178,17 @@ struct ProcessLifecycleTests {
                 let problems = second.logLines().filter { ($0["level"] as? String) != "info" }.suffix(5)
                 Issue.record("no job for \(missing.count) accepted deliveries, e.g. \(missing.prefix(3)); \(problems)")
             }
-            try await Task.sleep(for: .seconds(1))  // room for a duplicate to show, if there were one
+            // Nothing left to send in the store (no job pending or in flight): no duplicate can still come.
+            let reader = try await SQLiteDeliveryReader.open(
+                path: setup.directory + "/data/pushrelay.sqlite",
+                logger: Logger(label: "test")
+            )
+            let settled = try await eventually(within: .seconds(30)) {
+                let states = try await reader.jobCounts()
+                return states[.pending] == nil && states[.sending] == nil
+            }
+            try await reader.close()
+            #expect(settled)
             second.signal(SIGTERM)
             #expect(try await second.exitStatus(timeout: .seconds(20)) == 0)
 
