@@ -4,7 +4,8 @@
 # first of its jobs finished by the other.
 #
 #   Benchmarks/stores.sh [seconds-per-run] [connections] [rounds]
-#   BASE_BIN=/path/to/an/older/pushrelay Benchmarks/stores.sh …   adds that binary's SQLite row, alternating
+#   BASE_BIN=/path/to/an/older/pushrelay Benchmarks/stores.sh …   adds that binary's rows, alternating
+#   ROWS="postgres-1 postgres-1-base" Benchmarks/stores.sh …       only those rows
 #
 # Accept path: wrk posts the signed ~7 KB GitHub push of run.sh (a fresh delivery id per request) at
 # `connections` connections (split over the replicas for two). The dispatcher sends to a stand-in that takes
@@ -159,7 +160,7 @@ PIDS+=($!)
 wait_for_port 18470
 echo "body: $(wc -c < "$BODY_FILE") bytes, $CONNECTIONS connections, ${DURATION}s per run, $(nproc) cores, $ROUNDS rounds"
 echo "== accept path (the dispatcher paced by a 50 ms stand-in)"
-ROWS=${ROWS:-sqlite sqlite-base postgres-1 postgres-2}   # a subset, to look at one closely
+ROWS=${ROWS:-sqlite sqlite-base postgres-1 postgres-1-base postgres-2 postgres-2-base}
 for round in $(seq 1 "$ROUNDS"); do
     for row in $ROWS; do
         case $row in
@@ -167,6 +168,8 @@ for round in $(seq 1 "$ROUNDS"); do
             sqlite-base) [ -n "${BASE_BIN:-}" ] && accept sqlite-base "$BASE_BIN" sqlite 1 ;;
             postgres-1) accept postgres-1 "$BIN/pushrelay" postgres 1 ;;
             postgres-2) accept postgres-2 "$BIN/pushrelay" postgres 2 ;;
+            postgres-1-base) [ -n "${BASE_BIN:-}" ] && accept postgres-1-base "$BASE_BIN" postgres 1 ;;
+            postgres-2-base) [ -n "${BASE_BIN:-}" ] && accept postgres-2-base "$BASE_BIN" postgres 2 ;;
         esac
     done
 done

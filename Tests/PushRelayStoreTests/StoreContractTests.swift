@@ -38,6 +38,35 @@ struct StoreContractTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func deliveriesWrittenTogetherKeepTheirOwnJobsAndFields(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            // Enough at once that the stores write them in groups: each delivery must still own exactly its
+            // jobs (0 to 3 of them, named after it), and a missing repository or ref stays missing.
+            let plans = (0..<120).map { index in
+                var plan = StorePlans.plan("group-\(index)", jobs: index % 4)
+                for job in plan.jobs.indices { plan.jobs[job].overrideBranch = "branch-\(index)" }
+                if index % 5 == 0 { plan.repository = nil }
+                if index % 7 == 0 { plan.ref = nil }
+                return plan
+            }
+            let store = stores[0]
+            let results = try await withThrowingTaskGroup(of: RecordResult.self) { group in
+                for plan in plans + plans.prefix(10) { group.addTask { try await store.record(plan) } }
+                return try await group.reduce(into: [RecordResult]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 == .duplicate }.count == 10)
+            for (index, plan) in plans.enumerated() {
+                let jobs = try await store.jobs(provider: .github, deliveryID: plan.deliveryID)
+                #expect(jobs.map(\.spec) == plan.jobs, "delivery \(index)")
+                let stored = try #require(try await store.deliveries(withID: plan.deliveryID, provider: .github).first)
+                #expect(stored.summary.repository == plan.repository, "delivery \(index)")
+                #expect(stored.summary.ref == plan.ref, "delivery \(index)")
+            }
+            #expect(try await store.jobCounts() == [.pending: plans.map(\.jobs.count).reduce(0, +)])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func claimsAreExclusiveAcrossInstances(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             for index in 0..<10 { _ = try await stores[0].record(StorePlans.plan("d-\(index)", jobs: 5)) }

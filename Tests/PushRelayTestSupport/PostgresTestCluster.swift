@@ -16,6 +16,8 @@ package final class PostgresTestCluster: Sendable {
     package let port: Int
     package let directory: String
     private let binaries: String
+    /// Set when the server takes TLS connections only, with this certificate.
+    private let certificate: TestCertificate?
 
     /// The cluster of this test process, started on first use.
     package static func shared() throws -> PostgresTestCluster {
@@ -30,8 +32,11 @@ package final class PostgresTestCluster: Sendable {
     private static let sharedCluster = Mutex<PostgresTestCluster?>(nil)
 
     /// Starts a new cluster.
+    /// - Parameter tlsOnly: a certificate for the server, which then refuses every connection that is not
+    ///   TLS (`hostssl` only in `pg_hba.conf`).
     /// - Throws: when no PostgreSQL server binaries are installed, or the server does not start.
-    package init() throws {
+    package init(tlsOnly certificate: TestCertificate? = nil) throws {
+        self.certificate = certificate
         self.binaries = try Self.findBinaries()
         self.directory = NSTemporaryDirectory() + "pushrelay-pg-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
@@ -43,6 +48,11 @@ package final class PostgresTestCluster: Sendable {
             "initdb",
             ["-D", self.directory + "/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]
         )
+        if let certificate {
+            try self.writeServerFile("server.crt", certificate.certificatePEM)
+            try self.writeServerFile("server.key", certificate.privateKeyPEM)
+            try self.writeServerFile("pg_hba.conf", "local all all trust\nhostssl all all 127.0.0.1/32 trust\n")
+        }
         try self.start()
         Self.running.withLock { $0.append((self.binaries, self.directory)) }
         Self.stopAtExit
@@ -52,6 +62,7 @@ package final class PostgresTestCluster: Sendable {
     package func start() throws {
         let options =
             "-c listen_addresses=127.0.0.1 -p \(self.port) -k \(self.directory) -c fsync=off -c max_connections=400"
+            + (self.certificate == nil ? "" : " -c ssl=on")
         try self.asOwner(
             "pg_ctl",
             ["-D", self.directory + "/data", "-l", self.directory + "/log", "-w", "-t", "60", "-o", options, "start"]
@@ -87,6 +98,15 @@ package final class PostgresTestCluster: Sendable {
             self.binaries + "/psql",
             ["-h", "127.0.0.1", "-p", "\(self.port)", "-U", "postgres", "-d", database, "-At", "-c", sql]
         )
+    }
+
+    /// The server's own files are the server's user's, and only theirs (PostgreSQL refuses a key others
+    /// can read).
+    private func writeServerFile(_ name: String, _ text: String) throws {
+        let path = self.directory + "/data/" + name
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        try Self.command("/bin/chmod", ["600", path])
+        if getuid() == 0 { try Self.command("/bin/chown", ["postgres:postgres", path]) }
     }
 
     private func asOwner(_ tool: String, _ arguments: [String]) throws {

@@ -1,3 +1,4 @@
+import Logging
 import PostgresNIO
 
 /// postgres-nio's pool waits for a connection as long as it takes: with the database down, a query would
@@ -6,9 +7,16 @@ import PostgresNIO
 extension PostgresDeliveryStore {
     /// Runs one statement and reads its rows, or fails with ``StoreTimeout`` after `operationTimeout`.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        let (client, logger) = (self.client, self.logger)
-        return try await Self.withDeadline(self.operationTimeout) {
-            try await client.query(query, logger: logger).collect()
+        try await Self.rows(query, client: self.client, logger: self.logger)
+    }
+
+    static func rows(_ query: PostgresQuery, client: PostgresClient, logger: Logger) async throws -> [PostgresRow] {
+        try await Self.withDeadline(self.operationTimeout) {
+            do {
+                return try await client.query(query, logger: logger).collect()
+            } catch {
+                throw PostgresFailure.wrapping(error)
+            }
         }
     }
 

@@ -18,8 +18,10 @@ package final class PostgresDeliveryStore: DeliveryStore {
     /// At most one NOTIFY per 100 ms from this replica: committing a NOTIFY takes a lock global to the
     /// server, and one wake-up per window is all the other replicas need (they claim whatever is due).
     private let notifyLimiter = NotifyLimiter(interval: .milliseconds(100))
+    /// Groups deliveries that arrive together into one statement.
+    private let recorder: GroupCommit<DeliveryPlan, RecordResult>
     /// How long any statement may take before the store reports itself unavailable.
-    let operationTimeout: Duration = .seconds(5)
+    static let operationTimeout: Duration = .seconds(5)
     /// The channel replicas NOTIFY when jobs are queued (a hint only: every replica also polls).
     static let channel = "pushrelay_jobs"
 
@@ -27,6 +29,10 @@ package final class PostgresDeliveryStore: DeliveryStore {
         self.client = client
         self.settings = settings
         self.logger = logger
+        let limiter = self.notifyLimiter
+        self.recorder = GroupCommit(maxBatch: Self.maxGroup, maxInFlight: Self.groupsInFlight) { plans in
+            try await Self.insert(plans, client: client, logger: logger) { settings.notify && limiter.allow() }
+        }
     }
 
     package enum Access: Sendable {
@@ -45,7 +51,14 @@ package final class PostgresDeliveryStore: DeliveryStore {
         logger: Logger,
         _ body: (PostgresDeliveryStore) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: try self.configuration(settings), backgroundLogger: logger)
+        // A first connection of its own: a wrong password or certificate is reported at once, with its
+        // reason, where the pool would retry it in silence.
+        try await PostgresConnectionCheck.run(
+            settings,
+            within: access == .migrate ? .seconds(60) : .seconds(10),
+            logger: logger
+        )
+        let client = PostgresClient(configuration: self.configuration(settings), backgroundLogger: logger)
         let store = PostgresDeliveryStore(client: client, settings: settings, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
@@ -71,32 +84,32 @@ package final class PostgresDeliveryStore: DeliveryStore {
         }
     }
 
-    /// postgres-nio's settings from ours: TLS exactly as `sslmode` says, never a fallback to plain text.
-    static func configuration(_ settings: PostgresSettings) throws -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS
-        switch settings.tls {
-        case .disable:
-            tls = .disable
-        case .require, .verifyCA, .verifyFull:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification =
-                switch settings.tls {
-                case .verifyFull: .fullVerification
-                case .verifyCA: .noHostnameVerification
-                default: .none
-                }
-            if let file = settings.rootCertificateFile {
-                configuration.trustRoots = .file(file)
+    /// The TLS client settings `sslmode` asks for; `nil` for `disable`. There is never a fallback to plain
+    /// text: postgres-nio's `require` fails a server that does not offer TLS.
+    static func tlsConfiguration(_ settings: PostgresSettings) -> TLSConfiguration? {
+        guard settings.tls != .disable else { return nil }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification =
+            switch settings.tls {
+            case .verifyFull: .fullVerification
+            case .verifyCA: .noHostnameVerification
+            default: .none
             }
-            tls = .require(configuration)
+        if let file = settings.rootCertificateFile {
+            configuration.trustRoots = .file(file)
         }
+        return configuration
+    }
+
+    /// postgres-nio's pool settings from ours.
+    static func configuration(_ settings: PostgresSettings) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: settings.host,
             port: settings.port,
             username: settings.user,
             password: settings.password,
             database: settings.database,
-            tls: tls
+            tls: Self.tlsConfiguration(settings).map { .require($0) } ?? .disable
         )
         // The LISTEN connection is held from the pool: one more than the statements' share.
         configuration.options.maximumConnections = settings.poolSize + (settings.notify ? 1 : 0)
@@ -111,37 +124,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
     }
 
     package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
-        let specs = JobColumns.spec.map { column in plan.jobs.map { $0[keyPath: column.field] } }
-        let notify = self.settings.notify && !plan.jobs.isEmpty && self.notifyLimiter.allow()
-        // One statement: the delivery, its jobs and the wake-up commit together or not at all. A lost
-        // connection is an error here, whether or not the commit happened; the webhook then gets 503 and
-        // the host's retry finds the delivery if it did.
-        let rows = try await self.rows(
-            """
-            WITH d AS (
-                INSERT INTO pushrelay.deliveries (provider, delivery_id, event, received_at, repository, ref, decision,
-                                                  reason, signature, headers, body)
-                VALUES (\(plan.provider.rawValue), \(plan.deliveryID), \(plan.event), \(plan.receivedAt),
-                        \(plan.repository), \(plan.ref), \(plan.decision.rawValue), \(plan.reason),
-                        \(plan.signature.description), \(StoredHeaders.json(plan.headers)),
-                        \(ByteBuffer(bytes: plan.body)))
-                ON CONFLICT (provider, delivery_id) DO NOTHING
-                RETURNING id
-            ), j AS (
-                INSERT INTO pushrelay.jobs (delivery, \(unescaped: JobColumns.names()), state, queued_at,
-                                            next_attempt_at, updated_at)
-                SELECT d.id, \(unescaped: JobColumns.names(prefix: "u.")), 'pending', now(), now(), now()
-                FROM d, unnest(\(specs[0]), \(specs[1]), \(specs[2]), \(specs[3]), \(specs[4]), \(specs[5]))
-                     WITH ORDINALITY AS u(\(unescaped: JobColumns.names()), n)
-                ORDER BY u.n
-            ), n AS (
-                SELECT pg_notify(\(Self.channel), '') FROM d WHERE \(notify)
-            )
-            SELECT d.id, (SELECT COUNT(*) FROM n) FROM d
-            """
-        )
-        guard let row = rows.first else { return .duplicate }
-        return .recorded(try row.decode((Int64, Int64).self).0)
+        try await self.recorder.submit(plan)
     }
 
     package func requeueJobs(provider: ProviderKind, deliveryID: String) async throws -> Int {

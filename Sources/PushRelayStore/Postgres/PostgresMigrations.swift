@@ -91,7 +91,9 @@ enum PostgresMigrations {
             return try await self.apply(on: client, logger: logger)
         } catch let error as PostgresTransactionError {
             // What went wrong inside (a newer schema, a failed step), not the transaction's wrapping of it.
-            throw error.closureError ?? error
+            throw PostgresFailure.wrapping(error.closureError ?? error)
+        } catch {
+            throw PostgresFailure.wrapping(error)
         }
     }
 

@@ -29,7 +29,7 @@ struct PostgresWakeListener: Service {
                 guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
                 self.logger.debug(
                     "LISTEN connection lost; polling until it is back",
-                    metadata: ["relay.error": "\(error)"]
+                    metadata: ["relay.error": "\(PostgresFailure.wrapping(error))"]
                 )
             }
             // A connection that held a while was a good one: start the backoff over.

@@ -1,0 +1,37 @@
+import Synchronization
+
+/// A one-shot result slot that a waiter may reach before or after it is filled.
+final class Ticket: Sendable {
+    private enum State {
+        case empty
+        case waiting(CheckedContinuation<any Sendable, any Error>)
+        case filled(Result<any Sendable, any Error>)
+    }
+
+    private let state = Mutex<State>(.empty)
+
+    func fill(_ result: Result<any Sendable, any Error>) {
+        let waiter: CheckedContinuation<any Sendable, any Error>? = self.state.withLock { state in
+            switch state {
+            case .waiting(let continuation):
+                state = .filled(result)
+                return continuation
+            case .empty, .filled:
+                state = .filled(result)
+                return nil
+            }
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> any Sendable {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<any Sendable, any Error>? = self.state.withLock { state in
+                if case .filled(let result) = state { return result }
+                state = .waiting(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}
