@@ -42,6 +42,39 @@ struct TerrakubeJobDocumentTests {
         )
     }
 
+    @Test func onlyA201IsACreation() throws {
+        let body = Array(#"{"data":{"type":"job","id":"42"}}"#.utf8)
+        // Not what Terrakube answers: whether a job exists is unknown, so the retry looks first.
+        for status in [200, 202, 204] {
+            let failure = #expect(throws: TerrakubeFailure.self) {
+                try TerrakubeResponse.jobID(status: status, retryAfter: nil, body: body)
+            }
+            guard case .retryable(status, _, nil, outcomeUnknown: true) = failure else {
+                Issue.record("\(status): \(String(describing: failure))")
+                continue
+            }
+        }
+    }
+
+    @Test func aRedirectIsRetriedAndNamesItsTargetWithoutCredentialsOrQuery() throws {
+        let failure = #expect(throws: TerrakubeFailure.self) {
+            try TerrakubeResponse.jobID(
+                status: 301,
+                retryAfter: nil,
+                location: "https://user:secret@elsewhere.example:8443/api/v1/job?token=abc#x",
+                body: Array(#"{"data":{"id":"1"}}"#.utf8)
+            )
+        }
+        guard case .retryable(301, let reason, nil, outcomeUnknown: false) = failure else {
+            Issue.record("\(String(describing: failure))")
+            return
+        }
+        #expect(reason.contains("redirects to https://elsewhere.example:8443/api/v1/job,"), "\(reason)")
+        #expect(!reason.contains("secret") && !reason.contains("abc"))
+        let unnamed = TerrakubeResponse.failure(status: 308, retryAfter: nil, body: [])
+        #expect(unnamed.description.contains("redirects to an unnamed place"), "\(unnamed)")
+    }
+
     @Test func failuresAreSortedByWhatToDo() {
         let errors = Array(#"{"errors":[{"detail":"Invalid attribute: foo"}]}"#.utf8)
         #expect(throws: TerrakubeFailure.permanent(status: 400, detail: "Invalid attribute: foo")) {

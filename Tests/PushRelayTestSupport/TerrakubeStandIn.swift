@@ -34,6 +34,12 @@ package final class TerrakubeStandIn: Sendable {
         case createThenDelay(Duration)
         /// Hang this long, then answer 503 without creating anything.
         case hangThenFail(Duration)
+        /// Create the job and send the `201` head at once, then its body one byte per `interval`: a
+        /// deadline that ends with the head would wait for all of it.
+        case createThenTrickle(Duration)
+        /// Answer with this redirect status, `Location` pointing at `/elsewhere/…` on the stand-in, where
+        /// any request is answered `200` with a job id (what an unrelated origin might say), and recorded.
+        case redirect(Int)
     }
 
     /// A job the stand-in holds, as a `GET …/job?filter[job]=…` lists it.
@@ -54,6 +60,7 @@ package final class TerrakubeStandIn: Sendable {
         var lookupFaults: [Int] = []
         /// How long every job creation without a fault takes.
         var creationTime: Duration = .zero
+        var baseURL = ""
     }
 
     /// Attributes a Terrakube job has (components.schemas.job in the OpenAPI spec); any other is a 400.
@@ -124,7 +131,9 @@ package final class TerrakubeStandIn: Sendable {
         )
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         return try await group.whileRunning {
-            try await body("http://127.0.0.1:\(await ports.port())")
+            let baseURL = "http://127.0.0.1:\(await ports.port())"
+            self.state.withLock { $0.baseURL = baseURL }
+            return try await body(baseURL)
         }
     }
 
@@ -144,6 +153,19 @@ package final class TerrakubeStandIn: Sendable {
         }
         router.get("/api/v1/organization/:organization/template") { request, _ in
             self.lookUp("template", request)
+        }
+        for method in [HTTPRequest.Method.get, .post, .put] {
+            router.on("/elsewhere/**", method: method) { request, _ in
+                let recorded = Recorded(
+                    method: request.method.rawValue,
+                    path: request.uri.path,
+                    headers: [:],
+                    body: [],
+                    status: 200
+                )
+                self.state.withLock { $0.requests.append(recorded) }
+                return Self.jsonAPI(.ok, ["data": ["type": "job", "id": "999"]])
+            }
         }
         return router
     }
@@ -207,6 +229,27 @@ package final class TerrakubeStandIn: Sendable {
             let created = self.store(attributes, workspace: workspaceID)
             try? await Task.sleep(for: duration)
             return Self.jsonAPI(.created, created)
+        case .createThenTrickle(let interval):
+            let created = try? JSONSerialization.data(
+                withJSONObject: self.store(attributes, workspace: workspaceID)
+            )
+            let bytes = Array(created ?? Data())
+            return Response(
+                status: .created,
+                headers: [.contentType: "application/vnd.api+json"],
+                body: ResponseBody { writer in
+                    for byte in bytes {
+                        try await writer.write(ByteBuffer(bytes: [byte]))
+                        try await Task.sleep(for: interval)
+                    }
+                    try await writer.finish(nil)
+                }
+            )
+        case .redirect(let code):
+            let location = self.state.withLock { $0.baseURL } + "/elsewhere/api/v1/organization/\(organization)/job"
+            var response = Self.error(HTTPResponse.Status(code: code), "Moved")
+            response.headers[.location] = location
+            return response
         case nil:
             let creationTime = self.state.withLock { $0.creationTime }
             if creationTime > .zero { try? await Task.sleep(for: creationTime) }

@@ -2,16 +2,30 @@ import Foundation
 
 /// Reads Terrakube's answer to a job creation: the job id, or a failure sorted by what to do about it.
 package enum TerrakubeResponse {
-    package static func jobID(status: Int, retryAfter: String?, body: [UInt8]) throws(TerrakubeFailure) -> String {
+    /// Only a `201` is a creation (SPEC section 4). Another `2xx` is not what Terrakube answers, so whether a
+    /// job exists is unknown: the retry looks first (the crash-window rule) rather than trust its body.
+    package static func jobID(
+        status: Int,
+        retryAfter: String?,
+        location: String? = nil,
+        body: [UInt8]
+    ) throws(TerrakubeFailure) -> String {
         switch status {
-        case 200, 201:
+        case 201:
             guard let document = try? JSONDecoder().decode(Created.self, from: Data(body)) else {
                 // The job may exist: fail loudly rather than retry into a second one.
                 throw .permanent(status: status, detail: "answer had no job id (data.id)")
             }
             return document.data.id.value
+        case 200...299:
+            throw .retryable(
+                status: status,
+                reason: "a job creation was answered \(status), not 201; looking before sending again",
+                retryAfter: nil,
+                outcomeUnknown: true
+            )
         default:
-            throw self.failure(status: status, retryAfter: retryAfter, body: body)
+            throw self.failure(status: status, retryAfter: retryAfter, location: location, body: body)
         }
     }
 
@@ -19,6 +33,7 @@ package enum TerrakubeResponse {
     package static func jobList(
         status: Int,
         retryAfter: String?,
+        location: String? = nil,
         body: [UInt8]
     ) throws(TerrakubeFailure)
         -> [TerrakubeJobSummary]
@@ -39,14 +54,28 @@ package enum TerrakubeResponse {
                 )
             }
         default:
-            throw self.failure(status: status, retryAfter: retryAfter, body: body)
+            throw self.failure(status: status, retryAfter: retryAfter, location: location, body: body)
         }
     }
 
     /// Any answer other than success: `408`, `429` and `5xx` are worth retrying (not before `Retry-After`);
-    /// any other status is final, with Terrakube's `errors[0].detail`.
-    package static func failure(status: Int, retryAfter: String?, body: [UInt8]) -> TerrakubeFailure {
+    /// so is a redirect, which is never followed (it would turn a POST into a GET, or send the job and its
+    /// token to another origin) and says `terrakube.url` needs fixing; any other status is final, with
+    /// Terrakube's `errors[0].detail`.
+    package static func failure(
+        status: Int,
+        retryAfter: String?,
+        location: String? = nil,
+        body: [UInt8]
+    ) -> TerrakubeFailure {
         switch status {
+        case 300...399:
+            .retryable(
+                status: status,
+                reason: "terrakube.url redirects to \(self.origin(of: location)), which is not followed; "
+                    + "set terrakube.url to where it points",
+                retryAfter: nil
+            )
         case 408, 429, 500...599:
             .retryable(
                 status: status,
@@ -59,8 +88,24 @@ package enum TerrakubeResponse {
     }
 
     /// `data[0].id` of a filtered list (a lookup by name); `nil` when the list is empty.
-    package static func firstID(status: Int, retryAfter: String?, body: [UInt8]) throws(TerrakubeFailure) -> String? {
-        try self.jobList(status: status, retryAfter: retryAfter, body: body).first?.id
+    package static func firstID(
+        status: Int,
+        retryAfter: String?,
+        location: String? = nil,
+        body: [UInt8]
+    ) throws(TerrakubeFailure) -> String? {
+        try self.jobList(status: status, retryAfter: retryAfter, location: location, body: body).first?.id
+    }
+
+    /// A redirect's target as far as an operator needs it: scheme, host, port and path, never a query or
+    /// credentials that may be in it.
+    static func origin(of location: String?) -> String {
+        guard let location, var components = URLComponents(string: location) else { return "an unnamed place" }
+        components.user = nil
+        components.password = nil
+        components.query = nil
+        components.fragment = nil
+        return components.string ?? "an unnamed place"
     }
 
     /// Terrakube's dates, with or without fractional seconds.

@@ -47,6 +47,7 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         return try TerrakubeResponse.jobID(
             status: response.status,
             retryAfter: response.retryAfter,
+            location: response.location,
             body: response.body
         )
     }
@@ -61,6 +62,7 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         return try TerrakubeResponse.jobList(
             status: response.status,
             retryAfter: response.retryAfter,
+            location: response.location,
             body: response.body
         )
     }
@@ -88,6 +90,7 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         return try TerrakubeResponse.firstID(
             status: response.status,
             retryAfter: response.retryAfter,
+            location: response.location,
             body: response.body
         )
     }
@@ -96,9 +99,10 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         String(TerrakubeJobDocument.path(organization: organization).dropLast("/job".count))
     }
 
-    private struct Answer {
+    private struct Answer: Sendable {
         var status: Int
         var retryAfter: String?
+        var location: String?
         var body: [UInt8]
     }
 
@@ -130,16 +134,22 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
             request.headers.add(name: "Content-Type", value: "application/vnd.api+json")
             request.body = .bytes(body)
         }
+        let (client, logger) = (self.client, self.logger)
+        let timeout = TimeAmount.nanoseconds(Int64(self.timeout.seconds * 1e9))
         do {
-            let timeout = TimeAmount.nanoseconds(Int64(self.timeout.seconds * 1e9))
-            let response = try await self.client.execute(request, timeout: timeout, logger: self.logger)
-            // Always drain the body, bounded: the connection is held until it is read.
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            return Answer(
-                status: Int(response.status.code),
-                retryAfter: response.headers.first(name: "Retry-After"),
-                body: Array(buffer: bytes)
-            )
+            // One deadline for the whole exchange, the body included: AsyncHTTPClient's own ends with the
+            // head, and a body trickled a byte at a time would hold the call (and the job) for minutes.
+            return try await withDeadline(self.timeout) { [request] in
+                let response = try await client.execute(request, timeout: timeout, logger: logger)
+                // Always drain the body, bounded: the connection is held until it is read.
+                let bytes = try await response.body.collect(upTo: 1 << 20)
+                return Answer(
+                    status: Int(response.status.code),
+                    retryAfter: response.headers.first(name: "Retry-After"),
+                    location: response.headers.first(name: "Location"),
+                    body: Array(buffer: bytes)
+                )
+            }
         } catch {
             let (reason, sent) = Self.describe(error)
             throw .retryable(status: nil, reason: reason, retryAfter: nil, outcomeUnknown: sent && method == .POST)
@@ -153,6 +163,7 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         if text.contains("connection refused") || text.contains("connectionrefused") {
             return ("cannot connect to Terrakube (connection refused)", false)
         }
+        if error is DeadlineExceeded { return ("Terrakube did not answer in time", true) }
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout: return ("connection to Terrakube timed out", false)

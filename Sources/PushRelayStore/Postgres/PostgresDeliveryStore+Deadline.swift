@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import PushRelayCore
 
 /// postgres-nio's pool waits for a connection as long as it takes: with the database down, a query would
 /// wait forever. Every statement of the store has a deadline instead, so that a webhook is answered 503
@@ -25,15 +26,10 @@ extension PostgresDeliveryStore {
         _ timeout: Duration,
         _ operation: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let result = first else { throw StoreTimeout(after: timeout) }
-            return result
+        do {
+            return try await PushRelayCore.withDeadline(timeout, operation)
+        } catch is DeadlineExceeded {
+            throw StoreTimeout(after: timeout)
         }
     }
 }
