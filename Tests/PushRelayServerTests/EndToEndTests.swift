@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import PushRelayCore
 import PushRelayFixtures
 import PushRelayStore
@@ -137,7 +138,7 @@ struct EndToEndTests {
         }
     }
 
-    @Test func unconfiguredRepositoryIs404UnlessTheDefaultSecretVerifies() async throws {
+    @Test func anUnconfiguredRepositoryIsIgnoredOrRefusedAsAConfiguredOneWouldBe() async throws {
         try await RelayHarness.run { relay in
             let body = Fixture.load("github", "octokit-pull_request-opened").body  // a configured repo, but not a push
             let other = try await relay.post(
@@ -165,8 +166,18 @@ struct EndToEndTests {
                 headers: RelayHarness.github(unknown, delivery: "u-2", secret: "topsecret"),
                 body: unknown
             )
-            #expect(unverified.status == 404)
-            #expect(unverified.body["reason"] as? String == "repository not configured")
+            // Answered as a configured repository's wrong signature is.
+            let configured = Fixture.load("github", "go-scm-push").body
+            let wrong = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(configured, delivery: "u-3", secret: "wrong-secret"),
+                body: configured
+            )
+            #expect(unverified.status == 401)
+            #expect(unverified.status == wrong.status)
+            #expect(unverified.body.keys.sorted() == wrong.body.keys.sorted())
+            #expect(unverified.body["reason"] as? String == wrong.body["reason"] as? String)
+            #expect(unverified.body["reason"] as? String == "X-Hub-Signature-256 does not verify")
         }
     }
 
@@ -197,6 +208,57 @@ struct EndToEndTests {
             #expect(answer.status == 413)
             #expect(answer.body["reason"] as? String == "body over the 4096-byte limit")
             #expect(try await relay.store.jobCounts().isEmpty)
+        }
+    }
+
+    @Test func everyMethodButPostOnAWebhookPathIs405() async throws {
+        try await RelayHarness.run { relay in
+            let port = Int(relay.baseURL.split(separator: ":").last!)!
+            let methods = [
+                "GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "MKCOL", "PURGE",
+            ]
+            for method in methods {
+                for path in ["/hooks", "/hooks/github", "/hooks/nonesuch/"] {
+                    let connection = try RawConnection(port: port)
+                    defer { connection.disconnect() }
+                    connection.send("\(method) \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    let (bytes, _) = await connection.receive(timeout: .seconds(5))
+                    let text = String(decoding: bytes, as: UTF8.self).lowercased()
+                    #expect(RawConnection.status(of: bytes) == 405, "\(method) \(path)")
+                    #expect(text.contains("\r\nallow: post\r\n"), "\(method) \(path)")
+                }
+            }
+            // A method the HTTP parser does not know never reaches the router: the parser's 400.
+            let madeUp = try RawConnection(port: port)
+            defer { madeUp.disconnect() }
+            madeUp.send("BREW /hooks/github HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(RawConnection.status(of: await madeUp.receive(timeout: .seconds(5)).bytes) == 400)
+            // Not a webhook path: the router's own 404, and POST still reaches the handler.
+            #expect(try await relay.send("/hooks/github/more", method: .RAW(value: "OPTIONS")).status == 404)
+            #expect(try await relay.post("/hooks/github", headers: [], body: []).status == 400)
+        }
+    }
+
+    @Test func unsignedAnswersEchoNothingTheSenderWrote() async throws {
+        try await RelayHarness.run { relay in
+            let marker = "ZZmarkerZZ"
+            let unknown = try await relay.post("/hooks/\(marker)", headers: [], body: [])
+            #expect(unknown.status == 404)
+            #expect(
+                unknown.body["reason"] as? String
+                    == "unknown provider; use one of github, gitlab, gitea, bitbucket, azure-devops"
+            )
+            let deletion = Array(
+                #"{"ref":"x","ref_type":"ZZmarkerZZ","repository":{"full_name":"a/b","clone_url":"https://github.com/a/b.git"}}"#
+                    .utf8
+            )
+            let refused = try await relay.post(
+                "/hooks/github",
+                headers: [("X-GitHub-Event", "delete"), ("X-GitHub-Delivery", "del-1")],
+                body: deletion
+            )
+            #expect(refused.status == 400)
+            for answer in [unknown, refused] { #expect(!answer.text.contains(marker), "\(answer.text)") }
         }
     }
 

@@ -39,31 +39,34 @@ package struct WebhookIntake: Sendable {
 
         let repository = self.config.repository(for: event)
         let signature: SignatureCheck
-        if let repository {
-            signature =
-                repository.insecureNoSignature
-                ? .notChecked
-                : provider.authenticate(
-                    headers: headers,
-                    body: body,
-                    secrets: repository.secrets,
-                    options: repository.signatureOptions,
-                    now: receivedAt
-                )
-            switch signature {
-            case .valid, .notChecked: break
-            case .absent: return .reject(.error(401, "missing \(provider.signatureHeaderName) header"))
-            case .invalid: return .reject(.error(401, "\(provider.signatureHeaderName) does not verify"))
-            }
+        if let repository, repository.insecureNoSignature {
+            signature = .notChecked
+        } else if let repository {
+            signature = provider.authenticate(
+                headers: headers,
+                body: body,
+                secrets: repository.secrets,
+                options: repository.signatureOptions,
+                now: receivedAt
+            )
         } else {
             // Unknown repository: only the default secret may vouch for it, and then there is nothing to do.
+            // Without one, a secret no sender knows takes its place, so that the work done and the answer
+            // given are those of a configured repository's wrong signature.
             let defaults = self.config.settings.defaultSecrets
-            guard !defaults.isEmpty,
-                provider.authenticate(headers: headers, body: body, secrets: defaults, now: receivedAt) == .valid
-            else {
-                return .reject(.error(404, "repository not configured"))
-            }
-            signature = .valid
+            signature = provider.authenticate(
+                headers: headers,
+                body: body,
+                secrets: defaults.isEmpty ? [Self.decoy] : defaults,
+                now: receivedAt
+            )
+        }
+        // The same status and reason whether or not the repository is configured: an unauthenticated
+        // client cannot tell which repositories drive Terrakube.
+        switch signature {
+        case .valid, .notChecked: break
+        case .absent: return .reject(.error(401, "missing \(provider.signatureHeaderName) header"))
+        case .invalid: return .reject(.error(401, "\(provider.signatureHeaderName) does not verify"))
         }
 
         var plan = DeliveryPlan(
@@ -96,6 +99,11 @@ package struct WebhookIntake: Sendable {
         plan.decision = plan.jobs.isEmpty ? .ignore : .queue
         return .accept(plan)
     }
+
+    /// Stands in for a default secret where there is none: random, never told to anyone.
+    private static let decoy = WebhookSecret(
+        String((0..<32).map { _ in "0123456789abcdef".randomElement()! })
+    )
 
     /// Headers worth keeping for `deliveries show` and `export`, less any that carry a secret.
     private static func storable(

@@ -72,7 +72,7 @@ package struct GitHubStylePayload: Decodable, Equatable {
         switch self.ref_type {
         case "tag": ref = name.hasPrefix("refs/") ? name : "refs/tags/" + name
         case "branch", nil: ref = name.hasPrefix("refs/") ? name : "refs/heads/" + name
-        case .some(let other): throw PayloadError("delete payload has an unknown ref_type '\(other.prefix(32))'")
+        case .some: throw PayloadError("delete payload has an unknown ref_type")
         }
         return PushEvent(ref: GitRef(ref), commit: nil, deleted: true, changedFiles: [], headCommitMessage: nil)
     }

@@ -16,7 +16,9 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
     func receive(_ request: Request, context: some RequestContext) async -> Response {
         let name = context.parameters.get("provider") ?? ""
         guard let provider = WebhookProviders.provider(named: name) else {
-            return self.answer(.error(404, "unknown provider '\(name.prefix(64))'"), provider: nil, context: context)
+            // The path is not echoed: nothing an unauthenticated client sends comes back in an answer.
+            let known = ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")
+            return self.answer(.error(404, "unknown provider; use one of \(known)"), provider: nil, context: context)
         }
         return await self.receive(request, provider: provider, context: context)
     }
@@ -122,8 +124,9 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         return self.answer(answer, context: context)
     }
 
-    func methodNotAllowed(_ request: Request, context: some RequestContext) async -> Response {
-        let provider = WebhookProviders.provider(named: context.parameters.get("provider") ?? "")
+    /// Any method but POST on a webhook path (``WebhookMethodGuard``), counted under its provider.
+    func methodNotAllowed(_ providerName: Substring?, context: some RequestContext) -> Response {
+        let provider = WebhookProviders.provider(named: String(providerName ?? ""))
         var response = self.answer(.error(405, "use POST"), provider: provider, context: context)
         response.headers[.allow] = "POST"
         return response
