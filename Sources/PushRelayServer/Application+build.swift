@@ -25,7 +25,9 @@ package func buildRouter(
     router.get("/metrics", use: MetricsController(store: store, metrics: metrics).scrape)
 
     let webhooks = WebhookController(config: config, store: store, wake: wake, metrics: metrics)
-    router.add(middleware: WebhookMethodGuard { provider, context in webhooks.methodNotAllowed(provider, context: context) })
+    router.add(
+        middleware: WebhookMethodGuard { provider, context in webhooks.methodNotAllowed(provider, context: context) }
+    )
     router.post("/hooks", use: webhooks.receiveDetected)
     router.post("/hooks/:provider", use: webhooks.receive)
     return router
