@@ -6,11 +6,13 @@ enum DeliveryReport {
     static func table(_ deliveries: [DeliverySummary]) -> String {
         var rows = [["RECEIVED", "PROVIDER", "DELIVERY", "REPOSITORY", "REF", "DECISION", "JOBS"]]
         for delivery in deliveries {
-            rows.append([
-                SavedDelivery.timestamp(delivery.receivedAt), delivery.provider.rawValue, delivery.deliveryID,
-                delivery.repository ?? "-", delivery.ref ?? "-", delivery.decision,
-                delivery.jobs.isEmpty ? "-" : delivery.jobs.map(self.jobCell).joined(separator: ", "),
-            ])
+            rows.append(
+                [
+                    SavedDelivery.timestamp(delivery.receivedAt), delivery.provider.rawValue, delivery.deliveryID,
+                    delivery.repository ?? "-", delivery.ref ?? "-", delivery.decision,
+                    delivery.jobs.isEmpty ? "-" : delivery.jobs.map(self.jobCell).joined(separator: ", "),
+                ].map(TerminalText.escaped)
+            )
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
@@ -50,36 +52,39 @@ enum DeliveryReport {
         "webhook-signature",
     ]
 
+    /// Every value in it is escaped (``TerminalText``): much of it is the sender's text.
     static func detail(_ stored: StoredDelivery) -> String {
         let delivery = stored.summary
+        let shown = TerminalText.escaped
         var lines = [
-            "delivery:   \(delivery.provider.rawValue):\(delivery.deliveryID)",
+            "delivery:   \(delivery.provider.rawValue):\(shown(delivery.deliveryID))",
             "received:   \(SavedDelivery.timestamp(delivery.receivedAt))",
-            "event:      \(delivery.event)",
-            "repository: \(delivery.repository ?? "-")",
-            "ref:        \(delivery.ref ?? "-")",
+            "event:      \(shown(delivery.event))",
+            "repository: \(shown(delivery.repository ?? "-"))",
+            "ref:        \(shown(delivery.ref ?? "-"))",
             "signature:  \(delivery.signature)",
-            "decision:   \(delivery.decision): \(delivery.reason)",
+            "decision:   \(delivery.decision): \(shown(delivery.reason))",
             "body:       \(stored.body.count) bytes",
             "headers:",
         ]
         for header in stored.headers {
             let value = self.maskedHeaders.contains(header.name.lowercased()) ? "(present, not shown)" : header.value
-            lines.append("  \(header.name): \(value)")
+            lines.append("  \(shown(header.name)): \(shown(value))")
         }
         lines.append("jobs:")
         if delivery.jobs.isEmpty { lines.append("  none") }
         for job in delivery.jobs {
-            let id = job.terrakubeJobID.map { ", Terrakube job \($0)" } ?? ""
+            let id = job.terrakubeJobID.map { ", Terrakube job \(shown($0))" } ?? ""
             lines.append(
-                "  - workspace \(job.spec.workspace), template \(job.spec.template), branch \(job.spec.overrideBranch): "
+                "  - workspace \(shown(job.spec.workspace)), template \(shown(job.spec.template)), "
+                    + "branch \(shown(job.spec.overrideBranch)): "
                     + "\(job.state.rawValue)\(id), \(job.attempts) attempt\(job.attempts == 1 ? "" : "s")"
             )
-            if let error = job.lastError, job.state != .created { lines.append("    last error: \(error)") }
+            if let error = job.lastError, job.state != .created { lines.append("    last error: \(shown(error))") }
             for attempt in job.history {
                 let status = attempt.status.map { " HTTP \($0)" } ?? ""
                 lines.append(
-                    "    \(SavedDelivery.timestamp(attempt.at)) \(attempt.outcome)\(status) \(attempt.detail ?? "")"
+                    "    \(SavedDelivery.timestamp(attempt.at)) \(attempt.outcome)\(status) \(shown(attempt.detail ?? ""))"
                 )
             }
         }

@@ -2,13 +2,15 @@ import PushRelayCore
 
 /// How `replay` prints an evaluation or an answer.
 enum ReplayReport {
+    /// The file's values are escaped (``TerminalText``): a saved delivery holds the sender's text.
     static func text(_ evaluation: ReplayEvaluation, file: String) -> String {
+        let shown = TerminalText.escaped
         var lines = [
-            "\(file): \(evaluation.provider.rawValue) \(evaluation.event) \(evaluation.deliveryID) "
-                + "\(evaluation.repository ?? "-") signature \(evaluation.signature)"
+            "\(shown(file)): \(evaluation.provider.rawValue) \(shown(evaluation.event)) \(shown(evaluation.deliveryID)) "
+                + "\(shown(evaluation.repository ?? "-")) signature \(evaluation.signature)"
         ]
         for ref in evaluation.refs {
-            lines.append("  \(ref.ref?.name ?? "-"): \(ref.decision.rawValue): \(ref.reason)")
+            lines.append("  \(shown(ref.ref?.name ?? "-")): \(ref.decision.rawValue): \(shown(ref.reason))")
             for job in ref.jobs {
                 lines.append("    POST \(TerrakubeJobDocument.path(organization: job.organization))")
                 lines.append("    " + String(decoding: TerrakubeJobDocument(job).encoded(), as: UTF8.self))
@@ -19,10 +21,10 @@ enum ReplayReport {
 
     /// `file: 202 queued, 1 job (delivery ID)`, `file: 401 error: reason`, `file: no answer: reason`.
     static func text(_ answer: ReplayAnswer, file: String, request: ReplayRequest) -> String {
-        var line = "\(file): \(answer.label)"
+        var line = "\(TerminalText.escaped(file)): \(TerminalText.escaped(answer.label))"
         if let jobs = answer.jobs { line += ", \(jobs) job\(jobs == 1 ? "" : "s")" }
-        if let reason = answer.reason { line += ": \(reason)" }
-        return line + " (\(request.provider.rawValue) delivery \(request.deliveryID))"
+        if let reason = answer.reason { line += ": \(TerminalText.escaped(reason))" }
+        return line + " (\(request.provider.rawValue) delivery \(TerminalText.escaped(request.deliveryID)))"
     }
 
     static func json(_ answer: ReplayAnswer, file: String, request: ReplayRequest) -> String {

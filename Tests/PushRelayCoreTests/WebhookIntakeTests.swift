@@ -112,6 +112,23 @@ struct WebhookIntakeTests {
         }
     }
 
+    @Test func aSignedPushOfARefGitWouldRefuseIs400AndNothingIsQueued() {
+        let original = String(decoding: Fixture.load("github", "go-scm-push").body, as: UTF8.self)
+        for (ref, problem) in [
+            ("refs/heads/release/../master", "it contains '..'"),
+            ("refs/heads/x\\n", "it contains a control character"),
+        ] {
+            let body = Array(
+                original.replacingOccurrences(of: #""ref": "refs/heads/master""#, with: #""ref": "\#(ref)""#).utf8
+            )
+            #expect(body != Array(original.utf8))
+            #expect(
+                Self.evaluate(Self.github(body), body)
+                    == .reject(.error(400, "pushed ref is not a valid Git ref name: \(problem)"))
+            )
+        }
+    }
+
     @Test func pingAndDeletionAreIgnored() throws {
         let ping = Fixture.load("github", "octokit-ping").body
         guard case .accept(let pingPlan) = Self.evaluate(Self.github(ping, event: "ping", secret: "default"), ping)

@@ -64,11 +64,12 @@ struct ProcessLifecycleTests {
             self.environment = environment
         }
 
-        func start(_ name: String) throws -> RelayProcess {
+        func start(_ name: String, logFormat: String = "json") throws -> RelayProcess {
             try RelayProcess(
                 configDirectory: self.directory,
                 environment: self.environment,
-                logPath: self.directory + "/\(name).log"
+                logPath: self.directory + "/\(name).log",
+                logFormat: logFormat
             )
         }
 

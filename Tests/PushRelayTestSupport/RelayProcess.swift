@@ -22,15 +22,20 @@ package final class RelayProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    /// Starts `pushrelay serve --config DIR --log-format json`, logging to `logPath`.
-    package init(configDirectory: String, environment: [String: String], logPath: String) throws {
+    /// Starts `pushrelay serve --config DIR --log-format json` (or `text`), logging to `logPath`.
+    package init(
+        configDirectory: String,
+        environment: [String: String],
+        logPath: String,
+        logFormat: String = "json"
+    ) throws {
         guard let executable = Self.executable else {
             throw RelayProcessError("pushrelay binary not found; run swift build")
         }
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
         self.process.executableURL = executable
-        self.process.arguments = ["serve", "--config", configDirectory, "--log-format", "json"]
+        self.process.arguments = ["serve", "--config", configDirectory, "--log-format", logFormat]
         self.process.environment = environment
         self.process.standardOutput = FileHandle(forWritingAtPath: logPath)
         self.process.standardError = FileHandle(forWritingAtPath: logPath)
@@ -85,6 +90,11 @@ package final class RelayProcess: @unchecked Sendable {
                 {
                     return port
                 }
+            }
+            // The text format: `… relay.address=127.0.0.1:PORT … [PushRelayServer] Listening`.
+            for line in self.logText().split(separator: "\n") where line.hasSuffix("] Listening") {
+                let field = line.split(separator: " ").first { $0.hasPrefix("relay.address=") }
+                if let port = field?.split(separator: ":").last.flatMap({ Int($0) }) { return port }
             }
             guard self.process.isRunning else { throw RelayProcessError("pushrelay exited: \(self.logText())") }
             try await Task.sleep(for: .milliseconds(20))

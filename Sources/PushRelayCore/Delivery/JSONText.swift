@@ -4,7 +4,10 @@ package enum JSONText {
     /// A JSON string literal, quotes included.
     package static func quote(_ text: String) -> String {
         // Most text (header values, names, ids) needs no escape: copy it whole, not scalar by scalar.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        // 0xC2 begins every C1 character in UTF-8 (and a few printable ones, which are then copied as they are).
+        if !text.utf8.contains(where: {
+            $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F || $0 == 0xC2
+        }) {
             return "\"" + text + "\""
         }
         var out = "\""
@@ -16,7 +19,8 @@ package enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case let c where c.value < 0x20:
+            // DEL and C1 are valid JSON as they are, but not on the terminal this may be printed on.
+            case let c where c.value < 0x20 || c.value == 0x7F || (0x80...0x9F).contains(c.value):
                 let hex = String(c.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)

@@ -69,6 +69,15 @@ package struct WebhookIntake: Sendable {
         case .invalid: return .reject(.error(401, "\(provider.signatureHeaderName) does not verify"))
         }
 
+        // Verified, but still the sender's text: a ref Git would refuse is refused here, before anything is stored.
+        if case .push(let pushes) = event.kind {
+            for push in pushes {
+                if let problem = RefNameRules.problem(in: push.ref.name) {
+                    return .reject(.error(400, "pushed ref is not a valid Git ref name: \(problem)"))
+                }
+            }
+        }
+
         var plan = DeliveryPlan(
             provider: provider.kind,
             deliveryID: deliveryID,

@@ -1,0 +1,41 @@
+import Foundation
+import Logging
+import PushRelayCore
+
+/// One line per event on standard error, as swift-log's `StreamLogHandler` writes it
+/// (`time level label: key=value … [source] message`), with every control character in the message and
+/// the metadata escaped (``TerminalText``): a ref or URL a sender wrote cannot end the line and forge the
+/// next one, nor reach the terminal of an operator tailing the log as an escape sequence.
+package struct TextLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level = .info
+    private let label: String
+    private let write: @Sendable (String) -> Void
+
+    /// - Parameter write: where lines go; standard error unless a test says otherwise.
+    package init(label: String, write: @escaping @Sendable (String) -> Void = TextLogHandler.standardError) {
+        self.label = label
+        self.write = write
+    }
+
+    package static let standardError: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    package func log(event: LogEvent) {
+        let merged = self.metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
+        let fields = merged.sorted { $0.key < $1.key }
+            .map { " " + TerminalText.escaped($0.key) + "=" + TerminalText.escaped($0.value.description) }
+            .joined()
+        let time = Date().formatted(.iso8601)
+        self.write(
+            "\(time) \(event.level) \(self.label):\(fields) [\(event.source)] "
+                + TerminalText.escaped(event.message.description) + "\n"
+        )
+    }
+}
