@@ -26,6 +26,7 @@ extension PushRelayCommand {
 
         func run() async throws {
             let logger = self.options.bootstrapLogging()
+            returnLargeAllocationsToTheSystem()
             var config: RelayConfig
             do {
                 config = try ConfigLoader(directory: self.options.config).load()

@@ -24,7 +24,9 @@ package func buildRouter(
     router.get("/readyz", use: health.readyz)
     router.get("/metrics", use: MetricsController(store: store, metrics: metrics).scrape)
 
-    let webhooks = WebhookController(config: config, store: store, wake: wake, metrics: metrics)
+    // The budget is sized once, at start: a reload does not change max_buffered_bytes.
+    let budget = BodyBudget(total: config.config.settings.limits.maxBufferedBytes)
+    let webhooks = WebhookController(config: config, store: store, wake: wake, metrics: metrics, budget: budget)
     router.add(
         middleware: WebhookMethodGuard { provider, context in webhooks.methodNotAllowed(provider, context: context) }
     )

@@ -13,6 +13,7 @@ extension ConfigLoader {
     ]
     private static let limitKeys: Set<String> = [
         "max_body_bytes", "max_connections", "max_header_bytes", "idle_timeout_seconds", "read_timeout_seconds",
+        "max_buffered_bytes",
     ]
     private static let tlsKeys: Set<String> = ["certificate_file", "key_file"]
     private static let dispatchKeys: Set<String> = [
@@ -58,6 +59,21 @@ extension ConfigLoader {
             limits.readTimeoutSeconds =
                 section.double("read_timeout_seconds", range: 0.1...3600, problems: &problems)
                 ?? limits.readTimeoutSeconds
+            limits.maxBufferedBytes =
+                section.int("max_buffered_bytes", range: (1 << 20)...(1 << 40), problems: &problems)
+                ?? limits.maxBufferedBytes
+            // A body at the limit must fit what large bodies may take of the budget, or it could never be read.
+            let least = ServiceSettings.Limits.leastBufferedBytes(forBodyLimit: limits.maxBodyBytes)
+            if limits.maxBufferedBytes < least {
+                problems.append(
+                    section.problem(
+                        section.has("max_buffered_bytes") ? "max_buffered_bytes" : "max_body_bytes",
+                        "'max_buffered_bytes' (\(limits.maxBufferedBytes)) is too small for 'max_body_bytes' "
+                            + "(\(limits.maxBodyBytes)): a body at the limit could never be read; it must be at "
+                            + "least \(least)"
+                    )
+                )
+            }
         }
 
         let tls = self.tls(fields, problems: &problems)

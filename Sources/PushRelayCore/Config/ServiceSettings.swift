@@ -35,19 +35,36 @@ package struct ServiceSettings: Sendable, Equatable {
         package var idleTimeoutSeconds: Double = 60
         /// A request must arrive whole (headers and body) within this long of its first line.
         package var readTimeoutSeconds: Double = 30
+        /// Request bodies in memory at once, across all connections, each counted twice (the copy the store
+        /// writes); beyond it a body is refused with `503`. Fits the shipped 256 MiB memory limits with room.
+        package var maxBufferedBytes: Int = 64 << 20
+
+        /// Bytes of a body that count as an ordinary delivery's; past them, it is a large one.
+        package static let smallBodyBytes = 64 << 10
+
+        /// What large bodies may take of the budget: all but an eighth, which stays for ordinary
+        /// deliveries however many large ones are held open.
+        package static func largeBodyShare(of budget: Int) -> Int { budget - budget / 8 }
+
+        /// The smallest budget in which a body of `bodyLimit` bytes, counted twice, fits the large share.
+        package static func leastBufferedBytes(forBodyLimit bodyLimit: Int) -> Int {
+            (bodyLimit * 2 * 8 + 6) / 7
+        }
 
         package init(
             maxBodyBytes: Int = 25 << 20,
             maxConnections: Int = 1024,
             maxHeaderBytes: Int = 32 << 10,
             idleTimeoutSeconds: Double = 60,
-            readTimeoutSeconds: Double = 30
+            readTimeoutSeconds: Double = 30,
+            maxBufferedBytes: Int = 64 << 20
         ) {
             self.maxBodyBytes = maxBodyBytes
             self.maxConnections = maxConnections
             self.maxHeaderBytes = maxHeaderBytes
             self.idleTimeoutSeconds = idleTimeoutSeconds
             self.readTimeoutSeconds = readTimeoutSeconds
+            self.maxBufferedBytes = maxBufferedBytes
         }
     }
 
@@ -138,7 +155,7 @@ package struct ServiceSettings: Sendable, Equatable {
         if self.dispatch != other.dispatch { names.append("dispatch") }
         if self.tls != other.tls { names.append("tls") }
         let limits = { (limits: Limits) in
-            [limits.maxConnections, limits.maxHeaderBytes].map(Double.init) + [
+            [limits.maxConnections, limits.maxHeaderBytes, limits.maxBufferedBytes].map(Double.init) + [
                 limits.idleTimeoutSeconds, limits.readTimeoutSeconds,
             ]
         }

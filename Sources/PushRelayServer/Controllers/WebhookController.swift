@@ -12,6 +12,8 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
     let store: Store
     let wake: DispatchWakeUp
     let metrics: RelayMetrics
+    /// Shared by every connection: what bodies may hold of the process's memory.
+    let budget: BodyBudget
 
     func receive(_ request: Request, context: some RequestContext) async -> Response {
         let name = context.parameters.get("provider") ?? ""
@@ -46,17 +48,36 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             return self.answer(.error(413, "body over the \(limit)-byte limit"), provider: provider, context: context)
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
+        let reader = BodyReader(limit: limit, budget: self.budget)
+        switch await reader.read(request.body, declaredLength: request.headers[.contentLength].flatMap(Int.init)) {
+        case .read(let body, let held):
+            // The body is held until the store has written it and the answer is built.
+            defer { reader.giveBack(held) }
+            return await self.evaluate(body, request: request, provider: provider, config: config, context: context)
+        case .tooLarge:
             return self.answer(.error(413, "body over the \(limit)-byte limit"), provider: provider, context: context)
-        } catch {
+        case .overBudget:
+            var response = self.answer(
+                .error(503, "too many request bodies in memory; retry later"),
+                provider: provider,
+                context: context
+            )
+            response.headers[.retryAfter] = "5"
+            return response
+        case .unreadable:
             return self.answer(.error(400, "request body could not be read"), provider: provider, context: context)
         }
+    }
 
+    private func evaluate(
+        _ body: [UInt8],
+        request: Request,
+        provider: any WebhookProvider,
+        config: RelayConfig,
+        context: some RequestContext
+    ) async -> Response {
         let intake = WebhookIntake(config: config)
-        let outcome = intake.evaluate(provider: provider, headers: Self.headers(of: request), body: Array(buffer: body))
+        let outcome = intake.evaluate(provider: provider, headers: Self.headers(of: request), body: body)
         switch outcome {
         case .reject(let answer):
             // Debug, not info: an unauthenticated client must not be able to flood the logs.
