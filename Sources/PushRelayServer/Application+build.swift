@@ -56,7 +56,9 @@ package func buildServiceGroup(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> ServiceGroup {
     // First: it may throw, and nothing that needs shutting down (the HTTP client) exists yet.
-    let server = try listener(config.settings)
+    // Shared by the listener's connections and its accept loop: who may be shed at the connection limit.
+    let shield = ConnectionShield()
+    let server = try listener(config.settings, shield: shield)
     let holder = ConfigHolder(config)
     let metrics = metrics ?? RelayMetrics(repositoryLabels: config.settings.metricsRepositoryLabel)
     let wake = DispatchWakeUp()
@@ -90,7 +92,11 @@ package func buildServiceGroup(
         configuration: .init(
             address: .hostname(settings.listen.host, port: settings.listen.port),
             serverName: "pushrelay",
-            availableConnectionsDelegate: MaximumAvailableConnections(settings.limits.maxConnections, logger: logger)
+            availableConnectionsDelegate: SheddingConnections(
+                settings.limits.maxConnections,
+                shield: shield,
+                logger: logger
+            )
         ),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
@@ -122,13 +128,19 @@ package func buildServiceGroup(
 }
 
 /// HTTP/1.1 with the configured limits, wrapped in TLS when the config names a certificate and key.
-private func listener(_ settings: ServiceSettings) throws -> HTTPServerBuilder {
+private func listener(_ settings: ServiceSettings, shield: ConnectionShield) throws -> HTTPServerBuilder {
     let limits = settings.limits
-    let readTimeout = TimeAmount.milliseconds(Int64(limits.readTimeoutSeconds * 1000))
+    let milliseconds: @Sendable (Double) -> TimeAmount = { .milliseconds(Int64($0 * 1000)) }
+    let (head, read, idle) = (
+        milliseconds(limits.headTimeoutSeconds), milliseconds(limits.readTimeoutSeconds),
+        milliseconds(limits.idleTimeoutSeconds)
+    )
     let http = HTTPServerBuilder.http1(
         configuration: .init(
-            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)],
-            idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)),
+            additionalChannelHandlers: [
+                RequestDeadlineHandler(headTimeout: head, readTimeout: read, idleTimeout: idle, shield: shield)
+            ],
+            idleTimeout: idle,
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: limits.maxHeaderBytes,
                 maxHeaderListSize: limits.maxHeaderBytes,

@@ -13,7 +13,7 @@ extension ConfigLoader {
     ]
     private static let limitKeys: Set<String> = [
         "max_body_bytes", "max_connections", "max_header_bytes", "idle_timeout_seconds", "read_timeout_seconds",
-        "max_buffered_bytes",
+        "max_buffered_bytes", "head_timeout_seconds",
     ]
     private static let tlsKeys: Set<String> = ["certificate_file", "key_file"]
     private static let dispatchKeys: Set<String> = [
@@ -59,6 +59,9 @@ extension ConfigLoader {
             limits.readTimeoutSeconds =
                 section.double("read_timeout_seconds", range: 0.1...3600, problems: &problems)
                 ?? limits.readTimeoutSeconds
+            limits.headTimeoutSeconds =
+                section.double("head_timeout_seconds", range: 0.1...3600, problems: &problems)
+                ?? limits.headTimeoutSeconds
             limits.maxBufferedBytes =
                 section.int("max_buffered_bytes", range: (1 << 20)...(1 << 40), problems: &problems)
                 ?? limits.maxBufferedBytes

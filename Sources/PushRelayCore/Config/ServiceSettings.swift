@@ -35,6 +35,9 @@ package struct ServiceSettings: Sendable, Equatable {
         package var idleTimeoutSeconds: Double = 60
         /// A request must arrive whole (headers and body) within this long of its first line.
         package var readTimeoutSeconds: Double = 30
+        /// A request's head must be complete within this long of the accept (or of the previous response
+        /// plus the idle timeout): no Git host takes more than a moment to send one.
+        package var headTimeoutSeconds: Double = 5
         /// Request bodies in memory at once, across all connections, each counted twice (the copy the store
         /// writes); beyond it a body is refused with `503`. Fits the shipped 256 MiB memory limits with room.
         package var maxBufferedBytes: Int = 64 << 20
@@ -156,7 +159,7 @@ package struct ServiceSettings: Sendable, Equatable {
         if self.tls != other.tls { names.append("tls") }
         let limits = { (limits: Limits) in
             [limits.maxConnections, limits.maxHeaderBytes, limits.maxBufferedBytes].map(Double.init) + [
-                limits.idleTimeoutSeconds, limits.readTimeoutSeconds,
+                limits.idleTimeoutSeconds, limits.readTimeoutSeconds, limits.headTimeoutSeconds,
             ]
         }
         if limits(self.limits) != limits(other.limits) { names.append("limits (other than max_body_bytes)") }
