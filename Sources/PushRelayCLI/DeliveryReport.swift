@@ -64,7 +64,9 @@ enum DeliveryReport {
             "ref:        \(shown(delivery.ref ?? "-"))",
             "signature:  \(delivery.signature)",
             "decision:   \(delivery.decision): \(shown(delivery.reason))",
-            "body:       \(stored.body.count) bytes",
+            // Every webhook has a body: an empty one was not kept (a repository no config names).
+            stored.body.isEmpty
+                ? "body:       not kept (no config names the repository)" : "body:       \(stored.body.count) bytes",
             "headers:",
         ]
         for header in stored.headers {

@@ -104,6 +104,7 @@ package func buildServiceGroup(
     // Stopped in reverse order: the leases are renewed until the dispatcher's last call has finished.
     var services: [any Service] = [HTTPClientService(client: client)] + store.services(wake: wake, logger: logger)
     services.append(QueueUpkeep(queue: store, owner: owner, lease: lease, wake: wake, logger: logger))
+    services.append(RetentionSweeper(store: store, config: holder, logger: logger))
     services.append(dispatcher)
     if let configDirectory {
         let poll = settings.reloadPollSeconds

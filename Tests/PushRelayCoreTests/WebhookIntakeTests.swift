@@ -96,6 +96,23 @@ struct WebhookIntakeTests {
             return
         }
         #expect(plan.answer == .ignored("d-1", reason: "repository not configured"))
+        // Kept for its id and decision only: no body for a repository no config names.
+        #expect(plan.body.isEmpty)
+        #expect(!plan.headers.isEmpty)
+    }
+
+    @Test func anIgnoredDeliveryOfAConfiguredRepositoryKeepsItsBody() {
+        let body = Fixture.load("github", "go-scm-push-branch-create").body
+        let configured = Array(
+            String(decoding: body, as: UTF8.self)
+                .replacingOccurrences(of: "bradrydzewski/drone-test-go", with: "Codertocat/Hello-World").utf8
+        )
+        guard case .accept(let plan) = Self.evaluate(Self.github(configured), configured) else {
+            Issue.record("refused")
+            return
+        }
+        #expect(plan.decision == .ignore)
+        #expect(plan.body == configured)
     }
 
     @Test(arguments: [true, false])

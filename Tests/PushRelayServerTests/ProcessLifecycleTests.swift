@@ -29,6 +29,7 @@ struct ProcessLifecycleTests {
             listen: String = "127.0.0.1:0",
             store: String? = nil,
             leaseSeconds: Int? = nil,
+            retentionDays: Int? = nil,
             environment extraEnvironment: [String: String] = [:],
             service extra: String = ""
         ) throws {
@@ -45,6 +46,7 @@ struct ProcessLifecycleTests {
                   organization: "org-1"
                 store:
                   \(store ?? "sqlite: \"\(self.directory)/data/pushrelay.sqlite\"")
+                  \(retentionDays.map { "retention_days: \($0)" } ?? "")
                 dispatch:
                   concurrency: 4
                   request_timeout_seconds: \(requestTimeoutSeconds)

@@ -264,6 +264,47 @@ struct StoreContractTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func oldDeliveriesWhoseJobsAreDoneArePrunedOldestFirstInBatches(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            let store = stores[0]
+            let day = 86_400.0
+            let now = Date()
+            // Four old deliveries (one ignored, two whose jobs finished, one with a job still pending), one recent.
+            _ = try await store.record(StorePlans.plan("old-ignored", jobs: 0, at: now - 40 * day))
+            _ = try await store.record(StorePlans.plan("old-created", jobs: 2, at: now - 39 * day))
+            _ = try await store.record(StorePlans.plan("old-failed", jobs: 1, at: now - 38 * day))
+            let finished = try await store.claim(owner: Self.owner, limit: 3, lease: Self.lease)
+            #expect(finished.count == 3)
+            for job in finished.prefix(2) {
+                #expect(try await store.finish(job, outcome: .created(terrakubeJobID: "tk-\(job.id)", adopted: false)))
+            }
+            #expect(try await store.finish(finished[2], outcome: .failed(status: 400, error: "refused")))
+            _ = try await store.record(StorePlans.plan("old-pending", jobs: 1, at: now - 37 * day))
+            _ = try await store.record(StorePlans.plan("recent", jobs: 0, at: now - day))
+
+            let cutoff = now - 30 * day
+            #expect(try await store.pruneDeliveries(receivedBefore: cutoff, limit: 2) == 2)
+            #expect(try await store.deliveries(withID: "old-ignored", provider: nil).isEmpty)
+            #expect(try await store.deliveries(withID: "old-created", provider: nil).isEmpty)
+            #expect(try await store.jobs(provider: .github, deliveryID: "old-created").isEmpty)
+            #expect(try await store.deliveries(withID: "old-failed", provider: nil).count == 1)
+
+            #expect(try await store.pruneDeliveries(receivedBefore: cutoff, limit: 2) == 1)
+            #expect(try await store.pruneDeliveries(receivedBefore: cutoff, limit: 2) == 0)
+            #expect(try await store.recentDeliveries(limit: 10).map(\.deliveryID) == ["recent", "old-pending"])
+            // What is left of the jobs table is the pending job alone: attempts and jobs went with their deliveries.
+            #expect(try await store.jobCounts() == [.pending: 1])
+            #expect(try await store.recordedTerrakubeJobIDs(among: finished.prefix(2).map { "tk-\($0.id)" }).isEmpty)
+
+            // Once its job is done, the last old one goes too.
+            let last = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            #expect(try await store.finish(last, outcome: .created(terrakubeJobID: "tk-last", adopted: false)))
+            #expect(try await store.pruneDeliveries(receivedBefore: cutoff, limit: 10) == 1)
+            #expect(try await store.recentDeliveries(limit: 10).map(\.deliveryID) == ["recent"])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func inspectionReadsBackWhatWasStoredByteForByte(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]

@@ -9,7 +9,7 @@ extension ConfigLoader {
         "url", "token_env", "token_file", "organization", "organization_name",
     ]
     private static let storeKeys: Set<String> = [
-        "sqlite", "postgres_url_env", "postgres_url_file", "notify", "pool_size",
+        "sqlite", "postgres_url_env", "postgres_url_file", "notify", "pool_size", "retention_days",
     ]
     private static let limitKeys: Set<String> = [
         "max_body_bytes", "max_connections", "max_header_bytes", "idle_timeout_seconds", "read_timeout_seconds",
@@ -38,8 +38,12 @@ extension ConfigLoader {
         let terrakube = self.terrakube(fields, problems: &problems)
 
         var store = StoreSettings.sqlite(ServiceSettings.defaultSQLitePath)
+        var retentionDays = ServiceSettings.defaultRetentionDays
         if let section = fields.mapping("store", problems: &problems) {
             store = self.store(section, problems: &problems) ?? store
+            // At least a week: a delivery's id must outlive every host's redelivery window (GitHub's is
+            // 3 days), or a redelivery would no longer be taken for a duplicate.
+            retentionDays = section.int("retention_days", range: 7...36_500, problems: &problems) ?? retentionDays
         }
 
         let defaultSecrets = self.secrets(fields, prefix: "secret", problems: &problems) ?? []
@@ -130,7 +134,8 @@ extension ConfigLoader {
             dispatch: dispatch,
             tls: tls,
             metricsRepositoryLabel: metricsRepositoryLabel,
-            reloadPollSeconds: reloadPollSeconds
+            reloadPollSeconds: reloadPollSeconds,
+            retentionDays: retentionDays
         )
     }
 

@@ -123,6 +123,9 @@ package struct ServiceSettings: Sendable, Equatable {
     package var metricsRepositoryLabel: Bool
     /// How often the config directory is checked for changes; 0 leaves reloading to SIGHUP alone.
     package var reloadPollSeconds: Double
+    /// Deliveries (bodies, jobs, attempts) older than this many days are pruned once their jobs are done.
+    package var retentionDays: Int
+    package static let defaultRetentionDays = 30
 
     package init(
         listen: ListenAddress,
@@ -133,8 +136,10 @@ package struct ServiceSettings: Sendable, Equatable {
         dispatch: Dispatch = .init(),
         tls: TLS? = nil,
         metricsRepositoryLabel: Bool = false,
-        reloadPollSeconds: Double = 2
+        reloadPollSeconds: Double = 2,
+        retentionDays: Int = ServiceSettings.defaultRetentionDays
     ) {
+        self.retentionDays = retentionDays
         self.listen = listen
         self.terrakube = terrakube
         self.store = store

@@ -106,6 +106,9 @@ package struct WebhookIntake: Sendable {
         for reason in refs.map(\.reason) where !reasons.contains(reason) { reasons.append(reason) }
         plan.reason = reasons.joined(separator: "; ")
         plan.decision = plan.jobs.isEmpty ? .ignore : .queue
+        // Kept for its id (dedupe) and decision, not its body: what a holder of the default secret sends
+        // for repositories no config names must not fill the store.
+        if repository == nil { plan.body = [] }
         return .accept(plan)
     }
 

@@ -5,6 +5,7 @@ import Foundation
 /// Two backends implement all of them: SQLite (one process, the default) and PostgreSQL (any number of
 /// replicas on one database). Both pass the same behaviour suite (`StoreContractTests`).
 package typealias DeliveryStore = DeliveryRecorder & JobQueue & StoreHealth & QueueFigures & DeliveryInspector
+    & DeliveryPruner
 
 /// Accepting deliveries: what the webhook handler and `deliveries redeliver` write.
 ///
@@ -23,6 +24,14 @@ package protocol DeliveryRecorder: Sendable {
 package enum RecordResult: Sendable, Equatable {
     case recorded(Int64)
     case duplicate
+}
+
+/// Retention: what the sweeper removes, a batch at a time, so that no one statement holds the store long.
+package protocol DeliveryPruner: Sendable {
+    /// Deletes up to `limit` deliveries received before `cutoff` whose jobs are all created or failed (or
+    /// that have none), with their jobs and attempts, oldest first.
+    /// - Returns: how many deliveries were deleted.
+    func pruneDeliveries(receivedBefore cutoff: Date, limit: Int) async throws -> Int
 }
 
 /// Whether the store takes writes now (for `/readyz`).

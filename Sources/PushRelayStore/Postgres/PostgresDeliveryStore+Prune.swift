@@ -1,0 +1,32 @@
+import Foundation
+import PostgresNIO
+import PushRelayCore
+
+/// Retention on PostgreSQL: one statement per batch. Rows another replica is pruning at the same moment
+/// are skipped, not waited for.
+extension PostgresDeliveryStore {
+    package func pruneDeliveries(receivedBefore cutoff: Date, limit: Int) async throws -> Int {
+        // Foreign keys are checked at the end of the statement, once all three deletes are done.
+        let rows = try await self.rows(
+            """
+            WITH v AS (
+                SELECT d.id FROM pushrelay.deliveries d
+                WHERE d.received_at < \(cutoff)
+                  AND NOT EXISTS (SELECT 1 FROM pushrelay.jobs j WHERE j.delivery = d.id
+                                  AND j.state IN ('pending', 'sending'))
+                ORDER BY d.received_at LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            ), a AS (
+                DELETE FROM pushrelay.job_attempts
+                WHERE job IN (SELECT id FROM pushrelay.jobs WHERE delivery IN (SELECT id FROM v))
+            ), j AS (
+                DELETE FROM pushrelay.jobs WHERE delivery IN (SELECT id FROM v)
+            ), d AS (
+                DELETE FROM pushrelay.deliveries WHERE id IN (SELECT id FROM v) RETURNING id
+            )
+            SELECT COUNT(*) FROM d
+            """
+        )
+        return Int(try rows.first?.decode(Int64.self) ?? 0)
+    }
+}
