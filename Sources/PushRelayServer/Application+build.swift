@@ -19,14 +19,22 @@ package func buildRouter(
     metrics: RelayMetrics
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    let health = HealthController(store: store)
+    let writes = DeliveryWriteHealth()
+    let health = HealthController(store: store, writes: writes)
     router.get("/healthz", use: health.healthz)
     router.get("/readyz", use: health.readyz)
     router.get("/metrics", use: MetricsController(store: store, metrics: metrics).scrape)
 
     // The budget is sized once, at start: a reload does not change max_buffered_bytes.
     let budget = BodyBudget(total: config.config.settings.limits.maxBufferedBytes)
-    let webhooks = WebhookController(config: config, store: store, wake: wake, metrics: metrics, budget: budget)
+    let webhooks = WebhookController(
+        config: config,
+        store: store,
+        wake: wake,
+        metrics: metrics,
+        budget: budget,
+        writes: writes
+    )
     router.add(
         middleware: WebhookMethodGuard { provider, context in webhooks.methodNotAllowed(provider, context: context) }
     )

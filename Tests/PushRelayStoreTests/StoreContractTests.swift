@@ -305,6 +305,18 @@ struct StoreContractTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func aDeliverySizedWriteProbeLeavesNothingBehind(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            let store = stores[0]
+            _ = try await store.record(StorePlans.plan("kept", jobs: 0))
+            try await store.checkWritable(deliveryOf: 600_000)
+            try await store.checkWritable(deliveryOf: 10)
+            #expect(try await store.recentDeliveries(limit: 10).map(\.deliveryID) == ["kept"])
+            #expect(try await store.deliveries(withID: "kept", provider: nil).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func inspectionReadsBackWhatWasStoredByteForByte(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]

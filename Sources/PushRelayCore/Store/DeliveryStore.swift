@@ -38,6 +38,10 @@ package protocol DeliveryPruner: Sendable {
 package protocol StoreHealth: Sendable {
     /// Fails when the store cannot take a write.
     func checkWritable() async throws
+
+    /// Fails when the store cannot take a delivery of `bytes`: one committed and removed again, with a
+    /// body that size. A full disk can still take the small write of ``checkWritable()``.
+    func checkWritable(deliveryOf bytes: Int) async throws
 }
 
 /// Store-wide queue figures for `/metrics`: the same on every replica sharing the store.

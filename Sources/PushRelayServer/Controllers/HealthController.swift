@@ -7,6 +7,7 @@ import PushRelayCore
 /// `/healthz` (the process answers) and `/readyz` (config loaded and the store takes writes).
 struct HealthController<Store: StoreHealth>: Sendable {
     let store: Store
+    let writes: DeliveryWriteHealth
 
     func healthz(_ request: Request, context: some RequestContext) -> Response {
         Self.json(.ok, #"{"status":"ok"}"#)
@@ -14,7 +15,12 @@ struct HealthController<Store: StoreHealth>: Sendable {
 
     func readyz(_ request: Request, context: some RequestContext) async -> Response {
         do {
-            try await self.store.checkWritable()
+            if let bytes = self.writes.probeBytes {
+                try await self.store.checkWritable(deliveryOf: bytes)
+                self.writes.writeSucceeded()
+            } else {
+                try await self.store.checkWritable()
+            }
             return Self.json(.ok, #"{"status":"ready"}"#)
         } catch {
             context.logger.warning("Store not writable", metadata: ["relay.error": "\(error)"])

@@ -14,6 +14,8 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
     let metrics: RelayMetrics
     /// Shared by every connection: what bodies may hold of the process's memory.
     let budget: BodyBudget
+    /// Told of each delivery write's outcome, for `/readyz`.
+    let writes: DeliveryWriteHealth
 
     func receive(_ request: Request, context: some RequestContext) async -> Response {
         let name = context.parameters.get("provider") ?? ""
@@ -104,7 +106,9 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
                 answer = plan.answer
                 if plan.decision == .queue { self.wake.signal() }
             }
+            self.writes.writeSucceeded()
         } catch {
+            self.writes.writeFailed(bodyBytes: plan.body.count)
             context.logger.error(
                 "Store unavailable",
                 metadata: [

@@ -150,6 +150,35 @@ package final class PostgresDeliveryStore: DeliveryStore {
         return Int(try row.decode((Int64, Int64).self).0)
     }
 
+    package func checkWritable(deliveryOf bytes: Int) async throws {
+        let (client, logger) = (self.client, self.logger)
+        // Written and removed in one transaction: the row's pages (its body uncompressed, see the schema)
+        // are in the WAL at commit, and no reader ever sees it.
+        try await Self.withDeadline(Self.operationTimeout) {
+            do {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await connection.query(
+                        """
+                        INSERT INTO pushrelay.deliveries (provider, delivery_id, event, received_at, decision, reason,
+                                                          signature, headers, body)
+                        VALUES ('write-probe', md5(random()::text), 'probe', now(), 'ignore', 'write probe',
+                                'not checked', '[]', decode(repeat(md5(random()::text), \(bytes / 16 + 1)::integer), 'hex'))
+                        """,
+                        logger: logger
+                    ).consume()
+                    try await connection.query(
+                        "DELETE FROM pushrelay.deliveries WHERE provider = 'write-probe'",
+                        logger: logger
+                    ).consume()
+                }
+            } catch let error as PostgresTransactionError {
+                throw PostgresFailure.wrapping(error.closureError ?? error)
+            } catch {
+                throw PostgresFailure.wrapping(error)
+            }
+        }
+    }
+
     /// A real write, committed on the primary: a standby, a read-only or an unreachable database fails it.
     package func checkWritable() async throws {
         _ = try await self.rows(

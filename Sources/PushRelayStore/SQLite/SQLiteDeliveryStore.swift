@@ -186,6 +186,23 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         try await self.batcher.record(DeliveryRow(plan))
     }
 
+    package func checkWritable(deliveryOf bytes: Int) async throws {
+        let now = Date().timeIntervalSince1970
+        // Random bytes: pages of zeros might not have to be written out whole.
+        try await self.batcher.perform { connection in
+            _ = try await connection.query(
+                """
+                INSERT INTO deliveries (provider, delivery_id, event, received_at, decision, reason, signature,
+                                        headers, body)
+                VALUES ('write-probe', hex(randomblob(16)), 'probe', ?, 'ignore', 'write probe', 'not checked',
+                        '[]', randomblob(?))
+                """,
+                [.float(now), .integer(bytes)]
+            )
+            _ = try await connection.query("DELETE FROM deliveries WHERE provider = 'write-probe'")
+        }
+    }
+
     /// A real write, committed: what `/readyz` needs to know is that the next webhook can be stored.
     package func checkWritable() async throws {
         let now = Date().timeIntervalSince1970
