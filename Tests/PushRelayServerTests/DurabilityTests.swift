@@ -124,20 +124,7 @@ struct DurabilityTests {
         let standIn = TerrakubeStandIn(token: RelayHarness.token)
         for _ in 0..<20 { standIn.inject(.delay(.seconds(20))) }
         try await RelayHarness.run(requestTimeoutSeconds: 5, standIn: standIn) { relay in
-            for index in 0..<20 {
-                let body = Array(
-                    String(decoding: Self.body, as: UTF8.self).replacingOccurrences(
-                        of: "199eddf46df50de8d02e99bf1c5fdb4101338224",
-                        with: String(format: "%040d", index)
-                    ).utf8
-                )
-                let answer = try await relay.post(
-                    "/hooks/github",
-                    headers: RelayHarness.github(body, delivery: "down-\(index)"),
-                    body: body
-                )
-                #expect(answer.status == 202)
-            }
+            try await Self.sendTwentyPushes(to: relay)
             // Every webhook was answered, and Terrakube has answered no job yet: none of them waited for one.
             #expect(relay.standIn.createdJobs.isEmpty)
             #expect(try await relay.eventually { !relay.standIn.jobRequests.isEmpty })
@@ -150,23 +137,28 @@ struct DurabilityTests {
     @Test func webhooksAreAcceptedWhileTerrakubeIsDown() async throws {
         // Terrakube's address refuses connections: every delivery is still queued.
         try await RelayHarness.run(terrakubeURL: "http://127.0.0.1:9") { relay in
-            for index in 0..<20 {
-                let body = Array(
-                    String(decoding: Self.body, as: UTF8.self).replacingOccurrences(
-                        of: "199eddf46df50de8d02e99bf1c5fdb4101338224",
-                        with: String(format: "%040d", index)
-                    ).utf8
-                )
-                let answer = try await relay.post(
-                    "/hooks/github",
-                    headers: RelayHarness.github(body, delivery: "down-\(index)"),
-                    body: body
-                )
-                #expect(answer.status == 202)
-            }
+            try await Self.sendTwentyPushes(to: relay)
             let counts = try await relay.store.jobCounts()
             #expect(counts.values.reduce(0, +) == 20)
             #expect(counts[.created] == nil)
+        }
+    }
+
+    /// Twenty signed pushes, each of its own commit; each must be answered 202.
+    static func sendTwentyPushes(to relay: RelayHarness) async throws {
+        for index in 0..<20 {
+            let body = Array(
+                String(decoding: Self.body, as: UTF8.self).replacingOccurrences(
+                    of: "199eddf46df50de8d02e99bf1c5fdb4101338224",
+                    with: String(format: "%040d", index)
+                ).utf8
+            )
+            let answer = try await relay.post(
+                "/hooks/github",
+                headers: RelayHarness.github(body, delivery: "down-\(index)"),
+                body: body
+            )
+            #expect(answer.status == 202)
         }
     }
 }
