@@ -56,7 +56,7 @@ struct InjectionTests {
         let response = try await client.execute(request, timeout: .seconds(10))
         #expect(response.status.code == 200)  // ignored: no config names the repository
 
-        #expect(try await eventually { relay.logText().contains("relay.delivery.id=forged-1") })
+        #expect(await eventually { relay.logText().contains("relay.delivery.id=forged-1") })
         let log = relay.logText()
         #expect(Self.controlBytes(log).isEmpty, "\(Self.controlBytes(log))")
         // One line for the delivery, and no line that begins with the forged text.

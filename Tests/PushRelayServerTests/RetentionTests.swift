@@ -30,7 +30,7 @@ struct RetentionTests {
         let relay = try setup.start("retention")
         _ = try await relay.port()
         // More than two batches of 500, so the sweep goes round.
-        #expect(try await eventually(within: .seconds(30)) { relay.logText().contains("Pruned old deliveries") })
+        #expect(await eventually(within: .seconds(30)) { relay.logText().contains("Pruned old deliveries") })
         let pruned = relay.logLines().first { $0["msg"] as? String == "Pruned old deliveries" }
         #expect(pruned?["relay.pruned"] as? String == "1200")
         let list = try await RelayProcess.run(["deliveries", "list", "--config", setup.directory, "--json"])
