@@ -57,6 +57,11 @@ struct MemoryBudgetTests {
                 try await Self.refusedOverBudget(port: port) >= Self.attackers - Self.budget / (Self.bodyLimit * 2)
             }
         )
+        // A body refused midway ends its connection: its sender's remaining bytes are not read and dropped
+        // until the read timeout.
+        var closed = 0
+        for connection in held where await connection.receive(timeout: .seconds(2)).closed { closed += 1 }
+        #expect(closed >= Self.attackers - Self.budget / (Self.bodyLimit * 2), "\(closed) closed")
         // Meanwhile an ordinary delivery still has its share of the budget.
         #expect(
             await attack.status(head: "POST /hooks/github", headers: HostileClientTests.signed("good-1"), body: push)

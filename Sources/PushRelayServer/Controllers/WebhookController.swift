@@ -57,7 +57,14 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
             defer { reader.giveBack(held) }
             return await self.evaluate(body, request: request, provider: provider, config: config, context: context)
         case .tooLarge:
-            return self.answer(.error(413, "body over the \(limit)-byte limit"), provider: provider, context: context)
+            // Refused midway: the connection ends with the answer instead of reading the rest of the body.
+            var response = self.answer(
+                .error(413, "body over the \(limit)-byte limit"),
+                provider: provider,
+                context: context
+            )
+            response.headers[.connection] = "close"
+            return response
         case .overBudget:
             var response = self.answer(
                 .error(503, "too many request bodies in memory; retry later"),
@@ -65,6 +72,7 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
                 context: context
             )
             response.headers[.retryAfter] = "5"
+            response.headers[.connection] = "close"
             return response
         case .unreadable:
             return self.answer(.error(400, "request body could not be read"), provider: provider, context: context)

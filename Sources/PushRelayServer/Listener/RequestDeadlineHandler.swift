@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
@@ -22,6 +23,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var deadline: Scheduled<Void>?
     /// Heads read less responses written: more than one when requests are pipelined.
     private var inProgress = 0
+    /// The response being written says `Connection: close`: the connection ends with it, rather than
+    /// reading and discarding the rest of a body refused midway (a `413`, a `503` over the budget).
+    private var closeAfterResponse = false
 
     init(headTimeout: TimeAmount, readTimeout: TimeAmount, idleTimeout: TimeAmount, shield: ConnectionShield) {
         self.headTimeout = headTimeout
@@ -52,7 +56,18 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = self.unwrapOutboundIn(data) {
+        let part = self.unwrapOutboundIn(data)
+        if case .head(let head) = part {
+            self.closeAfterResponse = head.headerFields[.connection] == "close"
+        }
+        if case .end = part, self.closeAfterResponse {
+            let written = promise ?? context.eventLoop.makePromise()
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            context.write(data, promise: written)
+            return
+        }
+        if case .end = part {
             self.inProgress = max(0, self.inProgress - 1)
             if self.inProgress == 0 {
                 // Answered: until the next head, the connection holds a slot for nothing.
