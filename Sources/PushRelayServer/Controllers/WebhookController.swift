@@ -46,9 +46,13 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
     ) async -> Response {
         let config = self.config.config
         let limit = config.settings.limits.maxBodyBytes
-        // Refuse a declared oversize body before reading any of it.
+        // Refuse a declared oversize body before reading any of it, and end the connection rather than read it.
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            return self.answer(.error(413, "body over the \(limit)-byte limit"), provider: provider, context: context)
+            return self.refusedMidway(
+                .error(413, "body over the \(limit)-byte limit"),
+                provider: provider,
+                context: context
+            )
         }
         let reader = BodyReader(limit: limit, budget: self.budget)
         switch await reader.read(request.body, declaredLength: request.headers[.contentLength].flatMap(Int.init)) {
@@ -57,22 +61,18 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
             defer { reader.giveBack(held) }
             return await self.evaluate(body, request: request, provider: provider, config: config, context: context)
         case .tooLarge:
-            // Refused midway: the connection ends with the answer instead of reading the rest of the body.
-            var response = self.answer(
+            return self.refusedMidway(
                 .error(413, "body over the \(limit)-byte limit"),
                 provider: provider,
                 context: context
             )
-            response.headers[.connection] = "close"
-            return response
         case .overBudget:
-            var response = self.answer(
+            var response = self.refusedMidway(
                 .error(503, "too many request bodies in memory; retry later"),
                 provider: provider,
                 context: context
             )
             response.headers[.retryAfter] = "5"
-            response.headers[.connection] = "close"
             return response
         case .unreadable:
             return self.answer(.error(400, "request body could not be read"), provider: provider, context: context)
@@ -162,6 +162,18 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         let provider = WebhookProviders.provider(named: String(providerName ?? ""))
         var response = self.answer(.error(405, "use POST"), provider: provider, context: context)
         response.headers[.allow] = "POST"
+        return response
+    }
+
+    /// A refusal before the body was read whole (or read at all): the connection ends with the answer (``RequestDeadlineHandler``
+    /// closes it) instead of reading and dropping the rest of the body.
+    private func refusedMidway(
+        _ answer: WebhookAnswer,
+        provider: any WebhookProvider,
+        context: some RequestContext
+    ) -> Response {
+        var response = self.answer(answer, provider: provider, context: context)
+        response.headers[.connection] = "close"
         return response
     }
 
