@@ -46,8 +46,9 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
     ) async -> Response {
         let config = self.config.config
         let limit = config.settings.limits.maxBodyBytes
+        let declaredLength = request.headers[.contentLength].flatMap(Int.init)
         // Refuse a declared oversize body before reading any of it, and end the connection rather than read it.
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+        if let length = declaredLength, length > limit {
             return self.refusedMidway(
                 .error(413, "body over the \(limit)-byte limit"),
                 provider: provider,
@@ -55,7 +56,7 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
             )
         }
         let reader = BodyReader(limit: limit, budget: self.budget)
-        switch await reader.read(request.body, declaredLength: request.headers[.contentLength].flatMap(Int.init)) {
+        switch await reader.read(request.body, declaredLength: declaredLength) {
         case .read(let body, let held):
             // The body is held until the store has written it and the answer is built.
             defer { reader.giveBack(held) }
@@ -165,8 +166,8 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         return response
     }
 
-    /// A refusal before the body was read whole (or read at all): the connection ends with the answer (``RequestDeadlineHandler``
-    /// closes it) instead of reading and dropping the rest of the body.
+    /// A refusal before the body was read whole (or read at all): the connection ends with the answer
+    /// (``RequestDeadlineHandler`` closes it) instead of reading and dropping the rest of the body.
     private func refusedMidway(
         _ answer: WebhookAnswer,
         provider: any WebhookProvider,

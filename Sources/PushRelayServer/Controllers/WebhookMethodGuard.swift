@@ -1,8 +1,8 @@
 import Hummingbird
 
-/// Answers every method but POST on `/hooks` and `/hooks/{provider}` with `405`, whatever the method
-/// (OPTIONS, TRACE, CONNECT, PROPFIND, or one made up): the router alone would answer a method it has no
-/// route for with `404`, as if the path did not exist.
+/// Answers every method but POST on `/hooks` and `/hooks/{provider}` with `405` (OPTIONS, TRACE, CONNECT,
+/// PROPFIND…; one the HTTP parser does not know never gets here): the router alone would answer a method it
+/// has no route for with `404`, as if the path did not exist.
 struct WebhookMethodGuard<Context: RequestContext>: RouterMiddleware {
     /// The refusal, given the `{provider}` segment when the path has one.
     let refuse: @Sendable (_ provider: Substring?, _ context: Context) -> Response

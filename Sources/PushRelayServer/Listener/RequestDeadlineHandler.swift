@@ -60,20 +60,22 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         if case .head(let head) = part {
             self.closeAfterResponse = head.headerFields[.connection] == "close"
         }
-        if case .end = part, self.closeAfterResponse {
+        guard case .end = part else {
+            context.write(data, promise: promise)
+            return
+        }
+        if self.closeAfterResponse {
             let written = promise ?? context.eventLoop.makePromise()
             let channel = context.channel
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }
             context.write(data, promise: written)
             return
         }
-        if case .end = part {
-            self.inProgress = max(0, self.inProgress - 1)
-            if self.inProgress == 0 {
-                // Answered: until the next head, the connection holds a slot for nothing.
-                self.shield.requestFinished(context.channel)
-                self.closeUnlessDone(in: self.idleTimeout + self.headTimeout, context: context)
-            }
+        self.inProgress = max(0, self.inProgress - 1)
+        if self.inProgress == 0 {
+            // Answered: until the next head, the connection holds a slot for nothing.
+            self.shield.requestFinished(context.channel)
+            self.closeUnlessDone(in: self.idleTimeout + self.headTimeout, context: context)
         }
         context.write(data, promise: promise)
     }

@@ -171,8 +171,6 @@ package final class PostgresDeliveryStore: DeliveryStore {
                         logger: logger
                     ).consume()
                 }
-            } catch let error as PostgresTransactionError {
-                throw PostgresFailure.wrapping(error.closureError ?? error)
             } catch {
                 throw PostgresFailure.wrapping(error)
             }

@@ -43,8 +43,10 @@ package struct PostgresFailure: Error, CustomStringConvertible {
         }
     }
 
-    /// `error` described, when it is one of postgres-nio's; otherwise `error` itself.
+    /// `error` described, when it is one of postgres-nio's; otherwise `error` itself. A failed transaction
+    /// gives what went wrong inside it (a newer schema, a failed statement), not the transaction's wrapping.
     static func wrapping(_ error: any Error) -> any Error {
-        (error as? PSQLError).map(PostgresFailure.init) ?? error
+        let inner = (error as? PostgresTransactionError).map { $0.closureError ?? $0 } ?? error
+        return (inner as? PSQLError).map(PostgresFailure.init) ?? inner
     }
 }

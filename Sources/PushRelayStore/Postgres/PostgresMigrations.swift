@@ -89,9 +89,6 @@ enum PostgresMigrations {
     static func run(on client: PostgresClient, logger: Logger) async throws -> Int {
         do {
             return try await self.apply(on: client, logger: logger)
-        } catch let error as PostgresTransactionError {
-            // What went wrong inside (a newer schema, a failed step), not the transaction's wrapping of it.
-            throw PostgresFailure.wrapping(error.closureError ?? error)
         } catch {
             throw PostgresFailure.wrapping(error)
         }
