@@ -61,7 +61,8 @@ extension PushRelayCommand {
             } catch {
                 // The store could not be opened: locked by another serve, unreachable, a newer schema.
                 logger.error("Store unavailable", metadata: ["relay.error": "\(error)"])
-                throw CommandFailure("store \(config.settings.store): \(error)")
+                let advice = error is StoreDiskFull ? ". Free space on that volume and start serve again" : ""
+                throw CommandFailure("store \(config.settings.store): \(error)\(advice)")
             }
             logger.info("Stopped")
         }

@@ -1,6 +1,9 @@
 import Foundation
+import Logging
 import PushRelayCore
+import PushRelayStore
 import PushRelayTestSupport
+import SQLiteNIO
 import Testing
 
 #if canImport(Glibc)
@@ -13,50 +16,279 @@ import Glibc
 @Suite(.timeLimit(.minutes(2)), .enabled(if: Tmpfs.available, "needs root to mount a tmpfs"))
 struct DiskFullTests {
     @Test func aFullDiskIsAnswered503AndReportedUntilSpaceIsBack() async throws {
+        try await Self.withTmpfs { mount in
+            let setup = try ProcessLifecycleTests.Setup(store: "sqlite: \"\(mount)/pushrelay.sqlite\"")
+            defer { setup.remove() }
+            let relay = try setup.start("disk")
+            let attack = Attack(port: try await relay.port())
+            let push = HostileClientTests.push
+            #expect(try await Self.push(attack, delivery: "disk-0") == 202)
+
+            // A filler file takes all the tmpfs has left but 256 KiB: room for a small write, not for a big one.
+            let filler = mount + "/filler"
+            _ = system("dd if=/dev/zero of='\(filler)' bs=64k 2>/dev/null")
+            #expect(system("truncate -s -256K '\(filler)'") == 0)
+            // A push with a body of half a MiB: more than the WAL file already holds room for.
+            let text = String(decoding: push, as: UTF8.self)
+            let big = Array(
+                ("{\"padding\":\"" + String(repeating: "x", count: 512 << 10) + "\"," + text.dropFirst()).utf8
+            )
+            let signed = [
+                "X-GitHub-Event: push", "X-GitHub-Delivery: disk-big",
+                "X-Hub-Signature-256: " + HMACSignature.sign(body: big, secret: WebhookSecret("topsecret")),
+            ]
+            #expect(await attack.status(head: "POST /hooks/github", headers: signed, body: big) == 503)
+            // From that failure on, not ready: the small write /readyz used to make could still fit.
+            for _ in 0..<3 { #expect(await Self.readyz(attack) == 503) }
+
+            try FileManager.default.removeItem(atPath: filler)
+            #expect(await eventually(within: .seconds(20)) { await Self.readyz(attack) == 200 })
+            // The host's retry of the same delivery is accepted: it was never stored.
+            #expect(await attack.status(head: "POST /hooks/github", headers: signed, body: big) == 202)
+            relay.signal(SIGTERM)
+            #expect(try await relay.exitStatus(timeout: .seconds(20)) == 0)
+        }
+    }
+
+    @Test func aJobWhoseOutcomeCannotBeWrittenIsRecordedOnceSpaceIsBack() async throws {
+        let standIn = TerrakubeStandIn(token: RelayHarness.token)
+        let answer = Gate()
+        standIn.inject(.createThenHold(answer))
+        try await standIn.whileRunning { url in
+            try await Self.withTmpfs { mount in
+                let database = mount + "/pushrelay.sqlite"
+                let setup = try ProcessLifecycleTests.Setup(
+                    terrakubeURL: url,
+                    requestTimeoutSeconds: 30,
+                    store: "sqlite: \"\(database)\""
+                )
+                defer { setup.remove() }
+                let relay = try setup.start("outcome")
+                let attack = Attack(port: try await relay.port())
+                #expect(try await Self.push(attack, delivery: "outcome-0") == 202)
+                // Terrakube has created the job and holds its answer.
+                #expect(await eventually(within: .seconds(20)) { standIn.jobs.count == 1 })
+
+                let pin = try await WALPin(database: database)
+                try await Self.growWAL(attack)
+                try Self.fill(mount)
+                answer.open()
+                // The 201 came, and its record could not be written.
+                let failed = await eventually(within: .seconds(20)) {
+                    relay.logLines().contains {
+                        $0["msg"] as? String == "Store unavailable to the dispatcher"
+                            && ($0["relay.error"] as? String)?.contains("is full") == true
+                    }
+                }
+                #expect(failed, "\(relay.logText().suffix(2000))")
+                #expect(try await Self.jobs(database).map(\.state) == [.sending])
+
+                try FileManager.default.removeItem(atPath: mount + "/filler")
+                try await pin.release()
+                // Recorded while the process runs, with the id Terrakube gave: no restart, no second job.
+                let recorded = try await eventually(within: .seconds(30)) {
+                    try await Self.jobs(database).map(\.state) == [.created]
+                }
+                #expect(recorded)
+                #expect(try await Self.jobs(database).first?.terrakubeJobID == "1")
+                #expect(standIn.jobRequests.count == 1)
+                #expect(standIn.jobs.count == 1)
+                relay.signal(SIGTERM)
+                #expect(try await relay.exitStatus(timeout: .seconds(20)) == 0)
+            }
+        }
+    }
+
+    @Test func aJobLeftUnrecordedAtShutdownIsAdoptedAtTheNextStart() async throws {
+        let standIn = TerrakubeStandIn(token: RelayHarness.token)
+        let answer = Gate()
+        standIn.inject(.createThenHold(answer))
+        try await standIn.whileRunning { url in
+            try await Self.withTmpfs { mount in
+                let database = mount + "/pushrelay.sqlite"
+                let setup = try ProcessLifecycleTests.Setup(
+                    terrakubeURL: url,
+                    requestTimeoutSeconds: 30,
+                    store: "sqlite: \"\(database)\""
+                )
+                defer { setup.remove() }
+                let first = try setup.start("first")
+                let attack = Attack(port: try await first.port())
+                #expect(try await Self.push(attack, delivery: "adopt-0") == 202)
+                #expect(await eventually(within: .seconds(20)) { standIn.jobs.count == 1 })
+                let pin = try await WALPin(database: database)
+                try await Self.growWAL(attack)
+                try Self.fill(mount)
+                answer.open()
+                let failed = await eventually(within: .seconds(20)) {
+                    first.logLines().contains { $0["msg"] as? String == "Store unavailable to the dispatcher" }
+                }
+                #expect(failed)
+                // Stopped while the outcome is still unwritten: it is lost with the process.
+                first.signal(SIGTERM)
+                #expect(try await first.exitStatus(timeout: .seconds(20)) != nil)
+
+                try FileManager.default.removeItem(atPath: mount + "/filler")
+                try await pin.release()
+                let second = try setup.start("second")
+                _ = try await second.port()
+                // The job the first process was sending is looked up in Terrakube and adopted, not sent again.
+                let adopted = try await eventually(within: .seconds(30)) {
+                    try await Self.jobs(database).first?.history.last?.outcome == "adopted"
+                }
+                #expect(adopted, "\(second.logText().suffix(2000))")
+                #expect(try await Self.jobs(database).first?.terrakubeJobID == "1")
+                #expect(standIn.jobRequests.count == 1)
+                #expect(standIn.jobs.count == 1)
+                second.signal(SIGTERM)
+                #expect(try await second.exitStatus(timeout: .seconds(20)) == 0)
+            }
+        }
+    }
+
+    @Test func startingOnAFullDiskFailsWithTheReasonAndSucceedsOnceSpaceIsBack() async throws {
+        try await Self.withTmpfs { mount in
+            let setup = try ProcessLifecycleTests.Setup(store: "sqlite: \"\(mount)/pushrelay.sqlite\"")
+            defer { setup.remove() }
+            let first = try setup.start("first")
+            #expect(try await Self.push(Attack(port: try await first.port()), delivery: "start-0") == 202)
+            first.signal(SIGTERM)
+            #expect(try await first.exitStatus(timeout: .seconds(20)) == 0)
+
+            try Self.fill(mount)
+            let refused = try setup.start("refused")
+            #expect(try await refused.exitStatus(timeout: .seconds(20)) == 1)
+            let said = refused.logText()
+            #expect(said.contains("Error: store sqlite \(mount)/pushrelay.sqlite: the disk holding \(mount) is full"))
+            #expect(said.contains("Free space on that volume and start serve again"), "\(said)")
+
+            try FileManager.default.removeItem(atPath: mount + "/filler")
+            let second = try setup.start("second")
+            let attack = Attack(port: try await second.port())
+            #expect(await Self.readyz(attack) == 200)
+            #expect(try await Self.push(attack, delivery: "start-1") == 202)
+            second.signal(SIGTERM)
+            #expect(try await second.exitStatus(timeout: .seconds(20)) == 0)
+        }
+    }
+
+    @Test func aCheckpointThatCannotGrowTheDatabaseHoldsDeliveriesUntilSpaceIsBack() async throws {
+        try await Self.withTmpfs { mount in
+            let database = mount + "/pushrelay.sqlite"
+            let setup = try ProcessLifecycleTests.Setup(store: "sqlite: \"\(database)\"")
+            defer { setup.remove() }
+            let relay = try setup.start("checkpoint")
+            let attack = Attack(port: try await relay.port())
+            // Frames written while a reader holds its snapshot cannot be copied into the database until it
+            // lets go; by then the disk is full and the database cannot grow to take them.
+            let pin = try await WALPin(database: database)
+            for _ in 0..<3 { try await Self.growWAL(attack) }
+            try Self.fill(mount)
+            try await pin.release()
+            let blocked = await eventually(within: .seconds(20)) {
+                relay.logLines().contains {
+                    ($0["msg"] as? String)?.hasPrefix("Store checkpoint failed for lack of space") == true
+                }
+            }
+            #expect(blocked, "\(relay.logText().suffix(2000))")
+            // Some space comes back, less than the checkpoint needs: a small delivery would fit, and is
+            // refused all the same, since it would take room the checkpoint needs.
+            #expect(system("truncate -s -256K '\(mount)/filler'") == 0)
+            #expect(try await Self.push(attack, delivery: "checkpoint-0") == 503)
+            #expect(await Self.readyz(attack) == 503)
+
+            try FileManager.default.removeItem(atPath: mount + "/filler")
+            #expect(await eventually(within: .seconds(20)) { await Self.readyz(attack) == 200 })
+            #expect(try await Self.push(attack, delivery: "checkpoint-1") == 202)
+            #expect(
+                relay.logLines().contains {
+                    $0["msg"] as? String == "Store checkpoint succeeded again; deliveries are accepted"
+                }
+            )
+            relay.signal(SIGTERM)
+            #expect(try await relay.exitStatus(timeout: .seconds(20)) == 0)
+        }
+    }
+
+    /// A tmpfs of `megabytes` for the test's store, unmounted afterwards.
+    static func withTmpfs(megabytes: Int = 4, _ body: (String) async throws -> Void) async throws {
         let mount = NSTemporaryDirectory() + "pushrelay-disk-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        #expect(system("mount -t tmpfs -o size=4m tmpfs '\(mount)'") == 0)
         defer {
             _ = system("umount -l '\(mount)'")
             try? FileManager.default.removeItem(atPath: mount)
         }
-        let setup = try ProcessLifecycleTests.Setup(store: "sqlite: \"\(mount)/pushrelay.sqlite\"")
-        defer { setup.remove() }
-        let relay = try setup.start("disk")
-        let attack = Attack(port: try await relay.port())
-        let push = HostileClientTests.push
-        #expect(
-            await attack.status(head: "POST /hooks/github", headers: HostileClientTests.signed("disk-0"), body: push)
-                == 202
-        )
+        guard system("mount -t tmpfs -o size=\(megabytes)m tmpfs '\(mount)'") == 0 else {
+            Issue.record("could not mount a tmpfs at \(mount)")
+            return
+        }
+        try await body(mount)
+    }
 
-        // A filler file takes all the tmpfs has left but 256 KiB: room for a small write, not for a big one.
-        let filler = mount + "/filler"
-        _ = system("dd if=/dev/zero of='\(filler)' bs=64k 2>/dev/null")
-        #expect(system("truncate -s -256K '\(filler)'") == 0)
-        // A push with a body of half a MiB: more than the WAL file already holds room for.
-        let text = String(decoding: push, as: UTF8.self)
-        let big = Array(
-            ("{\"padding\":\"" + String(repeating: "x", count: 512 << 10) + "\"," + text.dropFirst()).utf8
+    /// Takes every byte left on the tmpfs.
+    static func fill(_ mount: String) throws {
+        _ = system("dd if=/dev/zero of='\(mount)/filler' bs=4k 2>/dev/null")
+        var stats = statvfs()
+        #expect(statvfs(mount, &stats) == 0 && stats.f_bavail == 0)
+    }
+
+    /// A signed push of the fixture for `master` (which the test config routes) under a new delivery id.
+    static func push(_ attack: Attack, delivery: String) async throws -> Int? {
+        await attack.status(
+            head: "POST /hooks/github",
+            headers: HostileClientTests.signed(delivery),
+            body: HostileClientTests.push
         )
-        let signed = [
-            "X-GitHub-Event: push", "X-GitHub-Delivery: disk-big",
-            "X-Hub-Signature-256: " + HMACSignature.sign(body: big, secret: WebhookSecret("topsecret")),
+    }
+
+    /// Stores a delivery of 512 KiB that no route takes (its branch is not `master`): with a reader
+    /// pinning the WAL, its frames go past the end of the file, so every later write needs new room.
+    static func growWAL(_ attack: Attack) async throws {
+        let text = String(decoding: HostileClientTests.push, as: UTF8.self)
+            .replacingOccurrences(of: "refs/heads/master", with: "refs/heads/padding")
+        let body = Array(("{\"padding\":\"" + String(repeating: "x", count: 512 << 10) + "\"," + text.dropFirst()).utf8)
+        let headers = [
+            "X-GitHub-Event: push", "X-GitHub-Delivery: padding-\(UUID().uuidString)",
+            "X-Hub-Signature-256: " + HMACSignature.sign(body: body, secret: WebhookSecret("topsecret")),
         ]
-        #expect(await attack.status(head: "POST /hooks/github", headers: signed, body: big) == 503)
-        // From that failure on, not ready: the small write /readyz used to make could still fit.
-        for _ in 0..<3 { #expect(await Self.readyz(attack) == 503) }
+        #expect(await attack.status(head: "POST /hooks/github", headers: headers, body: body) == 200)
+    }
 
-        try FileManager.default.removeItem(atPath: filler)
-        #expect(await eventually(within: .seconds(20)) { await Self.readyz(attack) == 200 })
-        // The host's retry of the same delivery is accepted: it was never stored.
-        #expect(await attack.status(head: "POST /hooks/github", headers: signed, body: big) == 202)
-        relay.signal(SIGTERM)
-        #expect(try await relay.exitStatus(timeout: .seconds(20)) == 0)
+    /// The jobs of every delivery in the store, read on a connection of its own.
+    static func jobs(_ database: String) async throws -> [JobRecord] {
+        let reader = try await SQLiteDeliveryReader.open(path: database, logger: Logger(label: "test"))
+        do {
+            var jobs: [JobRecord] = []
+            for delivery in try await reader.recentDeliveries(limit: 100) {
+                jobs += try await reader.jobs(provider: delivery.provider, deliveryID: delivery.deliveryID)
+            }
+            try await reader.close()
+            return jobs
+        } catch {
+            try? await reader.close()
+            throw error
+        }
     }
 
     static func readyz(_ attack: Attack) async -> Int? {
         await attack.status(head: "GET /readyz", headers: [], body: [])
+    }
+}
+
+/// A read transaction held open on the database, as a long `deliveries list` would hold one: while it
+/// lasts, the WAL cannot start over from its beginning, and checkpoints stop at its snapshot.
+struct WALPin {
+    let connection: SQLiteConnection
+
+    init(database: String) async throws {
+        self.connection = try await SQLiteConnection.open(storage: .file(path: database), logger: Logger(label: "pin"))
+        _ = try await self.connection.query("BEGIN")
+        _ = try await self.connection.query("SELECT count(*) FROM deliveries")
+    }
+
+    func release() async throws {
+        _ = try await self.connection.query("COMMIT")
+        try await self.connection.close()
     }
 }
 

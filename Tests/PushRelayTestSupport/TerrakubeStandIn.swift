@@ -32,6 +32,8 @@ package final class TerrakubeStandIn: Sendable {
         /// Create the job, then wait this long before answering: the caller may give up (or die) after
         /// Terrakube has acted, which is the window that must not lead to a second job.
         case createThenDelay(Duration)
+        /// Create the job, then hold the `201` until the test opens `gate`.
+        case createThenHold(Gate)
         /// Hang this long, then answer 503 without creating anything.
         case hangThenFail(Duration)
         /// Create the job and send the `201` head at once, then its body one byte per `interval`: a
@@ -228,6 +230,10 @@ package final class TerrakubeStandIn: Sendable {
         case .createThenDelay(let duration):
             let created = self.store(attributes, workspace: workspaceID)
             try? await Task.sleep(for: duration)
+            return Self.jsonAPI(.created, created)
+        case .createThenHold(let gate):
+            let created = self.store(attributes, workspace: workspaceID)
+            await gate.wait()
             return Self.jsonAPI(.created, created)
         case .createThenTrickle(let interval):
             let created = try? JSONSerialization.data(

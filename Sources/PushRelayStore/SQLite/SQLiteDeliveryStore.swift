@@ -32,6 +32,10 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     let batcher: WriteBatcher
     /// The database's version at the last checkpoint, to tell whether the next one has anything to do.
     private let lastDataVersion = Mutex<Int?>(nil)
+    /// Set while checkpoints fail for lack of space: new deliveries are then refused, because each would
+    /// grow the WAL into the room the checkpoint needs, and the disk would fill again however much was
+    /// freed. Small writes (jobs' outcomes, leases) go on.
+    private let checkpointBlocked = Mutex<StoreDiskFull?>(nil)
     package let path: String
     /// Held while `serve` runs; `nil` for ``Access/write``.
     private let serveLock: SQLiteServeLock?
@@ -60,7 +64,8 @@ package final class SQLiteDeliveryStore: DeliveryStore {
             connection: connection,
             maxBatch: SQLiteDeliveryStore.maxBatch,
             executor: ThreadPoolTaskExecutor(pool: writerThread),
-            bulkRecord: SQLiteDeliveryStore.insert
+            bulkRecord: SQLiteDeliveryStore.insert,
+            explain: { StoreDiskFull.explaining($0, databasePath: path) }
         )
         self.path = path
     }
@@ -96,7 +101,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         } catch {
             try? await writerThread.shutdownGracefully()
             lock?.release()
-            throw error
+            throw StoreDiskFull.explaining(error, databasePath: path, action: "open the database")
         }
     }
 
@@ -129,6 +134,9 @@ package final class SQLiteDeliveryStore: DeliveryStore {
             // latency spikes) is kept only as a safety net for a WAL that grows past 16 MB (at 4,000
             // deliveries a second the WAL grows by about 14 MB a second).
             _ = try await connection.query("PRAGMA wal_autocheckpoint = 4000")
+            // A WAL that grew past that (a burst, a checkpoint held up by a full disk) is cut back to it
+            // when it is next reset, so the space it took is given back to the volume.
+            _ = try await connection.query("PRAGMA journal_size_limit = \(16 << 20)")
             try await SQLiteMigrations.run(on: connection)
             checkpointer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             do {
@@ -154,10 +162,27 @@ package final class SQLiteDeliveryStore: DeliveryStore {
 
     /// Copies the WAL into the database file (a passive checkpoint), off the accept path.
     /// - Returns: whether there was work to do, so that it comes back sooner while the store is busy.
+    /// - Throws: ``StoreDiskFull`` while the database cannot grow to take in the WAL; deliveries are
+    ///   refused from then until a checkpoint succeeds.
     package func maintain() async throws -> Bool {
-        // `data_version` changes when another connection (the writer) has committed since this one last asked.
-        let version = try await self.checkpointer.query("PRAGMA data_version").first?.column("data_version")?.integer
-        _ = try await self.checkpointer.query("PRAGMA wal_checkpoint(PASSIVE)")
+        let version: Int?
+        do {
+            // `data_version` changes when another connection (the writer) has committed since this one
+            // last asked.
+            version = try await self.checkpointer.query("PRAGMA data_version").first?.column("data_version")?.integer
+            _ = try await self.checkpointer.query("PRAGMA wal_checkpoint(PASSIVE)")
+            self.checkpointBlocked.withLock { $0 = nil }
+        } catch {
+            let wal = try? FileManager.default.attributesOfItem(atPath: self.path + "-wal")[.size] as? Int
+            let explained = StoreDiskFull.explaining(
+                error,
+                databasePath: self.path,
+                action: "copy its WAL into the database (checkpoint)",
+                neededBytes: wal
+            )
+            if let full = explained as? StoreDiskFull { self.checkpointBlocked.withLock { $0 = full } }
+            throw explained
+        }
         return self.lastDataVersion.withLock { last in
             defer { last = version }
             return version != last
@@ -183,10 +208,17 @@ package final class SQLiteDeliveryStore: DeliveryStore {
     }
 
     package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
-        try await self.batcher.record(DeliveryRow(plan))
+        try self.refuseWhileCheckpointBlocked()
+        return try await self.batcher.record(DeliveryRow(plan))
+    }
+
+    /// Whether a checkpoint is held up by a full disk (see ``checkpointBlocked``).
+    private func refuseWhileCheckpointBlocked() throws {
+        if let blocked = self.checkpointBlocked.withLock({ $0 }) { throw blocked }
     }
 
     package func checkWritable(deliveryOf bytes: Int) async throws {
+        try self.refuseWhileCheckpointBlocked()
         let now = Date().timeIntervalSince1970
         // Random bytes: pages of zeros might not have to be written out whole.
         try await self.batcher.perform { connection in
@@ -205,6 +237,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
 
     /// A real write, committed: what `/readyz` needs to know is that the next webhook can be stored.
     package func checkWritable() async throws {
+        try self.refuseWhileCheckpointBlocked()
         let now = Date().timeIntervalSince1970
         try await self.batcher.perform(singleStatement: true) { connection in
             _ = try await connection.query("UPDATE store_health SET checked_at = ? WHERE id = 1", [.float(now)])

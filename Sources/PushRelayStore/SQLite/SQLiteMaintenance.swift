@@ -13,15 +13,37 @@ struct SQLiteMaintenance: Service {
     var interval: Duration = .seconds(1)
     var busyInterval: Duration = .milliseconds(100)
 
+    /// How often a failure that goes on is logged again.
+    var repeatLogInterval: Duration = .seconds(60)
+
     func run() async throws {
+        var failingSince: ContinuousClock.Instant?
+        var lastLogged = ContinuousClock.now
         // Cancelled (the group stops because another service failed) as well as shut down gracefully:
         // a cancelled sleep returns at once, so a loop that missed it would spin.
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var busy = false
             do {
                 busy = try await self.store.maintain()
+                if failingSince != nil {
+                    failingSince = nil
+                    self.logger.notice("Store checkpoint succeeded again; deliveries are accepted")
+                }
             } catch {
-                self.logger.warning("Store maintenance failed", metadata: ["relay.error": "\(error)"])
+                let now = ContinuousClock.now
+                // Logged when it starts, then once a minute: the loop retries every second.
+                if failingSince == nil || now - lastLogged >= self.repeatLogInterval {
+                    lastLogged = now
+                    if error is StoreDiskFull {
+                        self.logger.error(
+                            "Store checkpoint failed for lack of space; new deliveries are refused until it succeeds",
+                            metadata: ["relay.error": "\(error)"]
+                        )
+                    } else {
+                        self.logger.warning("Store maintenance failed", metadata: ["relay.error": "\(error)"])
+                    }
+                }
+                if failingSince == nil { failingSince = now }
             }
             let interval = busy ? self.busyInterval : self.interval
             // Ends early on graceful shutdown; `try?` drops the CancellationError that brings.

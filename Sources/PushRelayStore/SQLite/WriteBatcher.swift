@@ -44,20 +44,33 @@ final class WriteBatcher: Sendable {
     /// Largest number of items in one batch, to bound the latency of the first of them.
     private let maxBatch: Int
     private let executor: any TaskExecutor
+    private let explain: @Sendable (any Error) -> any Error
 
     /// - Parameters:
     ///   - executor: where the draining task runs; the thread of `connection`'s pool.
     ///   - bulkRecord: writes up to `maxBatch` deliveries with one statement.
+    ///   - explain: turns a failure into what its callers report (a full disk, in words).
     init(
         connection: SQLiteConnection,
         maxBatch: Int,
         executor: any TaskExecutor,
-        bulkRecord: @escaping BulkRecord
+        bulkRecord: @escaping BulkRecord,
+        explain: @escaping @Sendable (any Error) -> any Error = { $0 }
     ) {
         self.connection = connection
         self.maxBatch = maxBatch
         self.executor = executor
         self.bulkRecord = bulkRecord
+        self.explain = explain
+    }
+
+    /// The ticket's value, its failure explained.
+    private func value(of ticket: Ticket) async throws -> any Sendable {
+        do {
+            return try await ticket.value()
+        } catch {
+            throw self.explain(error)
+        }
     }
 
     /// Queues a delivery for the next group commit. The row comes ready to bind: built by the caller, so
@@ -66,7 +79,7 @@ final class WriteBatcher: Sendable {
         let ticket = Ticket()
         self.enqueue(.record(row, ticket))
         // The cast cannot fail: the bulk writer returns one `RecordResult` per row.
-        return try await ticket.value() as! RecordResult
+        return try await self.value(of: ticket) as! RecordResult
     }
 
     /// - Parameter singleStatement: the operation runs one SQL statement, which SQLite applies or rolls
@@ -83,7 +96,7 @@ final class WriteBatcher: Sendable {
         )
         self.enqueue(.operation(pending))
         // The cast cannot fail: this ticket was filled by this call's own operation.
-        return try await ticket.value() as! T
+        return try await self.value(of: ticket) as! T
     }
 
     private func enqueue(_ work: Work) {
