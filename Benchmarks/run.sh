@@ -117,13 +117,13 @@ wait_for_port 18083
 
 echo "body: $BODY_BYTES bytes, $CONNECTIONS connections, ${DURATION}s per run, $(nproc) cores"
 RUN_ID=warmup wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18080 >/dev/null
-while [ "$(metric pushrelay_queue_depth)" != "0" ]; do sleep 0.2; done
-created_before=$(metric 'pushrelay_job_attempts_total{result="created"}')
+while [ "$(metric 'pushrelay_queue_depth{kind="terrakube.create-job"}')" != "0" ]; do sleep 0.2; done
+created_before=$(metric 'pushrelay_work_attempts_total{kind="terrakube.create-job",result="created"}')
 start=$(date +%s.%N)
 run_wrk http://127.0.0.1:18080 pushrelay
-while [ "$(metric pushrelay_queue_depth)" != "0" ]; do sleep 0.05; done
+while [ "$(metric 'pushrelay_queue_depth{kind="terrakube.create-job"}')" != "0" ]; do sleep 0.05; done
 finish=$(date +%s.%N)
-created=$(awk -v a="$(metric 'pushrelay_job_attempts_total{result="created"}')" -v b="$created_before" 'BEGIN {print a - b}')
+created=$(awk -v a="$(metric 'pushrelay_work_attempts_total{kind="terrakube.create-job",result="created"}')" -v b="$created_before" 'BEGIN {print a - b}')
 awk -v n="$created" -v s="$start" -v f="$finish" \
     'BEGIN {printf "pushrelay-end-to-end jobs=%d seconds=%.1f jobs_per_s=%.0f\n", n, f - s, n / (f - s)}'
 echo "pushrelay peak_rss_mb=$(peak_rss_mb "$RELAY")"

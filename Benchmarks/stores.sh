@@ -207,7 +207,7 @@ wait_for_port 18482
 kill -9 "$DOOMED"
 killed=$(date +%s.%N)
 for _ in $(seq 1 1200); do
-    grep -q 'Resuming jobs interrupted' "$WORK/survivor/log" && break
+    grep -q 'Resuming work interrupted' "$WORK/survivor/log" && break
     sleep 0.05
 done
 rescued=$(date +%s.%N)

@@ -210,7 +210,7 @@ extension BenchCommand {
         }
 
         private static func waitUntilCreated(_ count: Int, _ store: some QueueFigures) async throws {
-            while (try await store.jobCounts()[.created] ?? 0) < count {
+            while (try await store.workCounts()[.createTerrakubeJob]?[.done] ?? 0) < count {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }

@@ -18,7 +18,7 @@ extension PushRelayCommand.Deliveries {
         func run() async throws {
             let count = try await self.store.withStore { store in
                 let delivery = try await self.store.delivery(self.id, in: store)
-                return try await store.requeueJobs(
+                return try await store.requeueWork(
                     provider: delivery.summary.provider,
                     deliveryID: delivery.summary.deliveryID
                 )

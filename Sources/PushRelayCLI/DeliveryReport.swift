@@ -4,13 +4,13 @@ import PushRelayCore
 /// How `deliveries list` and `show` print what the store holds.
 enum DeliveryReport {
     static func table(_ deliveries: [DeliverySummary]) -> String {
-        var rows = [["RECEIVED", "PROVIDER", "DELIVERY", "REPOSITORY", "REF", "DECISION", "JOBS"]]
+        var rows = [["RECEIVED", "PROVIDER", "DELIVERY", "REPOSITORY", "REF", "DECISION", "WORK"]]
         for delivery in deliveries {
             rows.append(
                 [
                     SavedDelivery.timestamp(delivery.receivedAt), delivery.provider.rawValue, delivery.deliveryID,
                     delivery.repository ?? "-", delivery.ref ?? "-", delivery.decision,
-                    delivery.jobs.isEmpty ? "-" : delivery.jobs.map(self.jobCell).joined(separator: ", "),
+                    delivery.work.isEmpty ? "-" : delivery.work.map(self.workCell).joined(separator: ", "),
                 ].map(TerminalText.escaped)
             )
         }
@@ -22,18 +22,31 @@ enum DeliveryReport {
         }.joined(separator: "\n")
     }
 
-    private static func jobCell(_ job: JobRecord) -> String {
-        job.terrakubeJobID.map { "\(job.state.rawValue) #\($0)" } ?? job.state.rawValue
+    private static func workCell(_ work: WorkRecord) -> String {
+        "\(work.kind) " + (work.result.map { "\(work.state.rawValue) #\($0)" } ?? work.state.rawValue)
+    }
+
+    /// What an item is about, in its kind's words: the fields of its payload worth showing.
+    private static func fields(of work: WorkRecord) -> [(name: String, value: String)] {
+        switch work.kind {
+        case .createTerrakubeJob:
+            guard let spec = try? TerrakubeJobWork.spec(work.payload) else { return [] }
+            return [("workspace", spec.workspace), ("template", spec.template), ("branch", spec.overrideBranch)]
+        default:
+            return []
+        }
     }
 
     static func json(_ delivery: DeliverySummary) -> String {
-        let jobs = delivery.jobs.map { job in
-            JSONText.object([
-                ("workspace", JSONText.quote(job.spec.workspace)), ("template", JSONText.quote(job.spec.template)),
-                ("state", JSONText.quote(job.state.rawValue)), ("attempts", String(job.attempts)),
-                ("terrakube_job", job.terrakubeJobID.map(JSONText.quote) ?? "null"),
-                ("last_error", job.lastError.map(JSONText.quote) ?? "null"),
-            ])
+        let work = delivery.work.map { item in
+            var fields: [(String, String)] = [("id", String(item.id)), ("kind", JSONText.quote(item.kind.rawValue))]
+            fields += self.fields(of: item).map { ($0.name, JSONText.quote($0.value)) }
+            fields.append(("parent", item.parent.map { String($0) } ?? "null"))
+            fields.append(("state", JSONText.quote(item.state.rawValue)))
+            fields.append(("attempts", String(item.attempts)))
+            fields.append(("result", item.result.map(JSONText.quote) ?? "null"))
+            fields.append(("last_error", item.lastError.map(JSONText.quote) ?? "null"))
+            return JSONText.object(fields)
         }
         return JSONText.object([
             ("received_at", JSONText.quote(SavedDelivery.timestamp(delivery.receivedAt))),
@@ -42,7 +55,7 @@ enum DeliveryReport {
             ("repository", delivery.repository.map(JSONText.quote) ?? "null"),
             ("ref", delivery.ref.map(JSONText.quote) ?? "null"), ("decision", JSONText.quote(delivery.decision)),
             ("reason", JSONText.quote(delivery.reason)), ("signature", JSONText.quote(delivery.signature)),
-            ("jobs", "[" + jobs.joined(separator: ",") + "]"),
+            ("work", "[" + work.joined(separator: ",") + "]"),
         ])
     }
 
@@ -73,17 +86,18 @@ enum DeliveryReport {
             let value = self.maskedHeaders.contains(header.name.lowercased()) ? "(present, not shown)" : header.value
             lines.append("  \(shown(header.name)): \(shown(value))")
         }
-        lines.append("jobs:")
-        if delivery.jobs.isEmpty { lines.append("  none") }
-        for job in delivery.jobs {
-            let id = job.terrakubeJobID.map { ", Terrakube job \(shown($0))" } ?? ""
+        lines.append("work:")
+        if delivery.work.isEmpty { lines.append("  none") }
+        for item in delivery.work {
+            let about = self.fields(of: item).map { "\($0.name) \(shown($0.value))" }.joined(separator: ", ")
+            let after = item.parent.map { ", after #\($0)" } ?? ""
+            let result = item.result.map { ", result \(shown($0))" } ?? ""
             lines.append(
-                "  - workspace \(shown(job.spec.workspace)), template \(shown(job.spec.template)), "
-                    + "branch \(shown(job.spec.overrideBranch)): "
-                    + "\(job.state.rawValue)\(id), \(job.attempts) attempt\(job.attempts == 1 ? "" : "s")"
+                "  - #\(item.id) \(item.kind)\(about.isEmpty ? "" : " (\(about))")\(after): "
+                    + "\(item.state.rawValue)\(result), \(item.attempts) attempt\(item.attempts == 1 ? "" : "s")"
             )
-            if let error = job.lastError, job.state != .created { lines.append("    last error: \(shown(error))") }
-            for attempt in job.history {
+            if let error = item.lastError, item.state != .done { lines.append("    last error: \(shown(error))") }
+            for attempt in item.history {
                 let status = attempt.status.map { " HTTP \($0)" } ?? ""
                 lines.append(
                     "    \(SavedDelivery.timestamp(attempt.at)) \(attempt.outcome)\(status) \(shown(attempt.detail ?? ""))"

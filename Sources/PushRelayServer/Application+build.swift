@@ -82,17 +82,21 @@ package func buildServiceGroup(
     )
     let owner = QueueOwner.make()
     let lease = Duration.milliseconds(Int64(settings.dispatch.leaseSeconds * 1000))
-    var dispatcher = JobDispatcher(
-        store: store,
+    var creation = TerrakubeJobCreation(
         api: api,
+        results: store,
+        retry: retry ?? RetryPolicy(maxAttempts: settings.dispatch.maxAttempts)
+    )
+    creation.uncertainRetryFloor = .seconds(settings.dispatch.requestTimeoutSeconds)
+    var dispatcher = WorkDispatcher(
+        store: store,
+        handlers: [creation],
         wake: wake,
         logger: logger,
         owner: owner,
-        concurrency: settings.dispatch.concurrency,
-        retry: retry ?? RetryPolicy(maxAttempts: settings.dispatch.maxAttempts)
+        concurrency: settings.dispatch.concurrency
     )
     dispatcher.lease = lease
-    dispatcher.uncertainRetryFloor = .seconds(settings.dispatch.requestTimeoutSeconds)
     dispatcher.metrics = metrics
     let app = Application(
         router: buildRouter(config: holder, store: store, wake: wake, metrics: metrics),

@@ -81,13 +81,13 @@ struct DiskFullTests {
                     }
                 }
                 #expect(failed, "\(relay.logText().suffix(2000))")
-                #expect(try await Self.jobs(database).map(\.state) == [.sending])
+                #expect(try await Self.jobs(database).map(\.state) == [.running])
 
                 try FileManager.default.removeItem(atPath: mount + "/filler")
                 try await pin.release()
                 // Recorded while the process runs, with the id Terrakube gave: no restart, no second job.
                 let recorded = try await eventually(within: .seconds(30)) {
-                    try await Self.jobs(database).map(\.state) == [.created]
+                    try await Self.jobs(database).map(\.state) == [.done]
                 }
                 #expect(recorded)
                 #expect(try await Self.jobs(database).first?.terrakubeJobID == "1")
@@ -255,10 +255,10 @@ struct DiskFullTests {
     }
 
     /// The jobs of every delivery in the store, read on a connection of its own.
-    static func jobs(_ database: String) async throws -> [JobRecord] {
+    static func jobs(_ database: String) async throws -> [WorkRecord] {
         let reader = try await SQLiteDeliveryReader.open(path: database, logger: Logger(label: "test"))
         do {
-            var jobs: [JobRecord] = []
+            var jobs: [WorkRecord] = []
             for delivery in try await reader.recentDeliveries(limit: 100) {
                 jobs += try await reader.jobs(provider: delivery.provider, deliveryID: delivery.deliveryID)
             }

@@ -37,7 +37,7 @@ struct DispatcherTests {
                     body: Self.body
                 ).status == 202
             )
-            let job = try #require(try await relay.job("r-1", reaching: .created))
+            let job = try #require(try await relay.job("r-1", reaching: .done))
             #expect(job.attempts == 4)
             #expect(relay.standIn.requests.map(\.status) == [503, 429, 500, 201])
             #expect(relay.standIn.createdJobs.count == 1)

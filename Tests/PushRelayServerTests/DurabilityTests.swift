@@ -25,7 +25,7 @@ struct DurabilityTests {
                     body: Self.body
                 ).status == 202
             )
-            let job = try #require(try await relay.job("t-1", reaching: .created))
+            let job = try #require(try await relay.job("t-1", reaching: .done))
             #expect(job.history.map(\.outcome) == ["retry", "adopted"])
             #expect(job.terrakubeJobID == "1")
             #expect(relay.standIn.jobs.count == 1)
@@ -46,7 +46,7 @@ struct DurabilityTests {
                     body: Self.body
                 ).status == 202
             )
-            let job = try #require(try await relay.job("t-2", reaching: .created))
+            let job = try #require(try await relay.job("t-2", reaching: .done))
             #expect(job.history.map(\.outcome) == ["retry", "adopted"])
             #expect(relay.standIn.jobs.count == 1)
         }
@@ -64,7 +64,7 @@ struct DurabilityTests {
                     body: Self.body
                 ).status == 202
             )
-            let job = try #require(try await relay.job("t-3", reaching: .created))
+            let job = try #require(try await relay.job("t-3", reaching: .done))
             #expect(job.history.map(\.outcome) == ["retry", "created"])
             #expect(relay.standIn.jobs.count == 1)
             #expect(relay.standIn.requests.map(\.method) == ["POST", "GET", "POST"])
@@ -83,7 +83,7 @@ struct DurabilityTests {
             #expect(statuses.sorted() == [200, 200, 200, 200, 200, 200, 200, 200, 200, 202])
             #expect(try await relay.eventually { relay.standIn.createdJobs.count == 1 })
             // Recorded, and nothing else queued: no second request can come.
-            #expect(try await relay.eventually { try await relay.store.jobCounts() == [.created: 1] })
+            #expect(try await relay.eventually { try await relay.store.jobCounts() == [.done: 1] })
             #expect(relay.standIn.jobRequests.count == 1)
         }
     }
@@ -130,7 +130,7 @@ struct DurabilityTests {
             #expect(try await relay.eventually { !relay.standIn.jobRequests.isEmpty })
             let counts = try await relay.store.jobCounts()
             #expect(counts.values.reduce(0, +) == 20)
-            #expect(counts[.created] == nil)
+            #expect(counts[.done] == nil)
         }
     }
 
@@ -140,7 +140,7 @@ struct DurabilityTests {
             try await Self.sendTwentyPushes(to: relay)
             let counts = try await relay.store.jobCounts()
             #expect(counts.values.reduce(0, +) == 20)
-            #expect(counts[.created] == nil)
+            #expect(counts[.done] == nil)
         }
     }
 

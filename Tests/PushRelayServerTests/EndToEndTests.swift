@@ -22,7 +22,7 @@ struct EndToEndTests {
             #expect(answer.body["delivery"] as? String == "gh-1")
             #expect(answer.body["jobs"] as? Int == 1)
 
-            #expect(try await relay.job("gh-1", reaching: .created) != nil)
+            #expect(try await relay.job("gh-1", reaching: .done) != nil)
             let requests = relay.standIn.requests
             #expect(requests.count == 1)
             let request = try #require(requests.first)
@@ -56,7 +56,7 @@ struct EndToEndTests {
             let expected =
                 #"{"data":{"type":"job","attributes":{"templateReference":"tpl-apply","overrideBranch":"master","commitId":"da1560886d4f094c3e6c9ef40349f7d38b5d27d7","via":"Gitlab"},"relationships":{"workspace":{"data":{"type":"workspace","id":"ws-diaspora"}}}}}"#
             #expect(String(decoding: request.body, as: UTF8.self) == expected)
-            #expect(try await relay.job("gl-1", provider: .gitlab, reaching: .created) != nil)
+            #expect(try await relay.job("gl-1", provider: .gitlab, reaching: .done) != nil)
             #expect(relay.standIn.requests.count == 1)
         }
     }
@@ -192,7 +192,7 @@ struct EndToEndTests {
             #expect(again.body["delivery"] as? String == "dup-1")
             #expect(try await relay.eventually { relay.standIn.createdJobs.count == 1 })
             // Recorded, and nothing else queued: no second request can come.
-            #expect(try await relay.eventually { try await relay.store.jobCounts() == [.created: 1] })
+            #expect(try await relay.eventually { try await relay.store.jobCounts() == [.done: 1] })
             #expect(relay.standIn.requests.count == 1)
         }
     }

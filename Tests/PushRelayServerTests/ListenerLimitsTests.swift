@@ -59,7 +59,7 @@ struct ListenerLimitsTests {
                 connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(
                     RawConnection.status(
-                        of: await connection.receive(timeout: .milliseconds(500), untilStatusLine: true).bytes
+                        of: await connection.receive(timeout: .seconds(5), untilStatusLine: true).bytes
                     ) == 200
                 )
             }

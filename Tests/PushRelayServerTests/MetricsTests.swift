@@ -24,7 +24,10 @@ struct MetricsTests {
             #expect(
                 try await relay.eventually {
                     let metrics = try PrometheusText(try await relay.get("/metrics").text)
-                    return metrics["pushrelay_job_attempts_total", ["result": "created"]] == 2
+                    return metrics[
+                        "pushrelay_work_attempts_total",
+                        ["kind": "terrakube.create-job", "result": "created"]
+                    ] == 2
                 }
             )
 
@@ -42,14 +45,16 @@ struct MetricsTests {
             #expect(deliveries("unknown", "rejected", "404") == 1)
             #expect(metrics.types["pushrelay_deliveries_total"] == "counter")
 
-            #expect(metrics["pushrelay_job_attempts_total", ["result": "created"]] == 2)
+            #expect(
+                metrics["pushrelay_work_attempts_total", ["kind": "terrakube.create-job", "result": "created"]] == 2
+            )
             #expect(metrics["pushrelay_terrakube_responses_total", ["operation": "create", "status": "201"]] == 2)
             #expect(metrics["pushrelay_terrakube_request_duration_seconds_count", ["operation": "create"]] == 2)
             #expect(metrics.types["pushrelay_terrakube_request_duration_seconds"] == "histogram")
-            #expect(metrics["pushrelay_jobs", ["state": "created"]] == 2)
-            #expect(metrics["pushrelay_jobs", ["state": "pending"]] == 0)
-            #expect(metrics["pushrelay_queue_depth"] == 0)
-            #expect(metrics["pushrelay_oldest_pending_job_age_seconds"] == 0)
+            #expect(metrics["pushrelay_work", ["kind": "terrakube.create-job", "state": "done"]] == 2)
+            #expect(metrics["pushrelay_work", ["kind": "terrakube.create-job", "state": "pending"]] == 0)
+            #expect(metrics["pushrelay_queue_depth", ["kind": "terrakube.create-job"]] == 0)
+            #expect(metrics["pushrelay_oldest_unfinished_work_age_seconds", ["kind": "terrakube.create-job"]] == 0)
             #expect(metrics["pushrelay_build_info", ["version": PushRelayVersion.current]] == 1)
             #expect(metrics["pushrelay_config_reloads_total", ["result": "failure"]] == 0)
             // Bounded labels: no delivery id, repository or ref in any series.
@@ -73,23 +78,32 @@ struct MetricsTests {
             #expect(
                 try await relay.eventually {
                     let metrics = try PrometheusText(try await relay.get("/metrics").text)
-                    return (metrics["pushrelay_job_attempts_total", ["result": "retry"]] ?? 0) >= 1
+                    return
+                        (metrics["pushrelay_work_attempts_total", ["kind": "terrakube.create-job", "result": "retry"]]
+                        ?? 0) >= 1
                 }
             )
             // The oldest job's age grows with time: poll until it shows at least 0.2 s.
             #expect(
                 try await relay.eventually {
                     let metrics = try PrometheusText(try await relay.get("/metrics").text)
-                    return (metrics["pushrelay_oldest_pending_job_age_seconds"] ?? 0) >= 0.2
+                    return
+                        (metrics["pushrelay_oldest_unfinished_work_age_seconds", ["kind": "terrakube.create-job"]] ?? 0)
+                        >= 0.2
                 }
             )
             let metrics = try PrometheusText(try await relay.get("/metrics").text)
-            #expect(metrics["pushrelay_queue_depth"] == 1)
-            #expect((metrics["pushrelay_oldest_pending_job_age_seconds"] ?? 0) >= 0.2)
+            #expect(metrics["pushrelay_queue_depth", ["kind": "terrakube.create-job"]] == 1)
+            #expect(
+                (metrics["pushrelay_oldest_unfinished_work_age_seconds", ["kind": "terrakube.create-job"]] ?? 0) >= 0.2
+            )
             #expect(
                 (metrics["pushrelay_terrakube_responses_total", ["operation": "create", "status": "none"]] ?? 0) >= 1
             )
-            #expect((metrics["pushrelay_job_attempts_total", ["result": "retry"]] ?? 0) >= 1)
+            #expect(
+                (metrics["pushrelay_work_attempts_total", ["kind": "terrakube.create-job", "result": "retry"]] ?? 0)
+                    >= 1
+            )
         }
     }
 

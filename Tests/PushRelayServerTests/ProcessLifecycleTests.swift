@@ -188,7 +188,7 @@ struct ProcessLifecycleTests {
             )
             let settled = try await eventually(within: .seconds(30)) {
                 let states = try await reader.jobCounts()
-                return states[.pending] == nil && states[.sending] == nil
+                return states[.pending] == nil && states[.running] == nil
             }
             try await reader.close()
             #expect(settled)
@@ -199,7 +199,7 @@ struct ProcessLifecycleTests {
             #expect(counts.values.allSatisfy { $0 == 1 }, "duplicates: \(counts.filter { $0.value > 1 })")
             #expect(result.accepted.allSatisfy { counts[$0] == 1 })
             let resumed = second.logLines().contains {
-                ($0["msg"] as? String)?.hasPrefix("Resuming jobs interrupted") == true
+                ($0["msg"] as? String)?.hasPrefix("Resuming work interrupted") == true
             }
             // Calls in flight at the kill are resumed with a lookup first (and usually adopted: Terrakube
             // had created their jobs before the kill, inside the 40 ms window).

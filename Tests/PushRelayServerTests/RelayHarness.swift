@@ -245,8 +245,8 @@ struct RelayHarness: Sendable {
     func job(
         _ deliveryID: String,
         provider: ProviderKind = .github,
-        reaching state: JobState
-    ) async throws -> JobRecord? {
+        reaching state: WorkState
+    ) async throws -> WorkRecord? {
         let reached = try await self.eventually {
             try await self.store.jobs(provider: provider, deliveryID: deliveryID).first?.state == state
         }

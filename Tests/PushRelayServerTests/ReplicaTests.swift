@@ -89,7 +89,7 @@ struct ReplicaTests {
             #expect(ready)
         }
         let database = String(url.split(separator: "/").last!)
-        #expect(try cluster.psql(database, "SELECT count(*) FROM pushrelay.schema_version") == "1")
+        #expect(try cluster.psql(database, "SELECT count(*) FROM pushrelay.schema_version") == "2")
         try? await client.shutdown()
         try await Self.stop(replicas)
         #expect(replicas.allSatisfy { $0.logLines().contains { $0["msg"] as? String == "Stopped" } })
@@ -185,7 +185,7 @@ struct ReplicaTests {
             // The claims the dead replica held (its owner name carries its pid): the survivor's to take over.
             let held = try cluster.psql(
                 database,
-                "SELECT count(*) FROM pushrelay.jobs WHERE state = 'sending' AND owner LIKE '%/\(replicas[0].pid)/%'"
+                "SELECT count(*) FROM pushrelay.work WHERE state = 'running' AND owner LIKE '%/\(replicas[0].pid)/%'"
             )
             #expect(result.accepted.count >= 500)
             #expect(result.failed > 0)  // the kill refused what was sent to it afterwards
@@ -202,12 +202,12 @@ struct ReplicaTests {
             // Whatever the dead replica held at the kill was rescued (its lease ran out) and finished once.
             let rescued = try cluster.psql(
                 database,
-                "SELECT count(*) FROM pushrelay.job_attempts WHERE outcome = 'interrupted'"
+                "SELECT count(*) FROM pushrelay.work_attempts WHERE outcome = 'interrupted'"
             )
             #expect(Int(rescued) ?? -1 >= Int(held) ?? 0, "held \(held) at the kill, rescued \(rescued)")
             if (Int(held) ?? 0) > 0 {
                 let tookOver = replicas[1].logLines().contains {
-                    ($0["msg"] as? String)?.hasPrefix("Resuming jobs interrupted") == true
+                    ($0["msg"] as? String)?.hasPrefix("Resuming work interrupted") == true
                 }
                 #expect(tookOver, "the survivor never rescued the dead replica's leases")
             }
@@ -243,7 +243,7 @@ struct ReplicaTests {
             frozen.signal(SIGCONT)
             let dropped = try await ProcessLifecycleTests.waitFor(.seconds(30)) {
                 frozen.logLines().contains {
-                    ($0["msg"] as? String)?.hasPrefix("Job taken over by another process") == true
+                    ($0["msg"] as? String)?.hasPrefix("Work taken over by another process") == true
                 }
             }
             #expect(dropped, "the frozen replica's late outcome was not refused")

@@ -40,7 +40,7 @@ struct TLSTests {
                 request.body = .bytes(body)
                 let response = try await client.execute(request, timeout: .seconds(10))
                 #expect(response.status.code == 202)
-                #expect(try await relay.job("tls-1", reaching: .created) != nil)
+                #expect(try await relay.job("tls-1", reaching: .done) != nil)
 
                 // Plain HTTP to the TLS port gets no answer.
                 await #expect(throws: (any Error).self) { _ = try await relay.get("/healthz") }

@@ -22,7 +22,7 @@ struct TerrakubeCallTests {
                 body: Self.body
             )
             #expect(answer.status == 202)
-            let job = try #require(try await relay.job("trickle-1", reaching: .created))
+            let job = try #require(try await relay.job("trickle-1", reaching: .done))
             #expect(job.history.map(\.outcome) == ["retry", "adopted"])
             #expect(job.history.first?.detail == "Terrakube did not answer in time")
             #expect(relay.standIn.jobs.count == 1)
@@ -42,7 +42,7 @@ struct TerrakubeCallTests {
                 body: Self.body
             )
             #expect(answer.status == 202)
-            let job = try #require(try await relay.job("redirect-\(status)", reaching: .created))
+            let job = try #require(try await relay.job("redirect-\(status)", reaching: .done))
             #expect(job.history.map(\.outcome) == ["retry", "created"])
             #expect(job.history.first?.status == status)
             let detail = try #require(job.history.first?.detail)

@@ -87,7 +87,7 @@ struct StoreContractTests {
             }
             #expect(claimed.count == 50)
             #expect(Set(claimed).count == 50, "a job was claimed twice")
-            #expect(try await stores[1].jobCounts() == [.sending: 50])
+            #expect(try await stores[1].jobCounts() == [.running: 50])
         }
     }
 
@@ -99,17 +99,17 @@ struct StoreContractTests {
             let claimed = try await store.claim(owner: Self.owner, limit: 2, lease: Self.lease)
             #expect(claimed.count == 2)
             #expect(claimed.allSatisfy { $0.attempts == 0 && $0.deliveryID == "d-1" && $0.provider == .github })
-            #expect(try await store.jobCounts() == [.pending: 1, .sending: 2])
+            #expect(try await store.jobCounts() == [.pending: 1, .running: 2])
 
-            #expect(try await store.finish(claimed[0], outcome: .created(terrakubeJobID: "42", adopted: false)))
-            let later = AttemptOutcome.retry(
+            #expect(try await store.finish(claimed[0], outcome: TerrakubeJobWork.created("42")))
+            let later = WorkOutcome.retry(
                 status: 503,
                 error: "HTTP 503",
                 after: .seconds(3600),
                 outcomeUnknown: false
             )
             #expect(try await store.finish(claimed[1], outcome: later))
-            #expect(try await store.jobCounts() == [.pending: 2, .created: 1])
+            #expect(try await store.jobCounts() == [.pending: 2, .done: 1])
 
             // The retried job is not due for an hour: only the untouched one is claimed.
             let next = try await store.claim(owner: Self.owner, limit: 10, lease: Self.lease)
@@ -117,14 +117,14 @@ struct StoreContractTests {
 
             let records = try await store.jobs(provider: .github, deliveryID: "d-1")
             #expect(records[0].terrakubeJobID == "42")
-            #expect(records[0].state == .created)
+            #expect(records[0].state == .done)
             #expect(records[0].history.map(\.outcome) == ["created"])
             #expect(records[0].history.first?.detail == "Terrakube job 42")
             #expect(records[1].history.map(\.outcome) == ["retry"])
             #expect(records[1].history.first?.status == 503)
             #expect(records[1].lastError == "HTTP 503")
             #expect(records[1].attempts == 1)
-            #expect(try await store.recordedTerrakubeJobIDs(among: ["41", "42"]) == ["42"])
+            #expect(try await store.recordedResults(of: .createTerrakubeJob, among: ["41", "42"]) == ["42"])
         }
     }
 
@@ -134,23 +134,23 @@ struct StoreContractTests {
             let store = stores[0]
             _ = try await store.record(StorePlans.plan("d-1"))
             let first = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
-            #expect(!first.lookFirst)
-            let timeout = AttemptOutcome.retry(status: nil, error: "timed out", after: .zero, outcomeUnknown: true)
+            #expect(!first.uncertain)
+            let timeout = WorkOutcome.retry(status: nil, error: "timed out", after: .zero, outcomeUnknown: true)
             #expect(try await store.finish(first, outcome: timeout))
             let second = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
             #expect(second.id == first.id)
             #expect(second.attempts == 1)
-            #expect(second.lookFirst)
-            let uncertainSince = try #require(second.firstUncertainAttemptAt)
+            #expect(second.uncertain)
+            let uncertainSince = try #require(second.uncertainSince)
             #expect(abs(uncertainSince.timeIntervalSinceNow) < 60)
 
             // A known failure after it keeps the job looking first: the uncertain attempt still happened.
-            let refused = AttemptOutcome.retry(status: 503, error: "HTTP 503", after: .zero, outcomeUnknown: false)
+            let refused = WorkOutcome.retry(status: 503, error: "HTTP 503", after: .zero, outcomeUnknown: false)
             #expect(try await store.finish(second, outcome: refused))
             let third = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
-            #expect(third.lookFirst)
-            #expect(third.firstUncertainAttemptAt == second.firstUncertainAttemptAt)
-            #expect(try await store.finish(third, outcome: .created(terrakubeJobID: "7", adopted: true)))
+            #expect(third.uncertain)
+            #expect(third.uncertainSince == second.uncertainSince)
+            #expect(try await store.finish(third, outcome: TerrakubeJobWork.adopted("7")))
             let record = try #require(try await store.jobs(provider: .github, deliveryID: "d-1").first)
             #expect(record.history.map(\.outcome) == ["retry", "retry", "adopted"])
             #expect(record.lastError == nil)
@@ -175,7 +175,7 @@ struct StoreContractTests {
             let again = try await stores[1].claim(owner: "survivor", limit: 2, lease: Self.lease)
             #expect(Set(again.map(\.id)) == Set(lost.map(\.id)))
             // Look first (the lost attempt may have created the job), from when that attempt started.
-            #expect(again.allSatisfy { $0.lookFirst && $0.firstUncertainAttemptAt != nil && $0.attempts == 1 })
+            #expect(again.allSatisfy { $0.uncertain && $0.uncertainSince != nil && $0.attempts == 1 })
             #expect(again.allSatisfy { job in job.fence > lost.first { $0.id == job.id }!.fence })
             let records = try await stores[0].jobs(provider: .github, deliveryID: "d-1")
             #expect(records.allSatisfy { $0.history.map(\.outcome) == ["interrupted"] })
@@ -193,16 +193,16 @@ struct StoreContractTests {
             let taken = try #require(try await stores[1].claim(owner: "survivor", limit: 1, lease: Self.lease).first)
 
             // The frozen owner wakes and reports its attempt: refused, whatever it says.
-            #expect(try await stores[0].finish(frozen, outcome: .created(terrakubeJobID: "1", adopted: false)) == false)
+            #expect(try await stores[0].finish(frozen, outcome: TerrakubeJobWork.created("1")) == false)
             #expect(try await stores[0].finish(frozen, outcome: .failed(status: 400, error: "late")) == false)
             #expect(try await stores[0].renewLeases(owner: "frozen", lease: Self.lease) == 0)
             try await stores[0].release([frozen])
-            #expect(try await stores[1].jobCounts() == [.sending: 1])
+            #expect(try await stores[1].jobCounts() == [.running: 1])
 
-            #expect(try await stores[1].finish(taken, outcome: .created(terrakubeJobID: "2", adopted: true)))
+            #expect(try await stores[1].finish(taken, outcome: TerrakubeJobWork.adopted("2")))
             let record = try #require(try await stores[1].jobs(provider: .github, deliveryID: "d-1").first)
             #expect(record.terrakubeJobID == "2")
-            #expect(record.state == .created)
+            #expect(record.state == .done)
             #expect(record.history.map(\.outcome) == ["interrupted", "adopted"])
         }
     }
@@ -219,10 +219,10 @@ struct StoreContractTests {
 
             // Handed back unstarted: pending again, the claim not counted as an attempt.
             try await store.release([held[0]])
-            #expect(try await store.jobCounts() == [.pending: 2, .sending: 1])
+            #expect(try await store.jobCounts() == [.pending: 2, .running: 1])
             let again = try await store.claim(owner: "alive", limit: 5, lease: Self.lease)
             #expect(Set(again.map(\.id)) == Set([held[0].id, held[1].id + 1]))
-            #expect(again.allSatisfy { $0.attempts == 0 && !$0.lookFirst })
+            #expect(again.allSatisfy { $0.attempts == 0 && !$0.uncertain })
             #expect(try await store.jobs(provider: .github, deliveryID: "d-1").allSatisfy { $0.history.isEmpty })
         }
     }
@@ -232,14 +232,14 @@ struct StoreContractTests {
         try await backend.withStores(2) { stores in
             _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
             let claimed = try await stores[0].claim(owner: Self.owner, limit: 2, lease: Self.lease)
-            #expect(try await stores[0].finish(claimed[0], outcome: .created(terrakubeJobID: "42", adopted: false)))
+            #expect(try await stores[0].finish(claimed[0], outcome: TerrakubeJobWork.created("42")))
             // Another process adopting the same Terrakube job for another job is refused by the store.
             await #expect(throws: (any Error).self) {
-                try await stores[1].finish(claimed[1], outcome: .created(terrakubeJobID: "42", adopted: true))
+                try await stores[1].finish(claimed[1], outcome: TerrakubeJobWork.adopted("42"))
             }
             let records = try await stores[1].jobs(provider: .github, deliveryID: "d-1")
             #expect(records.map(\.terrakubeJobID) == ["42", nil])
-            #expect(records.map(\.state) == [.created, .sending])
+            #expect(records.map(\.state) == [.done, .running])
             #expect(records[1].history.isEmpty)
         }
     }
@@ -251,13 +251,13 @@ struct StoreContractTests {
             _ = try await store.record(StorePlans.plan("d-1", jobs: 2))
             let claimed = try await store.claim(owner: Self.owner, limit: 2, lease: Self.lease)
             for (index, job) in claimed.enumerated() {
-                _ = try await store.finish(job, outcome: .created(terrakubeJobID: "\(index)", adopted: false))
+                _ = try await store.finish(job, outcome: TerrakubeJobWork.created("\(index)"))
             }
-            #expect(try await store.requeueJobs(provider: .github, deliveryID: "d-1") == 2)
-            #expect(try await store.requeueJobs(provider: .github, deliveryID: "d-1") == 2)
-            #expect(try await store.requeueJobs(provider: .github, deliveryID: "nope") == 0)
+            #expect(try await store.requeueWork(provider: .github, deliveryID: "d-1") == 2)
+            #expect(try await store.requeueWork(provider: .github, deliveryID: "d-1") == 2)
+            #expect(try await store.requeueWork(provider: .github, deliveryID: "nope") == 0)
             let jobs = try await store.jobs(provider: .github, deliveryID: "d-1")
-            #expect(jobs.map(\.state) == [.created, .created, .pending, .pending, .pending, .pending])
+            #expect(jobs.map(\.state) == [.done, .done, .pending, .pending, .pending, .pending])
             #expect(jobs.map(\.spec.workspace) == ["ws-0", "ws-1", "ws-0", "ws-1", "ws-0", "ws-1"])
             #expect(jobs.suffix(4).allSatisfy { $0.attempts == 0 && $0.terrakubeJobID == nil })
         }
@@ -276,7 +276,7 @@ struct StoreContractTests {
             let finished = try await store.claim(owner: Self.owner, limit: 3, lease: Self.lease)
             #expect(finished.count == 3)
             for job in finished.prefix(2) {
-                #expect(try await store.finish(job, outcome: .created(terrakubeJobID: "tk-\(job.id)", adopted: false)))
+                #expect(try await store.finish(job, outcome: TerrakubeJobWork.created("tk-\(job.id)")))
             }
             #expect(try await store.finish(finished[2], outcome: .failed(status: 400, error: "refused")))
             _ = try await store.record(StorePlans.plan("old-pending", jobs: 1, at: now - 37 * day))
@@ -294,11 +294,16 @@ struct StoreContractTests {
             #expect(try await store.recentDeliveries(limit: 10).map(\.deliveryID) == ["recent", "old-pending"])
             // What is left of the jobs table is the pending job alone: attempts and jobs went with their deliveries.
             #expect(try await store.jobCounts() == [.pending: 1])
-            #expect(try await store.recordedTerrakubeJobIDs(among: finished.prefix(2).map { "tk-\($0.id)" }).isEmpty)
+            #expect(
+                try await store.recordedResults(
+                    of: .createTerrakubeJob,
+                    among: finished.prefix(2).map { "tk-\($0.id)" }
+                ).isEmpty
+            )
 
             // Once its job is done, the last old one goes too.
             let last = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
-            #expect(try await store.finish(last, outcome: .created(terrakubeJobID: "tk-last", adopted: false)))
+            #expect(try await store.finish(last, outcome: TerrakubeJobWork.created("tk-last")))
             #expect(try await store.pruneDeliveries(receivedBefore: cutoff, limit: 10) == 1)
             #expect(try await store.recentDeliveries(limit: 10).map(\.deliveryID) == ["recent"])
         }
@@ -333,7 +338,7 @@ struct StoreContractTests {
             #expect(try await store.jobs(provider: .github, deliveryID: "odd").map(\.spec) == plan.jobs)
             let listed = try await store.recentDeliveries(limit: 10)
             #expect(listed.map(\.deliveryID) == ["later", "odd"])
-            #expect(listed[1].jobs.count == 1)
+            #expect(listed[1].work.count == 1)
             #expect(listed[1].receivedAt == plan.receivedAt)
             #expect(listed[0].decision == "ignore")
             let stored = try #require(try await store.deliveries(withID: "odd", provider: nil).first)
@@ -344,9 +349,64 @@ struct StoreContractTests {
             #expect(try await store.deliveries(withID: "odd", provider: .gitlab).isEmpty)
             #expect(try await store.deliveries(withID: "odd", provider: .github).count == 1)
 
-            let oldest = try #require(try await store.oldestPendingJob())
+            let oldest = try #require(try await store.oldestUnfinishedWork()[.createTerrakubeJob])
             #expect(abs(oldest.timeIntervalSinceNow) < 3600 || oldest == plan.receivedAt)
             try await store.checkWritable()
+        }
+    }
+
+    private static let follow: WorkKind = "test.follow"
+
+    @Test(arguments: StoreBackend.allCases)
+    func anOutcomeQueuesItsFollowUpsAsChildrenInTheSameTransaction(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            let store = stores[0]
+            _ = try await store.record(StorePlans.plan("d-1", jobs: 1))
+            let job = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            let next = [
+                NewWork(kind: Self.follow, payload: Array("first \u{0}\u{FF}".utf8)),
+                NewWork(kind: Self.follow, payload: [0, 1, 255], after: .seconds(3600)),
+            ]
+            let outcome = WorkOutcome.done(result: "tk-1", label: "created", detail: nil, next: next)
+            #expect(try await store.finish(job, outcome: outcome))
+            // A second finish of the same claim is stale: it changes nothing and queues nothing more.
+            #expect(try await store.finish(job, outcome: outcome) == false)
+
+            let work = try await store.work(provider: .github, deliveryID: "d-1")
+            #expect(work.map(\.kind) == [.createTerrakubeJob, Self.follow, Self.follow])
+            #expect(work.dropFirst().allSatisfy { $0.parent == job.id && $0.state == .pending })
+            #expect(work.dropFirst().map(\.payload) == next.map(\.payload))
+            #expect(try await store.workCounts()[Self.follow] == [.pending: 2])
+
+            // Claims take only the kinds asked for, and only what is due.
+            #expect(try await store.claim(owner: Self.owner, limit: 10, lease: Self.lease).isEmpty)
+            let followed = try await store.claim(owner: Self.owner, kinds: [Self.follow], limit: 10, lease: Self.lease)
+            #expect(followed.map(\.id) == [work[1].id])
+            #expect(followed.first?.payload == next[0].payload)
+            #expect(followed.first?.deliveryID == "d-1")
+
+            // A redelivery queues again what the delivery itself queued, not what its outcomes did.
+            #expect(try await store.requeueWork(provider: .github, deliveryID: "d-1") == 1)
+            #expect(try await store.jobCounts() == [.done: 1, .pending: 1])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aFailureCanQueueFollowUpsAndResultsAreUniquePerKind(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
+            let jobs = try await stores[0].claim(owner: Self.owner, limit: 2, lease: Self.lease)
+            let told = NewWork(kind: Self.follow, payload: Array("refused".utf8))
+            #expect(try await stores[0].finish(jobs[0], outcome: .failed(status: 422, error: "refused", next: [told])))
+            #expect(try await stores[1].workCounts()[Self.follow] == [.pending: 1])
+            // The same result under another kind is no conflict.
+            let child = try #require(
+                try await stores[1].claim(owner: Self.owner, kinds: [Self.follow], limit: 1, lease: Self.lease).first
+            )
+            #expect(try await stores[1].finish(child, outcome: .done(result: "7", label: "done", detail: nil)))
+            #expect(try await stores[0].finish(jobs[1], outcome: TerrakubeJobWork.created("7")))
+            #expect(try await stores[1].recordedResults(of: .createTerrakubeJob, among: ["7"]) == ["7"])
+            #expect(try await stores[1].recordedResults(of: Self.follow, among: ["7", "8"]) == ["7"])
         }
     }
 }

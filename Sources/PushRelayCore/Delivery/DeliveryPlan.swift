@@ -50,6 +50,9 @@ package struct DeliveryPlan: Sendable, Equatable {
         self.body = body
     }
 
+    /// What the store queues with the delivery: one Terrakube job creation per job.
+    package var work: [NewWork] { self.jobs.map(TerrakubeJobWork.work) }
+
     package static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.provider == rhs.provider && lhs.deliveryID == rhs.deliveryID && lhs.event == rhs.event
             && lhs.receivedAt == rhs.receivedAt && lhs.repository == rhs.repository && lhs.ref == rhs.ref

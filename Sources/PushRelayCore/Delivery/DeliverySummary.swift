@@ -11,7 +11,7 @@ package struct DeliverySummary: Sendable, Equatable {
     package var decision: String
     package var reason: String
     package var signature: String
-    package var jobs: [JobRecord]
+    package var work: [WorkRecord]
 
     package init(
         provider: ProviderKind,
@@ -23,7 +23,7 @@ package struct DeliverySummary: Sendable, Equatable {
         decision: String,
         reason: String,
         signature: String,
-        jobs: [JobRecord]
+        work: [WorkRecord]
     ) {
         self.provider = provider
         self.deliveryID = deliveryID
@@ -34,7 +34,7 @@ package struct DeliverySummary: Sendable, Equatable {
         self.decision = decision
         self.reason = reason
         self.signature = signature
-        self.jobs = jobs
+        self.work = work
     }
 }
 

@@ -1,136 +1,160 @@
 import Foundation
 
-/// The work queue the dispatchers of every process sharing a store take jobs from.
+/// The work queue the dispatchers of every process sharing a store take work from. It knows kinds and
+/// payloads, never what a kind does (see ``WorkKind``).
 ///
-/// A claim makes its owner the only one sending that job, for the length of a lease, and carries a fencing
-/// token (``ClaimedJob/fence``) that every later claim of the same job increases. Owners renew their leases
-/// while their calls run; a lease that runs out (its owner died or froze) is rescued by any process, and the
-/// job's next attempt first looks in Terrakube for what the lost attempt may have created (SPEC section 6).
-/// A finish with a stale token changes nothing, so an owner that wakes after its job was taken over cannot
-/// write over the new owner's work. All times are the store's own clock, never the callers'.
-package protocol JobQueue: Sendable {
-    /// Takes up to `limit` due jobs for `owner`, marking them as being sent, each leased for `lease`.
-    func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedJob]
+/// A claim makes its owner the only one working on that item, for the length of a lease, and carries a
+/// fencing token (``ClaimedWork/fence``) that every later claim of the same item increases. Owners renew
+/// their leases while their work runs; a lease that runs out (its owner died or froze) is rescued by any
+/// process, and the item's next attempt is marked uncertain, so that its handler can find out what the lost
+/// attempt did (SPEC section 6). A finish with a stale token changes nothing, so an owner that wakes after
+/// its item was taken over cannot write over the new owner's work. All times are the store's own clock.
+package protocol WorkQueue: Sendable {
+    /// Takes up to `limit` due items of these kinds for `owner`, marking them running, each leased for
+    /// `lease`; the longest-due first.
+    func claim(owner: String, kinds: [WorkKind], limit: Int, lease: Duration) async throws -> [ClaimedWork]
 
-    /// Records how an attempt ended and moves the job on, in one transaction.
-    /// - Returns: `false` when the claim is stale (the lease ran out and the job was rescued, maybe
+    /// Records how an attempt ended, moves the item on and queues the work that follows it (children of
+    /// the item, from the same delivery), all in one transaction: a crash between them cannot lose the
+    /// follow-up.
+    /// - Returns: `false` when the claim is stale (the lease ran out and the item was rescued, maybe
     ///   claimed again): nothing was written.
     @discardableResult
-    func finish(_ job: ClaimedJob, outcome: AttemptOutcome) async throws -> Bool
+    func finish(_ work: ClaimedWork, outcome: WorkOutcome) async throws -> Bool
 
-    /// Extends the leases of every job `owner` is sending: one statement, however many jobs.
+    /// Extends the leases of every item `owner` is running: one statement, however many.
     /// - Returns: how many leases were renewed.
     @discardableResult
     func renewLeases(owner: String, lease: Duration) async throws -> Int
 
     /// Hands back claims whose attempt never started (a shutdown), as if they had not been claimed.
-    func release(_ jobs: [ClaimedJob]) async throws
+    func release(_ work: [ClaimedWork]) async throws
 
-    /// Jobs whose lease has run out go back to pending, marked so that their next attempt first looks in
-    /// Terrakube for the job the lost attempt may have created. Safe to run from any process at any time.
+    /// Items whose lease has run out go back to pending, marked uncertain. Safe to run from any process at
+    /// any time.
     /// - Returns: how many were rescued.
     @discardableResult
     func rescueExpiredLeases() async throws -> Int
 
-    /// Which of these Terrakube job ids are already recorded against some job.
-    func recordedTerrakubeJobIDs(among ids: [String]) async throws -> Set<String>
+    /// Which of these results some item of `kind` has already recorded (results are unique per kind).
+    func recordedResults(of kind: WorkKind, among results: [String]) async throws -> Set<String>
 }
 
-package enum JobState: String, Sendable, Codable, CaseIterable {
+package enum WorkState: String, Sendable, Codable, CaseIterable {
     /// Waiting for its first or next attempt.
     case pending
     /// Claimed by a dispatcher; an attempt may be in flight.
-    case sending
-    /// Terrakube answered 201 (or the job was found there); its job id is recorded.
-    case created
+    case running
+    /// Finished; its result (if the kind has one) is recorded.
+    case done
     /// Given up, with the reason recorded.
     case failed
 }
 
-/// How one attempt to create a job ended.
-package enum AttemptOutcome: Sendable, Equatable {
-    /// The job exists in Terrakube with this id; `adopted` when it was found there rather than created.
-    case created(terrakubeJobID: String, adopted: Bool)
-    /// Try again `after` this long (from the store's clock). `outcomeUnknown` when the request may have
-    /// reached Terrakube (a timeout, a connection lost mid-call): the next attempt looks for the job first.
+/// How one attempt ended, as the kind's handler says.
+package enum WorkOutcome: Sendable, Equatable {
+    /// Finished. `result` is recorded, unique among items of the kind (a Terrakube job id); `label` is the
+    /// attempt's word in the history (`created`, `adopted`); `next` is queued as the item's children.
+    case done(result: String?, label: String, detail: String?, next: [NewWork] = [])
+    /// Try again `after` this long. `outcomeUnknown` when the attempt may have had its effect (a timeout, a
+    /// connection lost mid-call): the next attempt is marked uncertain.
     case retry(status: Int?, error: String, after: Duration, outcomeUnknown: Bool)
-    /// The job will not be created; `error` says why (Terrakube's own detail where it gave one).
-    case failed(status: Int?, error: String)
+    /// Given up; `error` says why. `next` is queued as the item's children (a status saying so).
+    case failed(status: Int?, error: String, next: [NewWork] = [])
 
-    /// The word `deliveries show` and the attempt history use.
+    /// The attempt's word in the history.
     package var name: String {
         switch self {
-        case .created(_, let adopted): adopted ? "adopted" : "created"
+        case .done(_, let label, _, _): label
         case .retry: "retry"
         case .failed: "failed"
         }
     }
+
+    /// The work this outcome queues.
+    package var next: [NewWork] {
+        switch self {
+        case .done(_, _, _, let next), .failed(_, _, let next): next
+        case .retry: []
+        }
+    }
 }
 
-/// A job claimed for sending.
-package struct ClaimedJob: Sendable, Equatable {
+/// An item claimed for running.
+package struct ClaimedWork: Sendable, Equatable {
     package var id: Int64
-    /// This claim's fencing token: a finish is taken only while the job's token is still this one.
+    /// This claim's fencing token: a finish is taken only while the item's token is still this one.
     package var fence: Int64
-    package var spec: JobSpec
+    package var kind: WorkKind
+    package var payload: [UInt8]
     /// Attempts made before this one.
     package var attempts: Int
+    /// The delivery the item came from.
     package var provider: ProviderKind
     package var deliveryID: String
     package var queuedAt: Date
-    /// An earlier attempt may have created the job: look for it in Terrakube before creating one.
-    package var lookFirst: Bool
-    /// When the first attempt whose outcome is unknown started; candidates older than this are not ours.
-    package var firstUncertainAttemptAt: Date?
+    /// An earlier attempt may have had its effect: the handler must find out before acting again.
+    package var uncertain: Bool
+    /// When the first attempt whose outcome is unknown started.
+    package var uncertainSince: Date?
 
     package init(
         id: Int64,
         fence: Int64,
-        spec: JobSpec,
+        kind: WorkKind,
+        payload: [UInt8],
         attempts: Int,
         provider: ProviderKind,
         deliveryID: String,
         queuedAt: Date,
-        lookFirst: Bool = false,
-        firstUncertainAttemptAt: Date? = nil
+        uncertain: Bool = false,
+        uncertainSince: Date? = nil
     ) {
         self.id = id
         self.fence = fence
-        self.spec = spec
+        self.kind = kind
+        self.payload = payload
         self.attempts = attempts
         self.provider = provider
         self.deliveryID = deliveryID
         self.queuedAt = queuedAt
-        self.lookFirst = lookFirst
-        self.firstUncertainAttemptAt = firstUncertainAttemptAt
+        self.uncertain = uncertain
+        self.uncertainSince = uncertainSince
     }
 }
 
-/// A job as the store knows it, for `deliveries show` and tests.
-package struct JobRecord: Sendable, Equatable {
+/// An item as the store knows it, for `deliveries show` and tests.
+package struct WorkRecord: Sendable, Equatable {
     package var id: Int64
-    package var spec: JobSpec
-    package var state: JobState
+    /// The item whose outcome queued this one; `nil` for work the delivery itself queued.
+    package var parent: Int64?
+    package var kind: WorkKind
+    package var payload: [UInt8]
+    package var state: WorkState
     package var attempts: Int
     package var lastError: String?
-    package var terrakubeJobID: String?
+    package var result: String?
     package var history: [AttemptRecord]
 
     package init(
         id: Int64,
-        spec: JobSpec,
-        state: JobState,
+        parent: Int64? = nil,
+        kind: WorkKind,
+        payload: [UInt8],
+        state: WorkState,
         attempts: Int,
         lastError: String?,
-        terrakubeJobID: String?,
+        result: String?,
         history: [AttemptRecord] = []
     ) {
         self.id = id
-        self.spec = spec
+        self.parent = parent
+        self.kind = kind
+        self.payload = payload
         self.state = state
         self.attempts = attempts
         self.lastError = lastError
-        self.terrakubeJobID = terrakubeJobID
+        self.result = result
         self.history = history
     }
 }
@@ -138,7 +162,7 @@ package struct JobRecord: Sendable, Equatable {
 /// One finished attempt, as `deliveries show` lists it.
 package struct AttemptRecord: Sendable, Equatable, Codable {
     package var at: Date
-    /// `created`, `adopted`, `retry`, `failed`, or `interrupted` (its lease ran out during the call).
+    /// The outcome's ``WorkOutcome/name``, or `interrupted` (its lease ran out during the attempt).
     package var outcome: String
     package var status: Int?
     package var detail: String?

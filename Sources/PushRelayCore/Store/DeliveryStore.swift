@@ -4,21 +4,22 @@ import Foundation
 ///
 /// Two backends implement all of them: SQLite (one process, the default) and PostgreSQL (any number of
 /// replicas on one database). Both pass the same behaviour suite (`StoreContractTests`).
-package typealias DeliveryStore = DeliveryRecorder & JobQueue & StoreHealth & QueueFigures & DeliveryInspector
+package typealias DeliveryStore = DeliveryRecorder & WorkQueue & StoreHealth & QueueFigures & DeliveryInspector
     & DeliveryPruner
 
 /// Accepting deliveries: what the webhook handler and `deliveries redeliver` write.
 ///
-/// Implementations must have committed a delivery and its jobs durably before ``record(_:)`` returns:
+/// Implementations must have committed a delivery and its work durably before ``record(_:)`` returns:
 /// the webhook is answered `202` on the strength of it.
 package protocol DeliveryRecorder: Sendable {
-    /// Stores a verified delivery and its pending jobs in one transaction.
+    /// Stores a verified delivery and its work (``DeliveryPlan/work``) in one transaction.
     /// - Returns: ``RecordResult/duplicate`` when this provider's delivery id is already stored, by this
     ///   process or any other sharing the store; nothing is written then.
     func record(_ plan: DeliveryPlan) async throws -> RecordResult
 
-    /// Queues the delivery's jobs again, as new jobs, on purpose; returns how many.
-    func requeueJobs(provider: ProviderKind, deliveryID: String) async throws -> Int
+    /// Queues the work the delivery itself queued again, as new items (one per distinct kind and
+    /// payload, follow-ups not included), on purpose; returns how many.
+    func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int
 }
 
 package enum RecordResult: Sendable, Equatable {
@@ -28,8 +29,8 @@ package enum RecordResult: Sendable, Equatable {
 
 /// Retention: what the sweeper removes, a batch at a time, so that no one statement holds the store long.
 package protocol DeliveryPruner: Sendable {
-    /// Deletes up to `limit` deliveries received before `cutoff` whose jobs are all created or failed (or
-    /// that have none), with their jobs and attempts, oldest first.
+    /// Deletes up to `limit` deliveries received before `cutoff` whose work is all done or failed (or
+    /// that have none), with their work and attempts, oldest first.
     /// - Returns: how many deliveries were deleted.
     func pruneDeliveries(receivedBefore cutoff: Date, limit: Int) async throws -> Int
 }
@@ -46,19 +47,20 @@ package protocol StoreHealth: Sendable {
 
 /// Store-wide queue figures for `/metrics`: the same on every replica sharing the store.
 package protocol QueueFigures: Sendable {
-    /// Counts of jobs by state.
-    func jobCounts() async throws -> [JobState: Int]
+    /// Counts of items by kind and state.
+    func workCounts() async throws -> [WorkKind: [WorkState: Int]]
 
-    /// When the longest-waiting job not yet created or failed was queued; `nil` when there is none.
-    func oldestPendingJob() async throws -> Date?
+    /// Per kind, when the longest-waiting item not yet done or failed was queued; kinds with none are
+    /// absent.
+    func oldestUnfinishedWork() async throws -> [WorkKind: Date]
 }
 
 /// What `deliveries list`, `show` and `export` read. Reads only: no write lock, no migration.
 package protocol DeliveryInspector: Sendable {
-    /// The jobs of one delivery, in the order they were queued, with their attempts.
-    func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord]
+    /// The work of one delivery, in the order it was queued, with its attempts.
+    func work(provider: ProviderKind, deliveryID: String) async throws -> [WorkRecord]
 
-    /// The most recent deliveries, newest first, with their jobs.
+    /// The most recent deliveries, newest first, with their work.
     func recentDeliveries(limit: Int) async throws -> [DeliverySummary]
 
     /// Every stored delivery with this provider delivery id (of one provider, or of any).

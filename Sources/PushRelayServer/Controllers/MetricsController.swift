@@ -10,12 +10,14 @@ import PushRelayCore
 struct MetricsController<Store: QueueFigures>: Sendable {
     let store: Store
     let metrics: RelayMetrics
+    /// The kinds this binary runs: their gauges are there from the first scrape, at zero.
+    var kinds: [WorkKind] = [.createTerrakubeJob]
 
     func scrape(_ request: Request, context: some RequestContext) async -> Response {
         do {
-            let counts = try await self.store.jobCounts()
-            let oldest = try await self.store.oldestPendingJob()
-            self.metrics.queue(counts: counts, oldestPending: oldest, now: Date())
+            let counts = try await self.store.workCounts()
+            let oldest = try await self.store.oldestUnfinishedWork()
+            self.metrics.queue(counts: counts, oldestUnfinished: oldest, kinds: self.kinds, now: Date())
         } catch {
             // The counters are still worth serving; the queue gauges keep their last values.
             context.logger.warning("Store unavailable to /metrics", metadata: ["relay.error": "\(error)"])

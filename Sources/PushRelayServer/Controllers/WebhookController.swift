@@ -6,7 +6,7 @@ import NIOCore
 import PushRelayCore
 
 /// `POST /hooks/{provider}` and `POST /hooks`: verify, route, store durably, then answer.
-/// The Terrakube calls happen later, in ``JobDispatcher``.
+/// The Terrakube calls happen later, in ``WorkDispatcher``.
 struct WebhookController<Store: DeliveryRecorder>: Sendable {
     let config: ConfigHolder
     let store: Store

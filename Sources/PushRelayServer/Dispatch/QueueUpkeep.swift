@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// every `interval` (a third of the lease, so that two renewals can fail before a lease runs out) it
 /// renews every lease `owner` holds with one statement, then rescues every expired lease in the store.
 /// Any number of processes run it at once; each rescue is one fenced statement.
-package struct QueueUpkeep<Queue: JobQueue>: Service {
+package struct QueueUpkeep<Queue: WorkQueue>: Service {
     package let queue: Queue
     package let owner: String
     package let lease: Duration
@@ -32,8 +32,8 @@ package struct QueueUpkeep<Queue: JobQueue>: Service {
                 let rescued = try await self.queue.rescueExpiredLeases()
                 if rescued > 0 {
                     self.logger.warning(
-                        "Resuming jobs interrupted by a stop; each is looked up in Terrakube before it is sent again",
-                        metadata: ["relay.jobs": "\(rescued)"]
+                        "Resuming work interrupted by a stop; a Terrakube job is looked up before it is sent again",
+                        metadata: ["relay.work": "\(rescued)"]
                     )
                     self.wake.signal()
                 }

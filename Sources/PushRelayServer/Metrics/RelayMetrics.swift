@@ -42,10 +42,13 @@ package final class RelayMetrics: Sendable {
         Counter(label: "pushrelay_deliveries_total", dimensions: dimensions, factory: self.factory).increment()
     }
 
-    /// One dispatcher attempt's end: created, adopted, retry or failed.
-    package func jobAttempt(_ result: String) {
-        Counter(label: "pushrelay_job_attempts_total", dimensions: [("result", result)], factory: self.factory)
-            .increment()
+    /// One attempt's end: its outcome's name (created, adopted, retry, failed for Terrakube jobs).
+    package func workAttempt(kind: WorkKind, result: String) {
+        Counter(
+            label: "pushrelay_work_attempts_total",
+            dimensions: [("kind", kind.rawValue), ("result", result)],
+            factory: self.factory
+        ).increment()
     }
 
     /// One Terrakube call: `operation` is create, list or lookup; `status` is `nil` when no answer came.
@@ -71,16 +74,32 @@ package final class RelayMetrics: Sendable {
         ).increment()
     }
 
-    /// The queue as the store sees it, read when `/metrics` is scraped.
-    package func queue(counts: [JobState: Int], oldestPending: Date?, now: Date) {
-        for state in JobState.allCases {
-            Gauge(label: "pushrelay_jobs", dimensions: [("state", state.rawValue)], factory: self.factory)
-                .record(counts[state] ?? 0)
+    /// The queue as the store sees it, read when `/metrics` is scraped: every kind in `kinds` (those
+    /// this binary runs), and any other the store holds.
+    package func queue(
+        counts: [WorkKind: [WorkState: Int]],
+        oldestUnfinished: [WorkKind: Date],
+        kinds: [WorkKind],
+        now: Date
+    ) {
+        for kind in Set(kinds).union(counts.keys) {
+            let byState = counts[kind] ?? [:]
+            for state in WorkState.allCases {
+                Gauge(
+                    label: "pushrelay_work",
+                    dimensions: [("kind", kind.rawValue), ("state", state.rawValue)],
+                    factory: self.factory
+                ).record(byState[state] ?? 0)
+            }
+            let depth = (byState[.pending] ?? 0) + (byState[.running] ?? 0)
+            Gauge(label: "pushrelay_queue_depth", dimensions: [("kind", kind.rawValue)], factory: self.factory)
+                .record(depth)
+            Gauge(
+                label: "pushrelay_oldest_unfinished_work_age_seconds",
+                dimensions: [("kind", kind.rawValue)],
+                factory: self.factory
+            ).record(oldestUnfinished[kind].map { max(0, now.timeIntervalSince($0)) } ?? 0)
         }
-        let depth = (counts[.pending] ?? 0) + (counts[.sending] ?? 0)
-        Gauge(label: "pushrelay_queue_depth", factory: self.factory).record(depth)
-        Gauge(label: "pushrelay_oldest_pending_job_age_seconds", factory: self.factory)
-            .record(oldestPending.map { max(0, now.timeIntervalSince($0)) } ?? 0)
     }
 
     /// The Prometheus text exposition of everything above.

@@ -5,31 +5,37 @@ import PushRelayCore
 
 /// What `deliveries list`, `show`, `export` and `/metrics` read: plain reads, database-wide.
 extension PostgresDeliveryStore {
-    package func jobCounts() async throws -> [JobState: Int] {
-        var counts: [JobState: Int] = [:]
-        let rows = try await self.rows(
-            "SELECT state, COUNT(*) FROM pushrelay.jobs GROUP BY state"
-        )
+    package func workCounts() async throws -> [WorkKind: [WorkState: Int]] {
+        var counts: [WorkKind: [WorkState: Int]] = [:]
+        let rows = try await self.rows("SELECT kind, state, COUNT(*) FROM pushrelay.work GROUP BY kind, state")
         for row in rows {
-            let (state, count) = try row.decode((String, Int64).self)
-            if let state = JobState(rawValue: state) { counts[state] = Int(count) }
+            let (kind, state, count) = try row.decode((String, String, Int64).self)
+            if let state = WorkState(rawValue: state) {
+                counts[WorkKind(rawValue: kind), default: [:]][state] = Int(count)
+            }
         }
         return counts
     }
 
-    package func oldestPendingJob() async throws -> Date? {
-        try await self.rows(
-            "SELECT MIN(queued_at) FROM pushrelay.jobs WHERE state IN ('pending', 'sending')"
-        ).first?.decode(Date?.self)
+    package func oldestUnfinishedWork() async throws -> [WorkKind: Date] {
+        let rows = try await self.rows(
+            "SELECT kind, MIN(queued_at) FROM pushrelay.work WHERE state IN ('pending', 'running') GROUP BY kind"
+        )
+        var oldest: [WorkKind: Date] = [:]
+        for row in rows {
+            let (kind, at) = try row.decode((String, Date).self)
+            oldest[WorkKind(rawValue: kind)] = at
+        }
+        return oldest
     }
 
-    package func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord] {
-        try await self.jobRecords(
+    package func work(provider: ProviderKind, deliveryID: String) async throws -> [WorkRecord] {
+        try await self.workRecords(
             """
-            SELECT \(unescaped: PostgresRows.jobColumns) FROM pushrelay.jobs j
-            WHERE j.delivery = (SELECT id FROM pushrelay.deliveries
+            SELECT \(unescaped: PostgresRows.workColumns) FROM pushrelay.work w
+            WHERE w.delivery = (SELECT id FROM pushrelay.deliveries
                                 WHERE provider = \(provider.rawValue) AND delivery_id = \(deliveryID))
-            ORDER BY j.id
+            ORDER BY w.id
             """
         )
     }
@@ -71,8 +77,8 @@ extension PostgresDeliveryStore {
                 decision: try cells["decision"].decode(String.self),
                 reason: try cells["reason"].decode(String.self),
                 signature: try cells["signature"].decode(String.self),
-                jobs: try await self.jobRecords(
-                    "SELECT \(unescaped: PostgresRows.jobColumns) FROM pushrelay.jobs j WHERE j.delivery = \(id) ORDER BY j.id"
+                work: try await self.workRecords(
+                    "SELECT \(unescaped: PostgresRows.workColumns) FROM pushrelay.work w WHERE w.delivery = \(id) ORDER BY w.id"
                 )
             )
             let body = try cells["body"].decode(ByteBuffer.self)
@@ -87,18 +93,18 @@ extension PostgresDeliveryStore {
         return found
     }
 
-    private func jobRecords(_ query: PostgresQuery) async throws -> [JobRecord] {
+    private func workRecords(_ query: PostgresQuery) async throws -> [WorkRecord] {
         let rows = try await self.rows(query)
-        var records: [JobRecord] = []
+        var records: [WorkRecord] = []
         for row in rows {
             let id = try row.makeRandomAccess()["id"].decode(Int64.self)
             let history = try await self.rows(
-                "SELECT finished_at, outcome, status, detail FROM pushrelay.job_attempts WHERE job = \(id) ORDER BY id"
+                "SELECT finished_at, outcome, status, detail FROM pushrelay.work_attempts WHERE work = \(id) ORDER BY id"
             ).map { attempt in
                 let (at, outcome, status, detail) = try attempt.decode((Date, String, Int32?, String?).self)
                 return AttemptRecord(at: at, outcome: outcome, status: status.map(Int.init), detail: detail)
             }
-            records.append(try PostgresRows.jobRecord(from: row, history: history))
+            records.append(try PostgresRows.workRecord(from: row, history: history))
         }
         return records
     }

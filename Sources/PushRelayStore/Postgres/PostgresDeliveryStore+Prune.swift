@@ -12,15 +12,15 @@ extension PostgresDeliveryStore {
             WITH v AS (
                 SELECT d.id FROM pushrelay.deliveries d
                 WHERE d.received_at < \(cutoff)
-                  AND NOT EXISTS (SELECT 1 FROM pushrelay.jobs j WHERE j.delivery = d.id
-                                  AND j.state IN ('pending', 'sending'))
+                  AND NOT EXISTS (SELECT 1 FROM pushrelay.work w WHERE w.delivery = d.id
+                                  AND w.state IN ('pending', 'running'))
                 ORDER BY d.received_at LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
             ), a AS (
-                DELETE FROM pushrelay.job_attempts
-                WHERE job IN (SELECT id FROM pushrelay.jobs WHERE delivery IN (SELECT id FROM v))
-            ), j AS (
-                DELETE FROM pushrelay.jobs WHERE delivery IN (SELECT id FROM v)
+                DELETE FROM pushrelay.work_attempts
+                WHERE work IN (SELECT id FROM pushrelay.work WHERE delivery IN (SELECT id FROM v))
+            ), w AS (
+                DELETE FROM pushrelay.work WHERE delivery IN (SELECT id FROM v)
             ), d AS (
                 DELETE FROM pushrelay.deliveries WHERE id IN (SELECT id FROM v) RETURNING id
             )

@@ -13,11 +13,11 @@ extension PostgresDeliveryStore {
     /// Statements of deliveries in flight at once: one fills while the other commits.
     static let groupsInFlight = 2
 
-    /// Writes deliveries, their jobs and the wake-up in one statement: all of them commit or none does.
+    /// Writes deliveries, their work and the wake-up in one statement: all of them commit or none does.
     /// A delivery whose provider and id are already stored, or appear earlier in the group, is a duplicate:
-    /// neither it nor its jobs are written. A lost connection is an error here, whether or not the commit
+    /// neither it nor its work is written. A lost connection is an error here, whether or not the commit
     /// happened; each webhook then gets 503, and the host's retry finds its delivery if it did.
-    /// - Parameter notify: asked only when the group queues a job: whether to wake the other replicas.
+    /// - Parameter notify: asked only when the group queues work: whether to wake the other replicas.
     static func insert(
         _ plans: [DeliveryPlan],
         client: PostgresClient,
@@ -29,12 +29,11 @@ extension PostgresDeliveryStore {
         for plan in plans where seen.insert([plan.provider.rawValue, plan.deliveryID]).inserted {
             firsts.append(plan)
         }
-        // Each job names its delivery by position in the group (`WITH ORDINALITY` counts from 1).
-        let jobs = firsts.enumerated().flatMap { index, plan in
-            plan.jobs.map { (delivery: Int64(index + 1), spec: $0) }
+        // Each item names its delivery by position in the group (`WITH ORDINALITY` counts from 1).
+        let work = firsts.enumerated().flatMap { index, plan in
+            plan.work.map { (delivery: Int64(index + 1), work: $0) }
         }
-        let specs = JobColumns.spec.map { column in jobs.map { $0.spec[keyPath: column.field] } }
-        let wake = !jobs.isEmpty && notify()
+        let wake = !work.isEmpty && notify()
         // Rows are inserted in key order, so two replicas' statements that share keys lock them in the same
         // order and cannot deadlock.
         let statement: PostgresQuery = """
@@ -56,11 +55,10 @@ extension PostgresDeliveryStore {
                 ON CONFLICT (provider, delivery_id) DO NOTHING
                 RETURNING id, provider, delivery_id
             ), j AS (
-                INSERT INTO pushrelay.jobs (delivery, \(unescaped: JobColumns.names()), state, queued_at,
-                                            next_attempt_at, updated_at)
-                SELECT d.id, \(unescaped: JobColumns.names(prefix: "u.")), 'pending', now(), now(), now()
-                FROM unnest(\(jobs.map(\.delivery)), \(specs[0]), \(specs[1]), \(specs[2]), \(specs[3]), \(specs[4]),
-                            \(specs[5])) WITH ORDINALITY AS u(n, \(unescaped: JobColumns.names()), k)
+                INSERT INTO pushrelay.work (delivery, kind, payload, state, queued_at, next_attempt_at, updated_at)
+                SELECT d.id, u.kind, u.payload, 'pending', now(), now(), now()
+                FROM unnest(\(work.map(\.delivery)), \(work.map(\.work.kind.rawValue)),
+                            \(work.map { ByteBuffer(bytes: $0.work.payload) })) WITH ORDINALITY AS u(n, kind, payload, k)
                 JOIN i ON i.n = u.n
                 JOIN d ON d.provider = i.provider AND d.delivery_id = i.delivery_id
                 ORDER BY d.id, u.k

@@ -127,18 +127,18 @@ package final class PostgresDeliveryStore: DeliveryStore {
         try await self.recorder.submit(plan)
     }
 
-    package func requeueJobs(provider: ProviderKind, deliveryID: String) async throws -> Int {
-        let columns = JobColumns.names()
+    package func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int {
         let rows = try await self.rows(
             """
             WITH n AS (
-                INSERT INTO pushrelay.jobs (delivery, \(unescaped: columns), state, queued_at, next_attempt_at,
-                                            updated_at)
-                SELECT j.delivery, \(unescaped: JobColumns.names(prefix: "j.")), 'pending', now(), now(), now()
-                FROM pushrelay.jobs j JOIN pushrelay.deliveries d ON d.id = j.delivery
-                WHERE d.provider = \(provider.rawValue) AND d.delivery_id = \(deliveryID)
-                  AND j.id IN (SELECT MIN(id) FROM pushrelay.jobs WHERE delivery = d.id GROUP BY workspace, template)
-                ORDER BY j.id
+                -- One fresh item per distinct kind and payload of what the delivery itself queued.
+                INSERT INTO pushrelay.work (delivery, kind, payload, state, queued_at, next_attempt_at, updated_at)
+                SELECT w.delivery, w.kind, w.payload, 'pending', now(), now(), now()
+                FROM pushrelay.work w JOIN pushrelay.deliveries d ON d.id = w.delivery
+                WHERE d.provider = \(provider.rawValue) AND d.delivery_id = \(deliveryID) AND w.parent IS NULL
+                  AND w.id IN (SELECT MIN(id) FROM pushrelay.work
+                               WHERE delivery = d.id AND parent IS NULL GROUP BY kind, payload)
+                ORDER BY w.id
                 RETURNING id
             ), w AS (
                 SELECT pg_notify(\(Self.channel), '') WHERE \(self.settings.notify) AND EXISTS (SELECT 1 FROM n)

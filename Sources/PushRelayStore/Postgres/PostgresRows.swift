@@ -1,50 +1,54 @@
 import Foundation
+import NIOCore
 import PostgresNIO
 import PushRelayCore
 
 /// Row shapes of the schema in ``PostgresMigrations``, read back into Core's types by column name.
 enum PostgresRows {
-    /// A job with its delivery's provider and id, for a `RETURNING` or a `SELECT` over `pushrelay.jobs j`.
-    static let jobColumns = """
-        j.id, j.fence, \(JobColumns.names(prefix: "j.")), j.attempts, j.queued_at, j.state, j.last_error,
-        j.terrakube_job_id, j.look_first, j.uncertain_since,
-        (SELECT provider FROM pushrelay.deliveries d WHERE d.id = j.delivery) AS provider,
-        (SELECT delivery_id FROM pushrelay.deliveries d WHERE d.id = j.delivery) AS delivery_id
+    /// An item with its delivery's provider and id, for a `RETURNING` or a `SELECT` over `pushrelay.work w`.
+    static let workColumns = """
+        w.id, w.fence, w.kind, w.payload, w.attempts, w.queued_at, w.state, w.last_error, w.result, w.parent,
+        w.uncertain, w.uncertain_since,
+        (SELECT provider FROM pushrelay.deliveries d WHERE d.id = w.delivery) AS provider,
+        (SELECT delivery_id FROM pushrelay.deliveries d WHERE d.id = w.delivery) AS delivery_id
         """
 
     /// A row a claim returned.
-    static func claimedJob(from row: PostgresRow) throws -> ClaimedJob {
+    static func claimedWork(from row: PostgresRow) throws -> ClaimedWork {
         let cells = row.makeRandomAccess()
         guard let provider = ProviderKind(rawValue: try cells["provider"].decode(String.self)) else {
             throw StoreCorruption(column: "provider")
         }
         // `attempts` counts the claim that returned this row; the dispatcher counts the attempts before it.
         let attempts = Int(try cells["attempts"].decode(Int32.self)) - 1
-        return ClaimedJob(
+        return ClaimedWork(
             id: try cells["id"].decode(Int64.self),
             fence: try cells["fence"].decode(Int64.self),
-            spec: try JobColumns.spec { try cells[$0].decode(String.self) },
+            kind: WorkKind(rawValue: try cells["kind"].decode(String.self)),
+            payload: Array(buffer: try cells["payload"].decode(ByteBuffer.self)),
             attempts: attempts,
             provider: provider,
             deliveryID: try cells["delivery_id"].decode(String.self),
             queuedAt: try cells["queued_at"].decode(Date.self),
-            lookFirst: try cells["look_first"].decode(Bool.self),
-            firstUncertainAttemptAt: try cells["uncertain_since"].decode(Date?.self)
+            uncertain: try cells["uncertain"].decode(Bool.self),
+            uncertainSince: try cells["uncertain_since"].decode(Date?.self)
         )
     }
 
-    static func jobRecord(from row: PostgresRow, history: [AttemptRecord]) throws -> JobRecord {
+    static func workRecord(from row: PostgresRow, history: [AttemptRecord]) throws -> WorkRecord {
         let cells = row.makeRandomAccess()
-        guard let state = JobState(rawValue: try cells["state"].decode(String.self)) else {
+        guard let state = WorkState(rawValue: try cells["state"].decode(String.self)) else {
             throw StoreCorruption(column: "state")
         }
-        return JobRecord(
+        return WorkRecord(
             id: try cells["id"].decode(Int64.self),
-            spec: try JobColumns.spec { try cells[$0].decode(String.self) },
+            parent: try cells["parent"].decode(Int64?.self),
+            kind: WorkKind(rawValue: try cells["kind"].decode(String.self)),
+            payload: Array(buffer: try cells["payload"].decode(ByteBuffer.self)),
             state: state,
             attempts: Int(try cells["attempts"].decode(Int32.self)),
             lastError: try cells["last_error"].decode(String?.self),
-            terrakubeJobID: try cells["terrakube_job_id"].decode(String?.self),
+            result: try cells["result"].decode(String?.self),
             history: history
         )
     }

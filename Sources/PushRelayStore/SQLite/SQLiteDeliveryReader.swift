@@ -43,27 +43,34 @@ package final class SQLiteDeliveryReader: DeliveryInspector, QueueFigures {
         try await self.connection.close()
     }
 
-    package func jobCounts() async throws -> [JobState: Int] {
-        var counts: [JobState: Int] = [:]
-        for row in try await self.connection.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
-            if let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)) {
-                counts[state] = row.column("n")?.integer ?? 0
+    package func workCounts() async throws -> [WorkKind: [WorkState: Int]] {
+        var counts: [WorkKind: [WorkState: Int]] = [:]
+        let rows = try await self.connection.query("SELECT kind, state, COUNT(*) AS n FROM work GROUP BY kind, state")
+        for row in rows {
+            if let kind = row.column("kind")?.string, let state = row.column("state")?.string.flatMap(WorkState.init) {
+                counts[WorkKind(rawValue: kind), default: [:]][state] = row.column("n")?.integer ?? 0
             }
         }
         return counts
     }
 
-    package func oldestPendingJob() async throws -> Date? {
+    package func oldestUnfinishedWork() async throws -> [WorkKind: Date] {
         let rows = try await self.connection.query(
-            "SELECT MIN(queued_at) AS oldest FROM jobs WHERE state IN ('pending', 'sending')"
+            "SELECT kind, MIN(queued_at) AS oldest FROM work WHERE state IN ('pending', 'running') GROUP BY kind"
         )
-        return rows.first?.column("oldest")?.double.map { Date(timeIntervalSince1970: $0) }
+        var oldest: [WorkKind: Date] = [:]
+        for row in rows {
+            if let kind = row.column("kind")?.string, let at = row.column("oldest")?.double {
+                oldest[WorkKind(rawValue: kind)] = Date(timeIntervalSince1970: at)
+            }
+        }
+        return oldest
     }
 
-    package func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord] {
-        try await SQLiteRows.jobRecords(
+    package func work(provider: ProviderKind, deliveryID: String) async throws -> [WorkRecord] {
+        try await SQLiteRows.workRecords(
             self.connection,
-            where: "d.provider = ? AND d.delivery_id = ?",
+            where: "delivery IN (SELECT id FROM deliveries WHERE provider = ? AND delivery_id = ?)",
             [.text(provider.rawValue), .text(deliveryID)]
         )
     }
@@ -112,12 +119,14 @@ package struct StoreNotFound: Error, CustomStringConvertible {
 
 /// The full store reads through its reader connection.
 extension SQLiteDeliveryStore {
-    package func jobCounts() async throws -> [JobState: Int] { try await self.reader.jobCounts() }
+    package func workCounts() async throws -> [WorkKind: [WorkState: Int]] { try await self.reader.workCounts() }
 
-    package func oldestPendingJob() async throws -> Date? { try await self.reader.oldestPendingJob() }
+    package func oldestUnfinishedWork() async throws -> [WorkKind: Date] {
+        try await self.reader.oldestUnfinishedWork()
+    }
 
-    package func jobs(provider: ProviderKind, deliveryID: String) async throws -> [JobRecord] {
-        try await self.reader.jobs(provider: provider, deliveryID: deliveryID)
+    package func work(provider: ProviderKind, deliveryID: String) async throws -> [WorkRecord] {
+        try await self.reader.work(provider: provider, deliveryID: deliveryID)
     }
 
     package func recentDeliveries(limit: Int) async throws -> [DeliverySummary] {

@@ -4,17 +4,17 @@ import PushRelayCore
 import SQLiteNIO
 
 /// A delivery as the values of one `deliveries` row, in ``SQLiteDeliveryStore/insert(_:connection:)``'s
-/// column order, with the jobs it owes.
+/// column order, with the work it queues.
 struct DeliveryRow: Sendable {
     /// Provider and delivery id: what makes a delivery a duplicate.
     let key: String
     let values: [SQLiteData]
-    let jobs: [JobSpec]
+    let work: [NewWork]
     let receivedAt: Double
 
     init(_ plan: DeliveryPlan) {
         self.key = Self.key(provider: plan.provider.rawValue, deliveryID: plan.deliveryID)
-        self.jobs = plan.jobs
+        self.work = plan.work
         self.receivedAt = plan.receivedAt.timeIntervalSince1970
         self.values = [
             .text(plan.provider.rawValue), .text(plan.deliveryID), .text(plan.event), .float(self.receivedAt),
@@ -31,12 +31,12 @@ extension SQLiteDeliveryStore {
     /// Most deliveries in one batch: their 11 bound values each stay far below SQLite's limit on bound
     /// parameters, so a batch's deliveries are always one statement.
     static let maxBatch = 256
-    /// Most jobs in one statement (10 bound values each, far below SQLite's limit).
-    static let maxJobsPerStatement = 1000
+    /// Most items of work in one statement (7 bound values each, far below SQLite's limit).
+    static let maxWorkPerStatement = 1000
 
-    /// Writes a batch of deliveries with one statement and their jobs with as few as fit, inside the
+    /// Writes a batch of deliveries with one statement and their work with as few as fit, inside the
     /// batcher's transaction. A delivery whose provider and id are already stored (or appear earlier in the
-    /// same batch) is a duplicate: neither it nor its jobs are written.
+    /// same batch) is a duplicate: neither it nor its work is written.
     static func insert(_ rows: [DeliveryRow], connection: SQLiteConnection) async throws -> [RecordResult] {
         precondition(rows.count <= self.maxBatch, "the batcher bounds a batch")
         guard !rows.isEmpty else { return [] }
@@ -62,38 +62,44 @@ extension SQLiteDeliveryStore {
         let results: [RecordResult] = rows.map { row in
             rowIDs.removeValue(forKey: row.key).map { .recorded(Int64($0)) } ?? .duplicate
         }
-        var jobs: [(delivery: Int64, at: Double, spec: JobSpec)] = []
+        var work: [QueuedWork] = []
         for (row, result) in zip(rows, results) {
             guard case .recorded(let id) = result else { continue }
-            jobs += row.jobs.map { (id, row.receivedAt, $0) }
+            work += row.work.map { QueuedWork(delivery: id, parent: nil, at: row.receivedAt, work: $0) }
         }
-        for start in stride(from: 0, to: jobs.count, by: self.maxJobsPerStatement) {
-            try await self.insertJobs(jobs[start..<min(start + self.maxJobsPerStatement, jobs.count)], connection)
-        }
+        try await self.insertWork(work, connection)
         return results
     }
 
-    /// New pending jobs, due at once, queued at `at`.
-    static func insertJobs(
-        _ jobs: ArraySlice<(delivery: Int64, at: Double, spec: JobSpec)>,
-        _ connection: SQLiteConnection
-    ) async throws {
-        guard !jobs.isEmpty else { return }
-        let specPlaceholders = Array(repeating: "?", count: JobColumns.spec.count).joined(separator: ", ")
-        let row = "(?, \(specPlaceholders), 'pending', 0, ?, ?, ?)"
-        var binds: [SQLiteData] = []
-        for job in jobs {
-            binds.append(.integer(Int(job.delivery)))
-            binds += JobColumns.values(job.spec).map(SQLiteData.text)
-            binds += [.float(job.at), .float(job.at), .float(job.at)]
+    /// An item of work to insert: whose it is, and when it was queued.
+    struct QueuedWork {
+        var delivery: Int64
+        var parent: Int64?
+        var at: Double
+        var work: NewWork
+    }
+
+    /// New pending items, queued at their `at` and due `after` it, in as few statements as fit.
+    static func insertWork(_ items: [QueuedWork], _ connection: SQLiteConnection) async throws {
+        for start in stride(from: 0, to: items.count, by: self.maxWorkPerStatement) {
+            let slice = items[start..<min(start + self.maxWorkPerStatement, items.count)]
+            var binds: [SQLiteData] = []
+            for item in slice {
+                binds += [
+                    .integer(Int(item.delivery)), item.parent.map { .integer(Int($0)) } ?? .null,
+                    .text(item.work.kind.rawValue), .blob(ByteBuffer(bytes: item.work.payload)), .float(item.at),
+                    .float(item.at + item.work.after.seconds), .float(item.at),
+                ]
+            }
+            let rows = Array(repeating: "(?, ?, ?, ?, 'pending', 0, ?, ?, ?)", count: slice.count)
+            _ = try await connection.query(
+                """
+                INSERT INTO work (delivery, parent, kind, payload, state, attempts, queued_at, next_attempt_at,
+                                  updated_at)
+                VALUES \(rows.joined(separator: ", "))
+                """,
+                binds
+            )
         }
-        _ = try await connection.query(
-            """
-            INSERT INTO jobs (delivery, \(JobColumns.names()), state, attempts, queued_at, next_attempt_at,
-                              updated_at)
-            VALUES \(Array(repeating: row, count: jobs.count).joined(separator: ", "))
-            """,
-            binds
-        )
     }
 }

@@ -112,6 +112,68 @@ enum SQLiteMigrations {
             "CREATE UNIQUE INDEX jobs_terrakube_id ON jobs (terrakube_job_id) WHERE terrakube_job_id IS NOT NULL",
             "CREATE INDEX jobs_lease ON jobs (state, lease_until)",
         ],
+        [
+            // The queue carries work of any kind: a kind, and a payload only the kind's handler reads.
+            // Terrakube jobs become items of kind `terrakube.create-job`, their fields the payload's.
+            """
+            CREATE TABLE work (
+                id INTEGER PRIMARY KEY,
+                delivery INTEGER NOT NULL REFERENCES deliveries (id),
+                parent INTEGER REFERENCES work (id),
+                kind TEXT NOT NULL,
+                payload BLOB NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                queued_at REAL NOT NULL,
+                next_attempt_at REAL NOT NULL,
+                updated_at REAL NOT NULL,
+                last_error TEXT,
+                result TEXT,
+                attempt_started_at REAL,
+                uncertain INTEGER NOT NULL DEFAULT 0,
+                uncertain_since REAL,
+                owner TEXT,
+                lease_until REAL,
+                fence INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            INSERT INTO work (id, delivery, kind, payload, state, attempts, queued_at, next_attempt_at, updated_at,
+                              last_error, result, attempt_started_at, uncertain, uncertain_since, owner, lease_until,
+                              fence)
+            SELECT id, delivery, 'terrakube.create-job',
+                   CAST(json_object('commitID', commit_id, 'organization', organization,
+                                    'overrideBranch', override_branch, 'template', template, 'via', via,
+                                    'workspace', workspace) AS BLOB),
+                   CASE state WHEN 'sending' THEN 'running' WHEN 'created' THEN 'done' ELSE state END,
+                   attempts, queued_at, next_attempt_at, updated_at, last_error, terrakube_job_id,
+                   attempt_started_at, look_first, uncertain_since, owner, lease_until, fence
+            FROM jobs
+            """,
+            """
+            CREATE TABLE work_attempts (
+                id INTEGER PRIMARY KEY,
+                work INTEGER NOT NULL REFERENCES work (id),
+                started_at REAL,
+                finished_at REAL NOT NULL,
+                outcome TEXT NOT NULL,
+                status INTEGER,
+                detail TEXT
+            )
+            """,
+            """
+            INSERT INTO work_attempts (id, work, started_at, finished_at, outcome, status, detail)
+            SELECT id, job, started_at, finished_at, outcome, status, detail FROM job_attempts
+            """,
+            "DROP TABLE job_attempts",
+            "DROP TABLE jobs",
+            "CREATE INDEX work_attempts_work ON work_attempts (work)",
+            "CREATE INDEX work_due ON work (state, kind, next_attempt_at)",
+            "CREATE INDEX work_lease ON work (state, lease_until)",
+            "CREATE INDEX work_delivery ON work (delivery)",
+            // A result (a Terrakube job id) is recorded for at most one item of a kind, whoever adopts it.
+            "CREATE UNIQUE INDEX work_result ON work (kind, result) WHERE result IS NOT NULL",
+        ],
     ]
 
     /// The schema version this binary writes.

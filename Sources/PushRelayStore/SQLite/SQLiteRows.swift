@@ -5,10 +5,16 @@ import SQLiteNIO
 
 /// Row shapes of the schema in ``Migrations``, read back into Core's types.
 enum SQLiteRows {
-    static let jobSelect = """
-        SELECT j.id, j.fence, \(JobColumns.names(prefix: "j.")), j.attempts, j.queued_at, j.state, j.last_error,
-               j.terrakube_job_id, j.look_first, j.uncertain_since, d.provider, d.delivery_id
-        FROM jobs j JOIN deliveries d ON d.id = j.delivery
+    /// An item's columns with its delivery's provider and id, for a claim's `RETURNING` (which allows
+    /// subqueries where it does not allow a join) or a `SELECT` from `work`.
+    static let claimColumns = """
+        id, fence, kind, payload, queued_at, uncertain, uncertain_since,
+        (SELECT provider FROM deliveries WHERE deliveries.id = work.delivery) AS provider,
+        (SELECT delivery_id FROM deliveries WHERE deliveries.id = work.delivery) AS delivery_id
+        """
+
+    static let workSelect = """
+        SELECT \(claimColumns), attempts, parent, state, last_error, result FROM work
         """
 
     static let deliverySelect = """
@@ -17,40 +23,41 @@ enum SQLiteRows {
         FROM deliveries d
         """
 
-    static func claimedJob(from row: SQLiteRow) throws -> ClaimedJob {
+    static func claimedWork(from row: SQLiteRow) throws -> ClaimedWork {
         guard let id = row.column("id")?.integer, let provider = ProviderKind(rawValue: try self.text(row, "provider"))
         else {
             throw StoreCorruption(column: "id")
         }
-        return ClaimedJob(
+        return ClaimedWork(
             id: Int64(id),
             fence: Int64(row.column("fence")?.integer ?? 0),
-            spec: try JobColumns.spec { try self.text(row, $0) },
+            kind: WorkKind(rawValue: try self.text(row, "kind")),
+            payload: self.bytes(row, "payload"),
             attempts: row.column("attempts")?.integer ?? 0,
             provider: provider,
             deliveryID: try self.text(row, "delivery_id"),
             queuedAt: Date(timeIntervalSince1970: row.column("queued_at")?.double ?? 0),
-            lookFirst: (row.column("look_first")?.integer ?? 0) != 0,
-            firstUncertainAttemptAt: row.column("uncertain_since")?.double.map(Date.init(timeIntervalSince1970:))
+            uncertain: (row.column("uncertain")?.integer ?? 0) != 0,
+            uncertainSince: row.column("uncertain_since")?.double.map(Date.init(timeIntervalSince1970:))
         )
     }
 
-    static func jobRecords(
+    static func workRecords(
         _ connection: SQLiteConnection,
         where condition: String,
         _ binds: [SQLiteData]
     ) async throws
-        -> [JobRecord]
+        -> [WorkRecord]
     {
-        var records: [JobRecord] = []
-        for row in try await connection.query(self.jobSelect + " WHERE \(condition) ORDER BY j.id", binds) {
-            let job = try self.claimedJob(from: row)
-            guard let state = row.column("state")?.string.flatMap(JobState.init(rawValue:)) else {
+        var records: [WorkRecord] = []
+        for row in try await connection.query(self.workSelect + " WHERE \(condition) ORDER BY id", binds) {
+            let work = try self.claimedWork(from: row)
+            guard let state = row.column("state")?.string.flatMap(WorkState.init(rawValue:)) else {
                 throw StoreCorruption(column: "state")
             }
             let history = try await connection.query(
-                "SELECT finished_at, outcome, status, detail FROM job_attempts WHERE job = ? ORDER BY id",
-                [.integer(Int(job.id))]
+                "SELECT finished_at, outcome, status, detail FROM work_attempts WHERE work = ? ORDER BY id",
+                [.integer(Int(work.id))]
             ).map { attempt in
                 AttemptRecord(
                     at: Date(timeIntervalSince1970: attempt.column("finished_at")?.double ?? 0),
@@ -60,13 +67,15 @@ enum SQLiteRows {
                 )
             }
             records.append(
-                JobRecord(
-                    id: job.id,
-                    spec: job.spec,
+                WorkRecord(
+                    id: work.id,
+                    parent: row.column("parent")?.integer.map(Int64.init),
+                    kind: work.kind,
+                    payload: work.payload,
                     state: state,
-                    attempts: job.attempts,
+                    attempts: work.attempts,
                     lastError: row.column("last_error")?.string,
-                    terrakubeJobID: row.column("terrakube_job_id")?.string,
+                    result: row.column("result")?.string,
                     history: history
                 )
             )
@@ -90,7 +99,7 @@ enum SQLiteRows {
             decision: try self.text(row, "decision"),
             reason: try self.text(row, "reason"),
             signature: try self.text(row, "signature"),
-            jobs: try await self.jobRecords(connection, where: "j.delivery = ?", [.integer(rowID)])
+            work: try await self.workRecords(connection, where: "delivery = ?", [.integer(rowID)])
         )
     }
 
@@ -99,7 +108,11 @@ enum SQLiteRows {
     }
 
     static func body(from row: SQLiteRow) -> [UInt8] {
-        row.column("body")?.blob.map { Array(buffer: $0) } ?? []
+        self.bytes(row, "body")
+    }
+
+    private static func bytes(_ row: SQLiteRow, _ name: String) -> [UInt8] {
+        row.column(name)?.blob.map { Array(buffer: $0) } ?? []
     }
 
     private static func text(_ row: SQLiteRow, _ name: String) throws -> String {

@@ -1,0 +1,31 @@
+import Logging
+import PushRelayCore
+
+/// What one kind of work does. The dispatcher claims items of the kinds it has handlers for and hands each
+/// to its kind's handler; only the handler reads the payload.
+package protocol WorkHandler: Sendable {
+    var kind: WorkKind { get }
+
+    /// Runs one attempt. Never throws: every failure is an outcome (retry, or failed with the reason).
+    /// - Parameter logger: carries the item's id, kind and delivery.
+    func perform(_ work: ClaimedWork, logger: Logger) async -> WorkOutcome
+
+    /// Logs an attempt's outcome once it is recorded, in the kind's words.
+    func log(_ outcome: WorkOutcome, of work: ClaimedWork, attempt: Int, logger: Logger)
+}
+
+extension WorkHandler {
+    package func log(_ outcome: WorkOutcome, of work: ClaimedWork, attempt: Int, logger: Logger) {
+        switch outcome {
+        case .done:
+            logger.debug("Work done", metadata: ["relay.attempt": "\(attempt)"])
+        case .retry(_, let error, let after, _):
+            logger.warning(
+                "Work failed; will retry",
+                metadata: ["relay.error": "\(error)", "relay.attempt": "\(attempt)", "relay.retry.in": "\(after)"]
+            )
+        case .failed(_, let error, _):
+            logger.error("Work failed", metadata: ["relay.error": "\(error)", "relay.attempt": "\(attempt)"])
+        }
+    }
+}
