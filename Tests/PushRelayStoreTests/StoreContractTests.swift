@@ -409,4 +409,87 @@ struct StoreContractTests {
             #expect(try await stores[1].recordedResults(of: Self.follow, among: ["7", "8"]) == ["7"])
         }
     }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aClaimOfSeveralKindsTakesTheLongestDueFirstUpToItsLimit(_ backend: StoreBackend) async throws {
+        try await backend.withStores { stores in
+            let store = stores[0]
+            _ = try await store.record(StorePlans.plan("d-1", jobs: 2))
+            let first = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            let next = [
+                NewWork(kind: Self.follow, payload: [1]), NewWork(kind: Self.follow, payload: [2]),
+            ]
+            #expect(try await store.finish(first, outcome: .done(result: nil, label: "done", detail: nil, next: next)))
+            let claimed = try await store.claim(
+                owner: Self.owner,
+                kinds: [Self.follow, .createTerrakubeJob],
+                limit: 2,
+                lease: Self.lease
+            )
+            // The second job was due when the delivery came; the follow-ups only once the first was done.
+            #expect(claimed.map(\.kind) == [.createTerrakubeJob, Self.follow])
+            #expect(claimed.last?.payload == [1])
+            #expect(try await store.workCounts()[Self.follow] == [.pending: 1, .running: 1])
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aKeyedItemIsOneItemThatTakesTheNewestPayload(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            let status: WorkKind = "test.status"
+            let owner = Self.owner
+            func post(_ byte: UInt8) -> [NewWork] { [NewWork(kind: status, payload: [byte], key: "sha/context")] }
+            func statusItems() async throws -> [WorkRecord] {
+                (try await stores[1].work(provider: .github, deliveryID: "d-1")).filter { $0.kind == status }
+            }
+            _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 3))
+            let jobs = try await stores[0].claim(owner: owner, limit: 3, lease: Self.lease)
+            #expect(
+                try await stores[0].finish(
+                    jobs[0],
+                    outcome: .done(result: nil, label: "done", detail: nil, next: post(1))
+                )
+            )
+            // Queued again while pending: still one item, with the newer payload.
+            #expect(try await stores[1].finish(jobs[1], outcome: .failed(status: nil, error: "x", next: post(2))))
+            var items = try await statusItems()
+            #expect(items.map(\.payload) == [[2]] && items.map(\.state) == [.pending])
+
+            // Queued again while it runs: the running attempt keeps what it took, and the item takes the new
+            // payload when that attempt ends, due at once, its result kept.
+            let running = try #require(
+                try await stores[0].claim(owner: owner, kinds: [status], limit: 5, lease: Self.lease).first
+            )
+            #expect(running.payload == [2])
+            #expect(
+                try await stores[1].finish(
+                    jobs[2],
+                    outcome: .done(result: nil, label: "done", detail: nil, next: post(3))
+                )
+            )
+            #expect(try await statusItems().map(\.state) == [.running])
+            #expect(try await stores[1].claim(owner: owner, kinds: [status], limit: 5, lease: Self.lease).isEmpty)
+            #expect(
+                try await stores[0].finish(running, outcome: .done(result: "posted 2", label: "posted", detail: nil))
+            )
+            items = try await statusItems()
+            #expect(items.map(\.payload) == [[3]] && items.map(\.state) == [.pending] && items[0].attempts == 0)
+            #expect(items[0].history.map(\.outcome) == ["posted"])
+
+            let again = try #require(
+                try await stores[1].claim(owner: owner, kinds: [status], limit: 5, lease: Self.lease).first
+            )
+            #expect(again.payload == [3] && again.result == "posted 2" && again.attempts == 0)
+            // A reschedule is neither an attempt nor a history row; it changes what the item knows.
+            #expect(try await stores[1].finish(again, outcome: .reschedule(payload: [4], after: .seconds(3600))))
+            items = try await statusItems()
+            #expect(items.map(\.payload) == [[4]] && items.map(\.state) == [.pending] && items[0].attempts == 0)
+            #expect(items[0].history.count == 1)
+            #expect(try await stores[0].claim(owner: owner, kinds: [status], limit: 5, lease: Self.lease).isEmpty)
+
+            // A redelivery queues the jobs again, not the keyed item: there is one of it.
+            #expect(try await stores[0].requeueWork(provider: .github, deliveryID: "d-1") == 3)
+            #expect(try await stores[1].workCounts()[status] == [.pending: 1])
+        }
+    }
 }

@@ -3,7 +3,7 @@ import Yams
 extension ConfigLoader {
     private static let repositoryKeys: Set<String> = [
         "repository", "secret_env", "secret_file", "insecure_no_signature", "allow_sha1_signature", "honor_skip_ci",
-        "routes",
+        "routes", "status",
     ]
     private static let routeKeys: Set<String> = [
         "branches", "tags", "paths", "workspace", "workspace_name", "template", "template_name", "on_delete",
@@ -40,6 +40,7 @@ extension ConfigLoader {
         let insecure = fields.bool("insecure_no_signature", problems: &problems) ?? false
         let allowSHA1 = fields.bool("allow_sha1_signature", problems: &problems) ?? false
         let honorSkipCI = fields.bool("honor_skip_ci", problems: &problems) ?? true
+        let statuses = fields.bool("status", problems: &problems) ?? true
         let own = self.secrets(fields, prefix: "secret", problems: &problems)
         let secrets = own ?? defaultSecrets
         if secrets.isEmpty && !insecure && own == nil {
@@ -88,6 +89,7 @@ extension ConfigLoader {
             insecureNoSignature: insecure && secrets.isEmpty,
             signatureOptions: SignatureOptions(allowSHA1: allowSHA1),
             honorSkipCI: honorSkipCI,
+            postsStatuses: statuses,
             routes: routes
         )
     }

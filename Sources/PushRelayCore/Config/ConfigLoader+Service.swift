@@ -4,9 +4,10 @@ import Yams
 extension ConfigLoader {
     private static let serviceKeys: Set<String> = [
         "listen", "terrakube", "store", "secret_env", "secret_file", "limits", "dispatch", "tls", "metrics", "reload",
+        "status",
     ]
     private static let terrakubeKeys: Set<String> = [
-        "url", "token_env", "token_file", "organization", "organization_name",
+        "url", "token_env", "token_file", "organization", "organization_name", "ui_url",
     ]
     private static let storeKeys: Set<String> = [
         "sqlite", "postgres_url_env", "postgres_url_file", "notify", "pool_size", "retention_days",
@@ -84,6 +85,7 @@ extension ConfigLoader {
         }
 
         let tls = self.tls(fields, problems: &problems)
+        let status = self.status(fields, uiURL: terrakube?.uiURL, problems: &problems)
 
         var metricsRepositoryLabel = false
         if let section = fields.mapping("metrics", problems: &problems) {
@@ -135,7 +137,8 @@ extension ConfigLoader {
             tls: tls,
             metricsRepositoryLabel: metricsRepositoryLabel,
             reloadPollSeconds: reloadPollSeconds,
-            retentionDays: retentionDays
+            retentionDays: retentionDays,
+            status: status
         )
     }
 
@@ -272,12 +275,23 @@ extension ConfigLoader {
             organization = nil
         }
         if organization == nil, organizationName != nil { organization = "" }
+        var uiURL = section.string("ui_url", problems: &problems)
+        if let text = uiURL {
+            if !(text.hasPrefix("http://") || text.hasPrefix("https://")) {
+                problems.append(section.problem("ui_url", "'ui_url' must start with http:// or https://"))
+                uiURL = nil
+            } else {
+                while uiURL?.hasSuffix("/") == true { uiURL?.removeLast() }
+            }
+        }
         guard let url, let first = token?.first, let organization else { return nil }
-        return .init(
+        var settings = ServiceSettings.Terrakube(
             url: url,
             token: String(decoding: first.bytes, as: UTF8.self),
             organization: organization,
             organizationName: organizationName
         )
+        settings.uiURL = uiURL
+        return settings
     }
 }

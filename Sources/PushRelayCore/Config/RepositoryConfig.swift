@@ -12,6 +12,9 @@ package struct RepositoryConfig: Sendable, Equatable {
     /// `honor_skip_ci` (default true): `[skip ci]`, `[ci skip]` or `[skip pushrelay]` in the head commit
     /// message skips the push.
     package var honorSkipCI: Bool
+    /// `status: false` turns commit statuses off for this repository (they need a `status.hosts` entry
+    /// for its host too).
+    package var postsStatuses: Bool
     package var routes: [Route]
 
     package init(
@@ -21,8 +24,10 @@ package struct RepositoryConfig: Sendable, Equatable {
         insecureNoSignature: Bool = false,
         signatureOptions: SignatureOptions = SignatureOptions(),
         honorSkipCI: Bool = true,
+        postsStatuses: Bool = true,
         routes: [Route]
     ) {
+        self.postsStatuses = postsStatuses
         self.identity = identity
         self.file = file
         self.secrets = secrets

@@ -7,6 +7,8 @@ package struct ServiceSettings: Sendable, Equatable {
         /// The organization id; empty until resolved when only ``organizationName`` was given.
         package var organization: String
         package var organizationName: String?
+        /// Terrakube's UI (`terrakube.ui_url`), without a trailing slash: the run links of statuses.
+        package var uiURL: String?
 
         package init(url: String, token: String, organization: String, organizationName: String? = nil) {
             self.url = url
@@ -126,6 +128,8 @@ package struct ServiceSettings: Sendable, Equatable {
     /// Deliveries (bodies, jobs, attempts) older than this many days are pruned once their jobs are done.
     package var retentionDays: Int
     package static let defaultRetentionDays = 30
+    /// Where commit statuses go; `nil`: none are posted.
+    package var status: StatusSettings?
 
     package init(
         listen: ListenAddress,
@@ -137,9 +141,11 @@ package struct ServiceSettings: Sendable, Equatable {
         tls: TLS? = nil,
         metricsRepositoryLabel: Bool = false,
         reloadPollSeconds: Double = 2,
-        retentionDays: Int = ServiceSettings.defaultRetentionDays
+        retentionDays: Int = ServiceSettings.defaultRetentionDays,
+        status: StatusSettings? = nil
     ) {
         self.retentionDays = retentionDays
+        self.status = status
         self.listen = listen
         self.terrakube = terrakube
         self.store = store

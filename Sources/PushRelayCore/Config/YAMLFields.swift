@@ -33,6 +33,9 @@ struct YAMLFields {
 
     func line(of key: String) -> Int { self.keyLines[key] ?? self.line }
 
+    /// The keys, in the order the file gives them.
+    var keys: [String] { self.keyOrder }
+
     func has(_ key: String) -> Bool { self.values[key] != nil }
 
     func node(_ key: String) -> Node? { self.values[key] }

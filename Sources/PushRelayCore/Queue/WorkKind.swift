@@ -22,10 +22,29 @@ package struct NewWork: Sendable, Equatable {
     /// The kind's own encoding (JSON for every kind here); stored and handed back as it is.
     package var payload: [UInt8]
     package var after: Duration
+    /// Makes the item the one of its kind with this key (a commit status: host, commit and name). Queuing
+    /// it again replaces what it will do rather than adding another; see ``WorkQueue``.
+    package var key: String?
 
-    package init(kind: WorkKind, payload: [UInt8], after: Duration = .zero) {
+    package init(kind: WorkKind, payload: [UInt8], after: Duration = .zero, key: String? = nil) {
         self.kind = kind
         self.payload = payload
         self.after = after
+        self.key = key
+    }
+
+    /// The items in order, with only the last of each kind and key: one statement can then write them
+    /// all (a store may not update one keyed row twice in a statement).
+    package static func coalesced<T>(_ items: [T], work: (T) -> NewWork) -> [T] {
+        var last: [String: Int] = [:]
+        for (index, item) in items.enumerated() {
+            let new = work(item)
+            if let key = new.key { last[new.kind.rawValue + "\u{0}" + key] = index }
+        }
+        return items.enumerated().filter { index, item in
+            let new = work(item)
+            guard let key = new.key else { return true }
+            return last[new.kind.rawValue + "\u{0}" + key] == index
+        }.map(\.element)
     }
 }

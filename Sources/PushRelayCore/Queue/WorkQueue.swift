@@ -9,6 +9,13 @@ import Foundation
 /// process, and the item's next attempt is marked uncertain, so that its handler can find out what the lost
 /// attempt did (SPEC section 6). A finish with a stale token changes nothing, so an owner that wakes after
 /// its item was taken over cannot write over the new owner's work. All times are the store's own clock.
+///
+/// An item queued with a key (``NewWork/key``) is the only one of its kind with that key, so that a
+/// newer desired state replaces an older one not yet acted on, and two attempts for one key never run at
+/// once. Queuing it again: a pending, done or failed item takes the new payload and is due as the new
+/// work says, its attempts counted afresh; a running one takes it once its attempt ends, whatever the
+/// outcome (the attempt is still recorded), and is due at once. Its result stays, for the next attempt
+/// to read (``ClaimedWork/result``).
 package protocol WorkQueue: Sendable {
     /// Takes up to `limit` due items of these kinds for `owner`, marking them running, each leased for
     /// `lease`; the longest-due first.
@@ -61,6 +68,10 @@ package enum WorkOutcome: Sendable, Equatable {
     case retry(status: Int?, error: String, after: Duration, outcomeUnknown: Bool)
     /// Given up; `error` says why. `next` is queued as the item's children (a status saying so).
     case failed(status: Int?, error: String, next: [NewWork] = [])
+    /// Not finished, nothing failed: due again `after` this long, with `payload` (if given) as what it
+    /// knows now. The attempt is neither counted nor listed in the history (following a Terrakube job polls
+    /// it thousands of times).
+    case reschedule(payload: [UInt8]?, after: Duration, next: [NewWork] = [])
 
     /// The attempt's word in the history.
     package var name: String {
@@ -68,13 +79,14 @@ package enum WorkOutcome: Sendable, Equatable {
         case .done(_, let label, _, _): label
         case .retry: "retry"
         case .failed: "failed"
+        case .reschedule: "rescheduled"
         }
     }
 
     /// The work this outcome queues.
     package var next: [NewWork] {
         switch self {
-        case .done(_, _, _, let next), .failed(_, _, let next): next
+        case .done(_, _, _, let next), .failed(_, _, let next), .reschedule(_, _, let next): next
         case .retry: []
         }
     }
@@ -97,6 +109,8 @@ package struct ClaimedWork: Sendable, Equatable {
     package var uncertain: Bool
     /// When the first attempt whose outcome is unknown started.
     package var uncertainSince: Date?
+    /// What the item last recorded: a keyed item keeps it when it is queued again.
+    package var result: String?
 
     package init(
         id: Int64,
@@ -108,8 +122,10 @@ package struct ClaimedWork: Sendable, Equatable {
         deliveryID: String,
         queuedAt: Date,
         uncertain: Bool = false,
-        uncertainSince: Date? = nil
+        uncertainSince: Date? = nil,
+        result: String? = nil
     ) {
+        self.result = result
         self.id = id
         self.fence = fence
         self.kind = kind

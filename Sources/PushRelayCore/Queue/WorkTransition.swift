@@ -17,6 +17,10 @@ package struct WorkTransition: Sendable, Equatable {
     package var detail: String?
     /// Work queued with this transition, as the item's children.
     package var next: [NewWork]
+    /// The item's new payload; `nil` keeps it.
+    package var payload: [UInt8]?
+    /// Whether the attempt counts and is listed in the history (all but a reschedule).
+    package var recordsAttempt = true
 
     package init(_ outcome: WorkOutcome) {
         self.outcome = outcome.name
@@ -40,6 +44,11 @@ package struct WorkTransition: Sendable, Equatable {
             self.lastError = error
             self.status = status
             self.detail = error
+        case .reschedule(let payload, let after, _):
+            self.state = .pending
+            self.retryAfter = after
+            self.payload = payload
+            self.recordsAttempt = false
         }
     }
 

@@ -66,6 +66,8 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
             )
         case .failed(_, let error, _):
             logger.error("Job failed", metadata: ["relay.error": "\(error)", "relay.attempt": "\(attempt)"])
+        case .reschedule:
+            break  // not an outcome this handler gives
         }
     }
 

@@ -26,6 +26,8 @@ extension WorkHandler {
             )
         case .failed(_, let error, _):
             logger.error("Work failed", metadata: ["relay.error": "\(error)", "relay.attempt": "\(attempt)"])
+        case .reschedule(_, let after, _):
+            logger.trace("Work rescheduled", metadata: ["relay.retry.in": "\(after)"])
         }
     }
 }

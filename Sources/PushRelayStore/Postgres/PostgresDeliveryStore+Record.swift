@@ -30,9 +30,10 @@ extension PostgresDeliveryStore {
             firsts.append(plan)
         }
         // Each item names its delivery by position in the group (`WITH ORDINALITY` counts from 1).
-        let work = firsts.enumerated().flatMap { index, plan in
-            plan.work.map { (delivery: Int64(index + 1), work: $0) }
-        }
+        let work = NewWork.coalesced(
+            firsts.enumerated().flatMap { index, plan in plan.work.map { (delivery: Int64(index + 1), work: $0) } },
+            work: \.work
+        )
         let wake = !work.isEmpty && notify()
         // Rows are inserted in key order, so two replicas' statements that share keys lock them in the same
         // order and cannot deadlock.
@@ -55,13 +56,26 @@ extension PostgresDeliveryStore {
                 ON CONFLICT (provider, delivery_id) DO NOTHING
                 RETURNING id, provider, delivery_id
             ), j AS (
-                INSERT INTO pushrelay.work (delivery, kind, payload, state, queued_at, next_attempt_at, updated_at)
-                SELECT d.id, u.kind, u.payload, 'pending', now(), now(), now()
+                INSERT INTO pushrelay.work AS t (delivery, kind, payload, key, state, queued_at, next_attempt_at,
+                                                 updated_at)
+                SELECT d.id, u.kind, u.payload, NULLIF(u.key, ''), 'pending', now(),
+                       now() + make_interval(secs => u.after), now()
                 FROM unnest(\(work.map(\.delivery)), \(work.map(\.work.kind.rawValue)),
-                            \(work.map { ByteBuffer(bytes: $0.work.payload) })) WITH ORDINALITY AS u(n, kind, payload, k)
+                            \(work.map { ByteBuffer(bytes: $0.work.payload) }), \(work.map { $0.work.key ?? "" }),
+                            \(work.map(\.work.after.seconds))) WITH ORDINALITY AS u(n, kind, payload, key, after, k)
                 JOIN i ON i.n = u.n
                 JOIN d ON d.provider = i.provider AND d.delivery_id = i.delivery_id
                 ORDER BY d.id, u.k
+                ON CONFLICT (kind, key) WHERE key IS NOT NULL DO UPDATE SET
+                    payload = CASE WHEN t.state = 'running' THEN t.payload ELSE EXCLUDED.payload END,
+                    next_payload = CASE WHEN t.state = 'running' THEN EXCLUDED.payload END,
+                    next_attempt_at = CASE WHEN t.state = 'running' THEN t.next_attempt_at
+                                           ELSE EXCLUDED.next_attempt_at END,
+                    attempts = CASE WHEN t.state = 'running' THEN t.attempts ELSE 0 END,
+                    last_error = CASE WHEN t.state = 'running' THEN t.last_error END,
+                    uncertain = CASE WHEN t.state = 'running' THEN t.uncertain ELSE false END,
+                    state = CASE WHEN t.state = 'running' THEN 'running' ELSE 'pending' END,
+                    updated_at = EXCLUDED.updated_at
                 RETURNING 1
             ), w AS (
                 SELECT pg_notify(\(Self.channel), '') WHERE \(wake) AND EXISTS (SELECT 1 FROM j)

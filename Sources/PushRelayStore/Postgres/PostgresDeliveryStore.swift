@@ -136,6 +136,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 SELECT w.delivery, w.kind, w.payload, 'pending', now(), now(), now()
                 FROM pushrelay.work w JOIN pushrelay.deliveries d ON d.id = w.delivery
                 WHERE d.provider = \(provider.rawValue) AND d.delivery_id = \(deliveryID) AND w.parent IS NULL
+                  AND w.key IS NULL
                   AND w.id IN (SELECT MIN(id) FROM pushrelay.work
                                WHERE delivery = d.id AND parent IS NULL GROUP BY kind, payload)
                 ORDER BY w.id

@@ -87,6 +87,9 @@ enum PostgresMigrations {
                 parent bigint REFERENCES pushrelay.work (id),
                 kind text NOT NULL,
                 payload bytea NOT NULL,
+                key text,
+                -- A keyed item queued again while it runs: its payload once the attempt ends.
+                next_payload bytea,
                 state text NOT NULL,
                 attempts integer NOT NULL DEFAULT 0,
                 queued_at timestamptz NOT NULL,
@@ -136,7 +139,9 @@ enum PostgresMigrations {
             "CREATE INDEX work_attempts_work ON pushrelay.work_attempts (work)",
             // A result (a Terrakube job id) is recorded for at most one item of a kind, whoever adopts it.
             "CREATE UNIQUE INDEX work_result ON pushrelay.work (kind, result) WHERE result IS NOT NULL",
-            // Small and hot: only the rows a claim or a rescue looks at.
+            "CREATE UNIQUE INDEX work_key ON pushrelay.work (kind, key) WHERE key IS NOT NULL",
+            // Small and hot: only the rows a claim or a rescue looks at. A claim scans it once per kind, in
+            // due order, and stops at its limit.
             "CREATE INDEX work_due ON pushrelay.work (kind, next_attempt_at, id) WHERE state = 'pending'",
             "CREATE INDEX work_lease ON pushrelay.work (lease_until) WHERE state = 'running'",
             "CREATE INDEX work_owner ON pushrelay.work (owner) WHERE state = 'running'",

@@ -31,7 +31,8 @@ enum PostgresRows {
             deliveryID: try cells["delivery_id"].decode(String.self),
             queuedAt: try cells["queued_at"].decode(Date.self),
             uncertain: try cells["uncertain"].decode(Bool.self),
-            uncertainSince: try cells["uncertain_since"].decode(Date?.self)
+            uncertainSince: try cells["uncertain_since"].decode(Date?.self),
+            result: try cells["result"].decode(String?.self)
         )
     }
 

@@ -11,7 +11,14 @@ extension SQLiteDeliveryStore {
         guard !kinds.isEmpty else { return [] }
         if self.holdsServeLock { self.liveOwners.withLock { _ = $0.insert(owner) } }
         let now = Date().timeIntervalSince1970
-        let kindList = Array(repeating: "?", count: kinds.count).joined(separator: ", ")
+        // One branch per kind, each a scan of the index in due order that stops at the limit.
+        let branches = kinds.indices.map { index in
+            """
+            SELECT * FROM (SELECT id, next_attempt_at FROM work
+                           WHERE state = 'pending' AND kind = ?\(index + 5) AND next_attempt_at <= ?1
+                           ORDER BY next_attempt_at, id LIMIT ?2)
+            """
+        }
         // One statement, whatever the limit: each statement is a hop to SQLite's thread, and a single one
         // needs no transaction of its own. The delivery's provider and id come from subqueries, which
         // RETURNING allows where it does not allow a join.
@@ -20,8 +27,8 @@ extension SQLiteDeliveryStore {
                 """
                 UPDATE work SET state = 'running', attempts = attempts + 1, attempt_started_at = ?1, updated_at = ?1,
                                 owner = ?3, lease_until = ?1 + ?4, fence = fence + 1
-                WHERE id IN (SELECT id FROM work WHERE state = 'pending' AND kind IN (\(kindList))
-                             AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2)
+                WHERE id IN (SELECT id FROM (\(branches.joined(separator: " UNION ALL ")))
+                             ORDER BY next_attempt_at, id LIMIT ?2)
                 RETURNING \(SQLiteRows.claimColumns), next_attempt_at,
                           attempts - 1 AS attempts  -- the attempts made before this claim, as the dispatcher counts
                 """,
@@ -41,39 +48,44 @@ extension SQLiteDeliveryStore {
         let now = Date().timeIntervalSince1970
         let uncertain: SQLiteData = change.uncertain.map { .integer($0 ? 1 : 0) } ?? .null
         return try await self.batcher.perform { connection in
-            // The history row first, taken only while the claim holds; the item's row then moves on under the
-            // same condition, and its follow-ups are queued. All or nothing: the batcher runs them in one
-            // savepoint.
-            let history = try await connection.query(
-                """
-                INSERT INTO work_attempts (work, started_at, finished_at, outcome, status, detail)
-                SELECT id, attempt_started_at, ?3, ?4, ?5, ?6 FROM work
-                WHERE id = ?1 AND fence = ?2 AND state = 'running'
-                RETURNING (SELECT delivery FROM work WHERE id = ?1) AS delivery
-                """,
-                [
-                    .integer(Int(work.id)), .integer(Int(work.fence)), .float(now), .text(change.outcome),
-                    change.status.map { .integer($0) } ?? .null, change.detail.map(SQLiteData.text) ?? .null,
-                ]
+            // Taken only while the claim holds. The attempt's history row, the item's move, the payload a
+            // keyed item was given meanwhile and the follow-ups: all or nothing, in the batcher's savepoint.
+            let claim = try await connection.query(
+                "SELECT delivery FROM work WHERE id = ?1 AND fence = ?2 AND state = 'running'",
+                [.integer(Int(work.id)), .integer(Int(work.fence))]
             )
-            guard let delivery = history.first?.column("delivery")?.integer else { return false }
+            guard let delivery = claim.first?.column("delivery")?.integer else { return false }
+            if change.recordsAttempt {
+                _ = try await connection.query(
+                    """
+                    INSERT INTO work_attempts (work, started_at, finished_at, outcome, status, detail)
+                    SELECT id, attempt_started_at, ?2, ?3, ?4, ?5 FROM work WHERE id = ?1
+                    """,
+                    [
+                        .integer(Int(work.id)), .float(now), .text(change.outcome),
+                        change.status.map { .integer($0) } ?? .null, change.detail.map(SQLiteData.text) ?? .null,
+                    ]
+                )
+            }
             _ = try await connection.query(
                 """
-                UPDATE work SET state = ?3, result = COALESCE(?4, result), last_error = ?5,
-                                next_attempt_at = CASE WHEN ?6 IS NULL THEN next_attempt_at ELSE ?7 + ?6 END,
-                                uncertain_since = CASE WHEN ?8 = 1 THEN COALESCE(uncertain_since, attempt_started_at)
+                UPDATE work SET state = ?2, result = COALESCE(?3, result), last_error = ?4,
+                                next_attempt_at = CASE WHEN ?5 IS NULL THEN next_attempt_at ELSE ?6 + ?5 END,
+                                uncertain_since = CASE WHEN ?7 = 1 THEN COALESCE(uncertain_since, attempt_started_at)
                                                        ELSE uncertain_since END,
-                                uncertain = COALESCE(?8, uncertain),
-                                owner = NULL, lease_until = NULL, updated_at = ?7
-                WHERE id = ?1 AND fence = ?2
+                                uncertain = COALESCE(?7, uncertain), payload = COALESCE(?8, payload),
+                                attempts = attempts - ?9, owner = NULL, lease_until = NULL, updated_at = ?6
+                WHERE id = ?1
                 """,
                 [
-                    .integer(Int(work.id)), .integer(Int(work.fence)), .text(change.state.rawValue),
-                    change.result.map(SQLiteData.text) ?? .null,
-                    change.lastError.map(SQLiteData.text) ?? .null,
+                    .integer(Int(work.id)), .text(change.state.rawValue),
+                    change.result.map(SQLiteData.text) ?? .null, change.lastError.map(SQLiteData.text) ?? .null,
                     change.retryAfter.map { .float($0.seconds) } ?? .null, .float(now), uncertain,
+                    change.payload.map { .blob(ByteBuffer(bytes: $0)) } ?? .null,
+                    .integer(change.recordsAttempt ? 0 : 1),
                 ]
             )
+            _ = try await connection.query(Self.promoteNextPayload, [.integer(Int(work.id)), .float(now)])
             try await Self.insertWork(
                 change.next.map { QueuedWork(delivery: Int64(delivery), parent: work.id, at: now, work: $0) },
                 connection
@@ -81,6 +93,13 @@ extension SQLiteDeliveryStore {
             return true
         }
     }
+
+    /// A keyed item queued again while it ran takes its new payload now, due at once (``WorkQueue``).
+    private static let promoteNextPayload = """
+        UPDATE work SET state = 'pending', payload = next_payload, next_payload = NULL, next_attempt_at = ?2,
+                        attempts = 0, last_error = NULL, uncertain = 0, owner = NULL, lease_until = NULL
+        WHERE id = ?1 AND next_payload IS NOT NULL
+        """
 
     package func renewLeases(owner: String, lease: Duration) async throws -> Int {
         let now = Date().timeIntervalSince1970
@@ -98,7 +117,8 @@ extension SQLiteDeliveryStore {
             for item in work {
                 _ = try await connection.query(
                     """
-                    UPDATE work SET state = 'pending', attempts = attempts - 1, owner = NULL, lease_until = NULL
+                    UPDATE work SET state = 'pending', attempts = attempts - 1, owner = NULL, lease_until = NULL,
+                                    payload = COALESCE(next_payload, payload), next_payload = NULL
                     WHERE id = ? AND fence = ? AND state = 'running'
                     """,
                     [.integer(Int(item.id)), .integer(Int(item.fence))]
@@ -139,7 +159,8 @@ extension SQLiteDeliveryStore {
                 """
                 UPDATE work SET state = 'pending', next_attempt_at = ?1, updated_at = ?1, last_error = ?3,
                                 uncertain = 1, uncertain_since = COALESCE(uncertain_since, attempt_started_at),
-                                owner = NULL, lease_until = NULL
+                                owner = NULL, lease_until = NULL,
+                                payload = COALESCE(next_payload, payload), next_payload = NULL
                 WHERE \(sql)
                 """,
                 values
@@ -161,13 +182,14 @@ extension SQLiteDeliveryStore {
     package func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int {
         let now = Date().timeIntervalSince1970
         return try await self.batcher.perform(singleStatement: true) { connection in
-            // One fresh item per distinct kind and payload of what the delivery itself queued.
+            // One fresh item per distinct kind and payload of what the delivery itself queued (keyed items
+            // are not copied: there is one of each).
             try await connection.query(
                 """
                 INSERT INTO work (delivery, kind, payload, state, attempts, queued_at, next_attempt_at, updated_at)
                 SELECT w.delivery, w.kind, w.payload, 'pending', 0, ?1, ?1, ?1
                 FROM work w JOIN deliveries d ON d.id = w.delivery
-                WHERE d.provider = ?2 AND d.delivery_id = ?3 AND w.parent IS NULL
+                WHERE d.provider = ?2 AND d.delivery_id = ?3 AND w.parent IS NULL AND w.key IS NULL
                   AND w.id IN (SELECT MIN(id) FROM work WHERE parent IS NULL GROUP BY delivery, kind, payload)
                 RETURNING id
                 """,

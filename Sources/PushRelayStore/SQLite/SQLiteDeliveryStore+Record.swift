@@ -79,7 +79,8 @@ extension SQLiteDeliveryStore {
         var work: NewWork
     }
 
-    /// New pending items, queued at their `at` and due `after` it, in as few statements as fit.
+    /// New pending items, queued at their `at` and due `after` it, in as few statements as fit. A keyed
+    /// item already stored takes the new payload instead (``WorkQueue``'s rule, in SQL).
     static func insertWork(_ items: [QueuedWork], _ connection: SQLiteConnection) async throws {
         for start in stride(from: 0, to: items.count, by: self.maxWorkPerStatement) {
             let slice = items[start..<min(start + self.maxWorkPerStatement, items.count)]
@@ -87,16 +88,28 @@ extension SQLiteDeliveryStore {
             for item in slice {
                 binds += [
                     .integer(Int(item.delivery)), item.parent.map { .integer(Int($0)) } ?? .null,
-                    .text(item.work.kind.rawValue), .blob(ByteBuffer(bytes: item.work.payload)), .float(item.at),
+                    .text(item.work.kind.rawValue), .blob(ByteBuffer(bytes: item.work.payload)),
+                    item.work.key.map(SQLiteData.text) ?? .null, .float(item.at),
                     .float(item.at + item.work.after.seconds), .float(item.at),
                 ]
             }
-            let rows = Array(repeating: "(?, ?, ?, ?, 'pending', 0, ?, ?, ?)", count: slice.count)
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)", count: slice.count)
+            // Right-hand sides read the stored row as it was, so `work.state` is the state before.
             _ = try await connection.query(
                 """
-                INSERT INTO work (delivery, parent, kind, payload, state, attempts, queued_at, next_attempt_at,
+                INSERT INTO work (delivery, parent, kind, payload, key, state, attempts, queued_at, next_attempt_at,
                                   updated_at)
                 VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (kind, key) WHERE key IS NOT NULL DO UPDATE SET
+                    payload = CASE WHEN work.state = 'running' THEN work.payload ELSE excluded.payload END,
+                    next_payload = CASE WHEN work.state = 'running' THEN excluded.payload END,
+                    next_attempt_at = CASE WHEN work.state = 'running' THEN work.next_attempt_at
+                                           ELSE excluded.next_attempt_at END,
+                    attempts = CASE WHEN work.state = 'running' THEN work.attempts ELSE 0 END,
+                    last_error = CASE WHEN work.state = 'running' THEN work.last_error END,
+                    uncertain = CASE WHEN work.state = 'running' THEN work.uncertain ELSE 0 END,
+                    state = CASE WHEN work.state = 'running' THEN 'running' ELSE 'pending' END,
+                    updated_at = excluded.updated_at
                 """,
                 binds
             )

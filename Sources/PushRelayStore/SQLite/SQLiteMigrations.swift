@@ -122,6 +122,9 @@ enum SQLiteMigrations {
                 parent INTEGER REFERENCES work (id),
                 kind TEXT NOT NULL,
                 payload BLOB NOT NULL,
+                key TEXT,
+                -- A keyed item queued again while it runs: its payload once the attempt ends.
+                next_payload BLOB,
                 state TEXT NOT NULL,
                 attempts INTEGER NOT NULL DEFAULT 0,
                 queued_at REAL NOT NULL,
@@ -168,11 +171,13 @@ enum SQLiteMigrations {
             "DROP TABLE job_attempts",
             "DROP TABLE jobs",
             "CREATE INDEX work_attempts_work ON work_attempts (work)",
+            // A claim scans it once per kind, in due order, and stops at its limit.
             "CREATE INDEX work_due ON work (state, kind, next_attempt_at)",
             "CREATE INDEX work_lease ON work (state, lease_until)",
             "CREATE INDEX work_delivery ON work (delivery)",
             // A result (a Terrakube job id) is recorded for at most one item of a kind, whoever adopts it.
             "CREATE UNIQUE INDEX work_result ON work (kind, result) WHERE result IS NOT NULL",
+            "CREATE UNIQUE INDEX work_key ON work (kind, key) WHERE key IS NOT NULL",
         ],
     ]
 

@@ -8,13 +8,13 @@ enum SQLiteRows {
     /// An item's columns with its delivery's provider and id, for a claim's `RETURNING` (which allows
     /// subqueries where it does not allow a join) or a `SELECT` from `work`.
     static let claimColumns = """
-        id, fence, kind, payload, queued_at, uncertain, uncertain_since,
+        id, fence, kind, payload, queued_at, uncertain, uncertain_since, result,
         (SELECT provider FROM deliveries WHERE deliveries.id = work.delivery) AS provider,
         (SELECT delivery_id FROM deliveries WHERE deliveries.id = work.delivery) AS delivery_id
         """
 
     static let workSelect = """
-        SELECT \(claimColumns), attempts, parent, state, last_error, result FROM work
+        SELECT \(claimColumns), attempts, parent, state, last_error FROM work
         """
 
     static let deliverySelect = """
@@ -38,7 +38,8 @@ enum SQLiteRows {
             deliveryID: try self.text(row, "delivery_id"),
             queuedAt: Date(timeIntervalSince1970: row.column("queued_at")?.double ?? 0),
             uncertain: (row.column("uncertain")?.integer ?? 0) != 0,
-            uncertainSince: row.column("uncertain_since")?.double.map(Date.init(timeIntervalSince1970:))
+            uncertainSince: row.column("uncertain_since")?.double.map(Date.init(timeIntervalSince1970:)),
+            result: row.column("result")?.string
         )
     }
 

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+
+@testable import PushRelayCore
+
+/// `terrakube.ui_url` and the `status` section of `pushrelay.yaml` (SPEC section 10), and a repository's
+/// `status: false`.
+struct StatusConfigTests {
+    static let repository = """
+        repository: github.com/acme/infra
+        status: false
+        routes:
+          - branches: ["main"]
+            workspace: ws-prod
+            template: tpl-apply
+        """
+
+    static func service(_ status: String, uiURL: String? = "https://terrakube-ui.example.com/") -> String {
+        ConfigDirectory.service.replacingOccurrences(
+            of: "  organization: \"org-1\"",
+            with: "  organization: \"org-1\"" + (uiURL.map { "\n  ui_url: \"\($0)\"" } ?? "")
+        ) + "\n" + status
+    }
+
+    static let environment = ConfigDirectory.environment.merging(["GH_STATUS": "ghp-1", "GL_STATUS": "glpat-1"]) {
+        $1
+    }
+
+    @Test func everyHostKindLoadsWithItsDefaultOrGivenAPI() throws {
+        let status = """
+            status:
+              context: relay
+              hosts:
+                github.com:
+                  kind: github
+                  token_env: GH_STATUS
+                gitlab.example.com:
+                  kind: gitlab
+                  api_url: "https://gitlab.example.com/api/v4/"
+                  token_env: GL_STATUS
+                dev.azure.com:
+                  kind: azure-devops
+                  token_env: GH_STATUS
+            """
+        let directory = try ConfigDirectory(service: Self.service(status), repos: ["infra.yaml": Self.repository])
+        defer { directory.remove() }
+        let config = try ConfigLoader(directory: directory.path, environment: Self.environment).load()
+        #expect(config.settings.terrakube.uiURL == "https://terrakube-ui.example.com")
+        let settings = try #require(config.settings.status)
+        #expect(settings.context == "relay")
+        #expect(
+            settings.hosts["github.com"]
+                == .init(kind: .github, apiURL: "https://api.github.com", token: APIToken("ghp-1"))
+        )
+        #expect(settings.hosts["gitlab.example.com"]?.apiURL == "https://gitlab.example.com/api/v4")
+        #expect(settings.hosts["dev.azure.com"]?.apiURL == "https://dev.azure.com")
+        #expect(config.repositories.first?.postsStatuses == false)
+    }
+
+    @Test func withoutAStatusSectionNothingIsPosted() throws {
+        let directory = try ConfigDirectory(service: ConfigDirectory.service, repos: ["infra.yaml": Self.repository])
+        defer { directory.remove() }
+        let config = try ConfigLoader(directory: directory.path, environment: Self.environment).load()
+        #expect(config.settings.status == nil)
+        #expect(config.settings.terrakube.uiURL == nil)
+    }
+
+    @Test func checkRefusesWhatCannotPostWithTheLine() throws {
+        let status = """
+            status:
+              hosts:
+                gogs.example.com:
+                  kind: gogs
+                  token_env: GH_STATUS
+                gitea.example.com:
+                  kind: gitea
+                  token_env: GH_STATUS
+                github.com:
+                  kind: github
+                gitlab.com:
+                  kind: gitlab
+                  token_env: GL_STATUS
+                  app: {id: "1", private_key_file: key.pem}
+            """
+        let problems = try ConfigLoaderTests.problems(
+            service: Self.service(status, uiURL: nil),
+            repos: ["infra.yaml": Self.repository],
+            environment: Self.environment
+        )
+        #expect(
+            problems.contains(
+                "pushrelay.yaml:9: 'status' needs 'terrakube.ui_url' (Terrakube's UI, which each status links to)"
+            )
+        )
+        #expect(
+            problems.contains(
+                "pushrelay.yaml:12: Gogs has no commit status API; remove this host (its repositories get no statuses)"
+            )
+        )
+        #expect(problems.contains("pushrelay.yaml:15: gitea has no public API: give 'api_url'"))
+        #expect(problems.contains("pushrelay.yaml:18: missing 'token_env' or 'token_file' for host github.com"))
+        #expect(problems.contains("pushrelay.yaml:22: 'app' is for kind github only"))
+        #expect(problems.contains("pushrelay.yaml:22: give a token or 'app', not both"))
+        #expect(problems.count == 6, "\(problems)")
+    }
+
+    @Test func aGitHubAppNeedsItsKeyFile() throws {
+        let status = """
+            status:
+              hosts:
+                github.com:
+                  kind: github
+                  app: {id: "12345", private_key_file: app.pem}
+            """
+        let problems = try ConfigLoaderTests.problems(
+            service: Self.service(status),
+            repos: ["infra.yaml": Self.repository],
+            environment: Self.environment
+        )
+        #expect(problems == ["pushrelay.yaml:14: cannot read 'app.pem'"])
+        let warnings = try ConfigLoaderTests.problems(
+            service: Self.service(
+                status.replacingOccurrences(
+                    of: "app: {id: \"12345\", private_key_file: app.pem}",
+                    with: "token_env: GH_STATUS"
+                )
+            ),
+            repos: ["infra.yaml": Self.repository],
+            environment: Self.environment
+        )
+        #expect(
+            warnings == [
+                "pushrelay.yaml:10: warning: 'status' is checked, but this version does not post commit statuses yet"
+            ]
+        )
+
+        let directory = try ConfigDirectory(service: Self.service(status), repos: ["infra.yaml": Self.repository])
+        defer { directory.remove() }
+        try "-----BEGIN PRIVATE KEY-----\n".write(
+            toFile: directory.path + "/app.pem",
+            atomically: true,
+            encoding: .utf8
+        )
+        let config = try ConfigLoader(directory: directory.path, environment: Self.environment).load()
+        let host = try #require(config.settings.status?.hosts["github.com"])
+        #expect(host.token == nil)
+        #expect(host.app == .init(id: "12345", privateKeyFile: directory.path + "/app.pem"))
+    }
+}
