@@ -113,3 +113,66 @@ struct TerrakubeLookupTests {
         }
     }
 }
+
+/// Reading jobs' states, which following them rests on, over the real client: several in one request, or
+/// one at a time where a server refuses the filter.
+struct TerrakubeJobStateTests {
+    static func api(_ url: String) -> RESTTerrakubeAPI {
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        return RESTTerrakubeAPI(
+            client: HTTPClient.shared,
+            baseURL: url,
+            token: "t",
+            timeout: .seconds(5),
+            logger: logger
+        )
+    }
+
+    @Test func severalJobsAreReadInOneRequestAsTheyMove() async throws {
+        let standIn = TerrakubeStandIn(token: "t")
+        try await standIn.whileRunning { url in
+            let api = Self.api(url)
+            var ids: [String] = []
+            for commit in ["a", "b", "c"] {
+                var job = TerrakubeStandInTests.job
+                job.commitID = commit
+                ids.append(try await api.createJob(job))
+            }
+            standIn.script(job: 1, "queue", "running", "waitingApproval", "completed")
+            standIn.script(job: 2, "running", "failed")
+            let before = standIn.requests.count
+            var seen: [[String: String]] = []
+            for _ in 0..<5 {
+                let jobs = try await api.jobs(ids: Array(ids.prefix(2)) + ["999"], organization: "org")
+                seen.append(Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0.status ?? "?") }))
+            }
+            #expect(seen.map { $0["1"] } == ["queue", "running", "waitingApproval", "completed", "completed"])
+            #expect(seen.map { $0["2"] } == ["running", "failed", "failed", "failed", "failed"])
+            #expect(seen.allSatisfy { $0["999"] == nil && $0["3"] == nil })
+            // One request each time, asking for the state alone.
+            let reads = standIn.requests.dropFirst(before)
+            #expect(reads.count == 5)
+            #expect(reads.allSatisfy { $0.method == "GET" && $0.path.contains("fields%5Bjob%5D=status") })
+        }
+    }
+
+    @Test func oneJobIsReadAloneAndAMissingOneIsNil() async throws {
+        let standIn = TerrakubeStandIn(token: "t")
+        standIn.refuseIDFilter()
+        try await standIn.whileRunning { url in
+            let api = Self.api(url)
+            let id = try await api.createJob(TerrakubeStandInTests.job)
+            standIn.script(job: 1, "running", "cancelled")
+            // The filter refused: a 400 the caller can tell from an outage, and fall back from.
+            await #expect(
+                throws: TerrakubeFailure.permanent(status: 400, detail: "Invalid filter: unknown operator =in=")
+            ) {
+                _ = try await api.jobs(ids: [id], organization: "org")
+            }
+            #expect(try await api.job(id: id, organization: "org")?.status == "running")
+            #expect(try await api.job(id: id, organization: "org")?.status == "cancelled")
+            #expect(try await api.job(id: "42", organization: "org") == nil)
+        }
+    }
+}

@@ -50,9 +50,11 @@ package final class TerrakubeStandIn: Sendable {
         package var workspace: String
         package var attributes: [String: String]
         package var createdDate: String
+        /// Terrakube's state, as reads of the job see it (``script(job:_:)`` moves it on).
+        package var status = "pending"
     }
 
-    private struct State {
+    fileprivate struct State {
         var requests: [Recorded] = []
         var faults: [Fault] = []
         var jobs: [Job] = []
@@ -62,6 +64,10 @@ package final class TerrakubeStandIn: Sendable {
         var lookupFaults: [Int] = []
         /// How long every job creation without a fault takes.
         var creationTime: Duration = .zero
+        /// Job id → the states its next reads see, one a read, the last for good.
+        var scripts: [Int: [String]] = [:]
+        /// Answer `400` to `filter[job]=id=in=(…)`, as a server whose filter dialect lacks `=in=` would.
+        var refusesIDFilter = false
         var baseURL = ""
     }
 
@@ -110,6 +116,17 @@ package final class TerrakubeStandIn: Sendable {
         self.state.withLock { $0.faults.append(contentsOf: faults) }
     }
 
+    /// The states job `id` goes through as it is read: each read (listed or fetched) sees the next, and
+    /// the last stays.
+    package func script(job id: Int, _ states: String...) {
+        self.state.withLock { $0.scripts[id] = states }
+    }
+
+    /// Whether `filter[job]=id=in=(…)` is refused with a `400`.
+    package func refuseIDFilter(_ refuses: Bool = true) {
+        self.state.withLock { $0.refusesIDFilter = refuses }
+    }
+
     /// Makes every job creation without a fault take `duration` before its `201`, as a real Terrakube's
     /// does (it writes the job to its database first).
     package func takeForEachCreation(_ duration: Duration) {
@@ -146,6 +163,9 @@ package final class TerrakubeStandIn: Sendable {
         }
         router.get("/api/v1/organization/:organization/job") { request, _ in
             self.listJobs(request)
+        }
+        router.get("/api/v1/organization/:organization/job/:id") { request, context in
+            self.getJob(request, id: context.parameters.get("id").flatMap { Int($0) })
         }
         router.get("/api/v1/organization") { request, _ in
             self.lookUp("organization", request)
@@ -281,7 +301,7 @@ package final class TerrakubeStandIn: Sendable {
 
     private static func resource(_ job: Job) -> [String: Any] {
         var attributes: [String: Any] = job.attributes
-        attributes["status"] = "pending"
+        attributes["status"] = job.status
         attributes["createdDate"] = job.createdDate
         return [
             "type": "job", "id": String(job.id), "attributes": attributes,
@@ -332,6 +352,15 @@ package final class TerrakubeStandIn: Sendable {
             self.state.withLock { $0.requests.append(recorded) }
             return Self.error(.unauthorized, "Invalid or missing token")
         }
+        if let ids = Self.idList(request) {
+            let (refused, jobs) = self.state.withLock { state -> (Bool, [Job]) in
+                state.requests.append(recorded)
+                guard !state.refusesIDFilter else { return (true, []) }
+                return (false, state.jobs.indices.filter { ids.contains(state.jobs[$0].id) }.map { state.read($0) })
+            }
+            if refused { return Self.error(.badRequest, "Invalid filter: unknown operator =in=") }
+            return Self.jsonAPI(.ok, ["data": jobs.map(Self.resource)])
+        }
         let wanted = Self.equalities(request, key: "filter[job]")
         let jobs = self.state.withLock { state -> [Job] in
             state.requests.append(recorded)
@@ -342,6 +371,33 @@ package final class TerrakubeStandIn: Sendable {
             }
         }
         return Self.jsonAPI(.ok, ["data": jobs.map(Self.resource)])
+    }
+
+    /// `GET …/job/{id}`: one job, `404` when there is none.
+    private func getJob(_ request: Request, id: Int?) -> Response {
+        let recorded = Recorded(method: "GET", path: request.uri.description, headers: [:], body: [], status: 200)
+        guard request.headers[.authorization] == "Bearer \(self.token)" else {
+            self.state.withLock { $0.requests.append(recorded) }
+            return Self.error(.unauthorized, "Invalid or missing token")
+        }
+        let job = self.state.withLock { state -> Job? in
+            state.requests.append(recorded)
+            return state.jobs.firstIndex { $0.id == id }.map { state.read($0) }
+        }
+        guard let job else { return Self.error(.notFound, "Job not found") }
+        return Self.jsonAPI(.ok, ["data": Self.resource(job)])
+    }
+
+    /// The ids of `filter[job]=id=in=('1','2')`, or `nil` for another filter.
+    private static func idList(_ request: Request) -> Set<Int>? {
+        let filter =
+            request.uri.queryParameters.first { String($0.key).removingPercentEncoding == "filter[job]" }
+            .map { String($0.value) } ?? ""
+        guard filter.hasPrefix("id=in=(") && filter.hasSuffix(")") else { return nil }
+        let list = filter.dropFirst("id=in=(".count).dropLast()
+        return Set(
+            list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "'"))) }
+        )
     }
 
     private static func error(_ status: HTTPResponse.Status, _ detail: String) -> Response {
@@ -355,5 +411,17 @@ package final class TerrakubeStandIn: Sendable {
             headers: [.contentType: "application/vnd.api+json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
         )
+    }
+}
+
+extension TerrakubeStandIn.State {
+    /// The job at `index` as a read sees it, its script moved on by one.
+    fileprivate mutating func read(_ index: Int) -> TerrakubeStandIn.Job {
+        let id = self.jobs[index].id
+        if var script = self.scripts[id], !script.isEmpty {
+            self.jobs[index].status = script.count > 1 ? script.removeFirst() : script[0]
+            self.scripts[id] = script
+        }
+        return self.jobs[index]
     }
 }

@@ -6,6 +6,13 @@ package protocol TerrakubeAPI: Sendable {
     /// Jobs already in Terrakube for the same workspace, template, branch and commit, oldest first:
     /// how an attempt whose outcome is unknown finds out whether it created one.
     func findJobs(like job: JobSpec) async throws(TerrakubeFailure) -> [TerrakubeJobSummary]
+
+    /// These jobs as Terrakube has them now, with one request (`filter[job]=id=in=(…)`); a job it does not
+    /// list is absent. A server that refuses the filter answers `400`: then ask ``job(id:organization:)``.
+    func jobs(ids: [String], organization: String) async throws(TerrakubeFailure) -> [TerrakubeJobSummary]
+
+    /// One job as Terrakube has it now; `nil` when it has no such job.
+    func job(id: String, organization: String) async throws(TerrakubeFailure) -> TerrakubeJobSummary?
 }
 
 /// A job as Terrakube lists it.
@@ -17,6 +24,8 @@ package struct TerrakubeJobSummary: Sendable, Equatable {
     package var templateReference: String?
     package var overrideBranch: String?
     package var commitID: String?
+    /// Terrakube's state: `pending`, `queue`, `running`, `waitingApproval`, `completed`, `failed`, …
+    package var status: String?
 
     package init(
         id: String,
@@ -24,8 +33,10 @@ package struct TerrakubeJobSummary: Sendable, Equatable {
         workspace: String?,
         templateReference: String?,
         overrideBranch: String?,
-        commitID: String?
+        commitID: String?,
+        status: String? = nil
     ) {
+        self.status = status
         self.id = id
         self.createdAt = createdAt
         self.workspace = workspace

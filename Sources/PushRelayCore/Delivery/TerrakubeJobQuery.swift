@@ -12,6 +12,11 @@ package enum TerrakubeJobQuery {
         ].joined(separator: ";")
     }
 
+    /// The jobs with these ids, for following them (`filter[job]=id=in=('41','42')`).
+    package static func filter(ids: [String]) -> String {
+        "id=in=(" + ids.map(self.quote).joined(separator: ",") + ")"
+    }
+
     /// RSQL single-quoted value: `'` and `\` escaped with a backslash.
     package static func quote(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"

@@ -43,19 +43,42 @@ package enum TerrakubeResponse {
             guard let document = try? JSONDecoder().decode(Listed.self, from: Data(body)) else {
                 throw .retryable(status: status, reason: "unreadable job list", retryAfter: nil)
             }
-            return document.data.map { job in
-                TerrakubeJobSummary(
-                    id: job.id.value,
-                    createdAt: job.attributes?.createdDate.flatMap(self.timestamp),
-                    workspace: job.relationships?.workspace?.data?.id,
-                    templateReference: job.attributes?.templateReference,
-                    overrideBranch: job.attributes?.overrideBranch,
-                    commitID: job.attributes?.commitId
-                )
-            }
+            return document.data.map(self.summary)
         default:
             throw self.failure(status: status, retryAfter: retryAfter, location: location, body: body)
         }
+    }
+
+    /// `GET …/job/{id}`: the job, or `nil` for a `404` (Terrakube has no such job, or no longer).
+    package static func job(
+        status: Int,
+        retryAfter: String?,
+        location: String? = nil,
+        body: [UInt8]
+    ) throws(TerrakubeFailure) -> TerrakubeJobSummary? {
+        switch status {
+        case 200:
+            guard let document = try? JSONDecoder().decode(One.self, from: Data(body)) else {
+                throw .retryable(status: status, reason: "unreadable job", retryAfter: nil)
+            }
+            return self.summary(document.data)
+        case 404:
+            return nil
+        default:
+            throw self.failure(status: status, retryAfter: retryAfter, location: location, body: body)
+        }
+    }
+
+    private static func summary(_ job: Listed.Resource) -> TerrakubeJobSummary {
+        TerrakubeJobSummary(
+            id: job.id.value,
+            createdAt: job.attributes?.createdDate.flatMap(self.timestamp),
+            workspace: job.relationships?.workspace?.data?.id,
+            templateReference: job.attributes?.templateReference,
+            overrideBranch: job.attributes?.overrideBranch,
+            commitID: job.attributes?.commitId,
+            status: job.attributes?.status
+        )
     }
 
     /// Any answer other than success: `408`, `429` and `5xx` are worth retrying (not before `Retry-After`);
@@ -150,6 +173,7 @@ package enum TerrakubeResponse {
                 var templateReference: String?
                 var overrideBranch: String?
                 var commitId: String?
+                var status: String?
             }
 
             struct Relationships: Decodable {
@@ -170,6 +194,10 @@ package enum TerrakubeResponse {
         }
 
         var data: [Resource]
+    }
+
+    private struct One: Decodable {
+        var data: Listed.Resource
     }
 
     /// Terrakube sends the integer id as a string; accept a bare number too.

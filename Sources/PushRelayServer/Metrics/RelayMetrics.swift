@@ -51,7 +51,7 @@ package final class RelayMetrics: Sendable {
         ).increment()
     }
 
-    /// One Terrakube call: `operation` is create, list or lookup; `status` is `nil` when no answer came.
+    /// One Terrakube call: `operation` is create, list, lookup or follow; `status` is `nil` when no answer came.
     package func terrakubeRequest(operation: String, status: Int?, duration: Duration) {
         let code = status.map(String.init) ?? "none"
         Counter(

@@ -67,6 +67,40 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         )
     }
 
+    package func jobs(ids: [String], organization: String) async throws(TerrakubeFailure) -> [TerrakubeJobSummary] {
+        guard !ids.isEmpty else { return [] }
+        // Only the state: the job's template (`tcl`) and output would make each answer kilobytes a job.
+        let query = [
+            ("filter[job]", TerrakubeJobQuery.filter(ids: ids)), ("fields[job]", "status"),
+            ("page[size]", String(max(ids.count, 1))),
+        ]
+        let path = TerrakubeJobDocument.path(organization: organization) + "?" + Self.query(query)
+        let response = try await self.send(.GET, path: path, body: nil, operation: "follow")
+        return try TerrakubeResponse.jobList(
+            status: response.status,
+            retryAfter: response.retryAfter,
+            location: response.location,
+            body: response.body
+        )
+    }
+
+    package func job(id: String, organization: String) async throws(TerrakubeFailure) -> TerrakubeJobSummary? {
+        let path =
+            TerrakubeJobDocument.path(organization: organization) + "/" + Self.encode(id) + "?"
+            + Self.query([("fields[job]", "status")])
+        let response = try await self.send(.GET, path: path, body: nil, operation: "follow")
+        return try TerrakubeResponse.job(
+            status: response.status,
+            retryAfter: response.retryAfter,
+            location: response.location,
+            body: response.body
+        )
+    }
+
+    private static func query(_ pairs: [(String, String)]) -> String {
+        pairs.map { Self.encode($0.0) + "=" + Self.encode($0.1) }.joined(separator: "&")
+    }
+
     package func organizationID(named name: String) async throws(TerrakubeFailure) -> String? {
         try await self.lookUp("/api/v1/organization", filter: ("filter[organization]", name))
     }
@@ -106,7 +140,7 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         var body: [UInt8]
     }
 
-    /// - Parameter operation: `create`, `list` or `lookup`, for the metrics.
+    /// - Parameter operation: `create`, `list`, `lookup` or `follow`, for the metrics.
     private func send(
         _ method: HTTPMethod,
         path: String,
