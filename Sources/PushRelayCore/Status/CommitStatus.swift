@@ -9,6 +9,8 @@ package enum JobProgress: Sendable, Equatable {
     case refused(String)
     /// Not finished after 6 hours (Terrakube fails it then itself).
     case expired(jobID: String)
+    /// Terrakube no longer has it (deleted, or another database).
+    case missing(jobID: String)
 
     /// Terrakube's states that end a job; anything else may still change.
     package static let terminalStates: Set<String> = ["completed", "failed", "rejected", "cancelled", "noChanges"]
@@ -18,7 +20,7 @@ package enum JobProgress: Sendable, Equatable {
         switch self {
         case .queued: false
         case .terrakube(_, let state): Self.terminalStates.contains(state)
-        case .refused, .expired: true
+        case .refused, .expired, .missing: true
         }
     }
 }
@@ -60,6 +62,8 @@ package struct CommitStatus: Sendable, Equatable, Codable {
             self.init(state: .error, description: reason)
         case .expired(let id):
             self.init(state: .error, description: "Terrakube job \(id): no result after 6 h", targetURL: runURL(id))
+        case .missing(let id):
+            self.init(state: .error, description: "Terrakube job \(id): no longer in Terrakube")
         case .terrakube(let id, let terrakube):
             let (state, words): (State, String) =
                 switch terrakube {

@@ -55,11 +55,11 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
                 if free > 0, let claimed = await self.claim(kinds, limit: free), !claimed.isEmpty {
                     inFlight.add(claimed.count)
                     let at = ContinuousClock.now
-                    for work in claimed {
+                    for batch in self.batches(claimed) {
                         group.addTask {
-                            await self.process(work, claimed: at)
-                            inFlight.add(-1)
-                            self.wake.signal()  // a slot is free
+                            await self.process(batch, claimed: at)
+                            inFlight.add(-batch.count)
+                            self.wake.signal()  // slots are free
                         }
                     }
                     continue
@@ -86,25 +86,61 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
         await cancelWhenGracefulShutdown { await wake.wait(upTo: delay) }
     }
 
-    private func process(_ work: ClaimedWork, claimed: ContinuousClock.Instant) async {
+    /// The claimed items as their handlers take them: alone, or in batches of the kind's size.
+    private func batches(_ claimed: [ClaimedWork]) -> [[ClaimedWork]] {
+        var batches: [[ClaimedWork]] = []
+        var open: [WorkKind: Int] = [:]
+        for work in claimed {
+            let size = self.handlers[work.kind]?.batchSize ?? 1
+            if size > 1, let index = open[work.kind], batches[index].count < size {
+                batches[index].append(work)
+            } else {
+                batches.append([work])
+                if size > 1 { open[work.kind] = batches.count - 1 }
+            }
+        }
+        return batches
+    }
+
+    private func process(_ batch: [ClaimedWork], claimed: ContinuousClock.Instant) async {
+        guard let kind = batch.first?.kind else { return }
         var logger = self.logger
-        logger[metadataKey: "relay.work.id"] = "\(work.id)"
-        logger[metadataKey: "relay.work.kind"] = "\(work.kind)"
-        logger[metadataKey: "relay.delivery.id"] = "\(work.deliveryID)"
+        logger[metadataKey: "relay.work.kind"] = "\(kind)"
         // A claim this old may have been taken over (this process froze, or its renewals failed): hand it
         // back rather than do what another process may be doing.
         if ContinuousClock.now - claimed > self.lease / 2 {
-            try? await self.store.release([work])
+            try? await self.store.release(batch)
             return
         }
-        let attempt = work.attempts + 1
-        let outcome: WorkOutcome
-        if let handler = self.handlers[work.kind] {
-            outcome = await handler.perform(work, logger: logger)
+        let outcomes: [WorkOutcome]
+        if let handler = self.handlers[kind] {
+            outcomes =
+                batch.count == 1
+                ? [await handler.perform(batch[0], logger: Self.logger(logger, for: batch[0]))]
+                : await handler.perform(batch: batch, logger: logger)
         } else {
             // Claimed only by kind, so this cannot happen; if it does, say so rather than loop on it.
-            outcome = .failed(status: nil, error: "no handler for work of kind \(work.kind)")
+            outcomes = batch.map { _ in .failed(status: nil, error: "no handler for work of kind \(kind)") }
         }
+        // Together: the store writes them in one commit where it groups writes, and items rescheduled to
+        // the same instant stay due at the same instant (to be read together again).
+        let base = logger
+        await withDiscardingTaskGroup { group in
+            for (work, outcome) in zip(batch, outcomes) {
+                group.addTask { await self.finish(work, outcome: outcome, logger: Self.logger(base, for: work)) }
+            }
+        }
+    }
+
+    private static func logger(_ logger: Logger, for work: ClaimedWork) -> Logger {
+        var logger = logger
+        logger[metadataKey: "relay.work.id"] = "\(work.id)"
+        logger[metadataKey: "relay.delivery.id"] = "\(work.deliveryID)"
+        return logger
+    }
+
+    private func finish(_ work: ClaimedWork, outcome: WorkOutcome, logger: Logger) async {
+        let attempt = work.attempts + 1
         guard let recorded = await self.record(outcome, of: work, logger: logger) else { return }
         guard recorded else {
             logger.warning(

@@ -12,9 +12,24 @@ package protocol WorkHandler: Sendable {
 
     /// Logs an attempt's outcome once it is recorded, in the kind's words.
     func log(_ outcome: WorkOutcome, of work: ClaimedWork, attempt: Int, logger: Logger)
+
+    /// How many claimed items of this kind one ``perform(batch:logger:)`` takes: above 1 for a kind whose
+    /// items are cheaper together (one Terrakube request for many followed jobs).
+    var batchSize: Int { get }
+
+    /// Runs one attempt of each item; one outcome per item, in order.
+    func perform(batch: [ClaimedWork], logger: Logger) async -> [WorkOutcome]
 }
 
 extension WorkHandler {
+    package var batchSize: Int { 1 }
+
+    package func perform(batch: [ClaimedWork], logger: Logger) async -> [WorkOutcome] {
+        var outcomes: [WorkOutcome] = []
+        for work in batch { outcomes.append(await self.perform(work, logger: logger)) }
+        return outcomes
+    }
+
     package func log(_ outcome: WorkOutcome, of work: ClaimedWork, attempt: Int, logger: Logger) {
         switch outcome {
         case .done:

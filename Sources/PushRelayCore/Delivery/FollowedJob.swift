@@ -1,0 +1,63 @@
+import Foundation
+
+extension WorkKind {
+    /// Follow one Terrakube job until it ends; the payload is a ``FollowedJob``.
+    package static let followTerrakubeJob: WorkKind = "terrakube.follow-job"
+}
+
+/// A Terrakube job being followed: which, since when, and the state last seen.
+package struct FollowedJob: Sendable, Equatable, Codable {
+    package var organization: String
+    package var jobID: String
+    /// When PushRelay created (or adopted) it: following ends 6 hours on.
+    package var since: Date
+    /// Terrakube's state at the last read; `nil` before the first.
+    package var status: String?
+
+    package init(organization: String, jobID: String, since: Date, status: String? = nil) {
+        self.organization = organization
+        self.jobID = jobID
+        self.since = since
+        self.status = status
+    }
+
+    package var work: NewWork {
+        NewWork(kind: .followTerrakubeJob, payload: self.payload)
+    }
+
+    package var payload: [UInt8] {
+        // Strings and a date only: encoding cannot fail.
+        Array(try! JSONEncoder().encode(self))
+    }
+
+    package static func decoded(_ payload: [UInt8]) throws -> FollowedJob {
+        try JSONDecoder().decode(FollowedJob.self, from: Data(payload))
+    }
+}
+
+/// How often a followed job is read, and for how long (SPEC section 10; Terrakube fails a job itself after
+/// 6 hours in `pending`, `queue`, `running` or `waitingApproval`).
+package struct FollowCadence: Sendable, Equatable {
+    /// While it is queued or running.
+    package var active: Duration = .seconds(5)
+    /// While it waits for a person to approve it.
+    package var waiting: Duration = .seconds(30)
+    /// Following ends this long after the job was created.
+    package var limit: Duration = .seconds(6 * 3600)
+
+    package init(active: Duration = .seconds(5), waiting: Duration = .seconds(30), limit: Duration = .seconds(6 * 3600))
+    {
+        self.active = active
+        self.waiting = waiting
+        self.limit = limit
+    }
+
+    /// How long until the job is read again, given its state: until the next multiple of its interval on
+    /// the clock, so that every job in that state comes due at the same instant and is read in the same
+    /// request, however far apart they were created.
+    package func next(after status: String, now: Date) -> Duration {
+        let interval = (status == "waitingApproval" ? self.waiting : self.active).seconds
+        let elapsed = now.timeIntervalSince1970.truncatingRemainder(dividingBy: interval)
+        return .milliseconds(Int64(((interval - elapsed) * 1000).rounded(.up)))
+    }
+}

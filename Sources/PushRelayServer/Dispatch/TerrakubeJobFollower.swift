@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import PushRelayCore
+import Synchronization
+
+/// Follows Terrakube jobs (items of kind ``WorkKind/followTerrakubeJob``) until they end: reads their
+/// states, many in one request, every few seconds while they are queued or running and less often while
+/// they wait for approval, for at most 6 hours. Each change of state is handed to `onChange`, whose work
+/// (commit statuses) is queued in the same transaction that records the new state.
+///
+/// A poll that changes nothing is a reschedule: not an attempt, not a history row. Where a server refuses
+/// `filter[job]=id=in=(…)` (a `400`), jobs are read one request each from then on.
+package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
+    package let api: API
+    package var cadence = FollowCadence()
+    package var retry = RetryPolicy(maxAttempts: 1_000)
+    /// Most jobs read in one request.
+    package var batchSize = 100
+    /// The work a change queues: the job as it is now, and where it stands.
+    package var onChange: @Sendable (FollowedJob, JobProgress) -> [NewWork] = { _, _ in [] }
+    /// Whether the server has refused the filter that reads many jobs at once.
+    private let dialect = FilterDialect()
+
+    package var kind: WorkKind { .followTerrakubeJob }
+
+    package init(api: API) {
+        self.api = api
+    }
+
+    package func perform(_ work: ClaimedWork, logger: Logger) async -> WorkOutcome {
+        await self.perform(batch: [work], logger: logger)[0]
+    }
+
+    package func perform(batch: [ClaimedWork], logger: Logger) async -> [WorkOutcome] {
+        var followed: [FollowedJob?] = []
+        for work in batch { followed.append(try? FollowedJob.decoded(work.payload)) }
+        // Read, per organization, every job of the batch: one request each, or one per job.
+        var states: [String: TerrakubeJobSummary?] = [:]
+        var failure: TerrakubeFailure?
+        for organization in Set(followed.compactMap { $0?.organization }) {
+            let ids = followed.compactMap { $0?.organization == organization ? $0?.jobID : nil }
+            do {
+                for (id, job) in try await self.read(ids, organization: organization) { states[id] = job }
+            } catch {
+                failure = error
+            }
+        }
+        return zip(batch, followed).map { work, job in
+            guard let job else { return .failed(status: nil, error: "the followed job's payload cannot be read") }
+            guard let read = states[job.jobID] else {
+                return self.outcome(of: failure ?? .retryable(status: nil, reason: "not read", retryAfter: nil), work)
+            }
+            return self.outcome(job, now: read, at: Date())
+        }
+    }
+
+    /// Every job of `ids`: those Terrakube does not have are there as `nil`.
+    private func read(
+        _ ids: [String],
+        organization: String
+    ) async throws(TerrakubeFailure)
+        -> [(String, TerrakubeJobSummary?)]
+    {
+        if !self.dialect.oneAtATime.load(ordering: .relaxed) {
+            do {
+                let listed = try await self.api.jobs(ids: ids, organization: organization)
+                let byID = Dictionary(listed.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                return ids.map { ($0, byID[$0]) }
+            } catch .permanent(status: 400, _) {
+                self.dialect.oneAtATime.store(true, ordering: .relaxed)
+            }
+        }
+        var read: [(String, TerrakubeJobSummary?)] = []
+        for id in ids { read.append((id, try await self.api.job(id: id, organization: organization))) }
+        return read
+    }
+
+    /// What a read means for the job's item.
+    package func outcome(_ job: FollowedJob, now read: TerrakubeJobSummary?, at now: Date) -> WorkOutcome {
+        guard let read, let status = read.status else {
+            return self.end(job, .missing(jobID: job.jobID), label: "missing")
+        }
+        var seen = job
+        seen.status = status
+        let progress = JobProgress.terrakube(jobID: job.jobID, state: status)
+        if progress.isFinal { return self.end(seen, progress, label: status) }
+        if now.timeIntervalSince(job.since) >= self.cadence.limit.seconds {
+            return self.end(seen, .expired(jobID: job.jobID), label: "expired")
+        }
+        let next = status == job.status ? [] : self.onChange(seen, progress)
+        return .reschedule(payload: seen.payload, after: self.cadence.next(after: status, now: now), next: next)
+    }
+
+    private func end(_ job: FollowedJob, _ progress: JobProgress, label: String) -> WorkOutcome {
+        .done(
+            result: nil,
+            label: label,
+            detail: CommitStatus(progress, runURL: { _ in nil }).description,
+            next: self.onChange(job, progress)
+        )
+    }
+
+    private func outcome(of failure: TerrakubeFailure, _ work: ClaimedWork) -> WorkOutcome {
+        switch failure {
+        case .permanent(let status, _):
+            // A token that may no longer read jobs: keep trying, slowly; it is not the job's fault.
+            return .retry(status: status, error: failure.description, after: .seconds(60), outcomeUnknown: false)
+        case .retryable(let status, _, let retryAfter, _):
+            let delay = self.retry.delay(afterAttempts: work.attempts + 1, retryAfter: retryAfter)
+            return .retry(status: status, error: failure.description, after: delay, outcomeUnknown: false)
+        }
+    }
+}
+
+/// Learned once per process: shared by every copy of the follower.
+private final class FilterDialect: Sendable {
+    let oneAtATime = Atomic(false)
+}
