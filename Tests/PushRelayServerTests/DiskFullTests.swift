@@ -50,7 +50,20 @@ struct DiskFullTests {
         }
     }
 
-    @Test func aJobWhoseOutcomeCannotBeWrittenIsRecordedOnceSpaceIsBack() async throws {
+    /// A job Terrakube has created whose `201` comes once the disk is full (a reader pinning the WAL, so
+    /// that the record needs room the disk no longer has), and the process that could not record it.
+    struct UnrecordedOutcome {
+        let standIn: TerrakubeStandIn
+        let setup: ProcessLifecycleTests.Setup
+        let relay: RelayProcess
+        let mount: String
+        let database: String
+        let pin: WALPin
+    }
+
+    static func withAnOutcomeThatCannotBeWritten(
+        _ body: @Sendable (UnrecordedOutcome) async throws -> Void
+    ) async throws {
         let standIn = TerrakubeStandIn(token: RelayHarness.token)
         let answer = Gate()
         standIn.inject(.createThenHold(answer))
@@ -63,12 +76,11 @@ struct DiskFullTests {
                     store: "sqlite: \"\(database)\""
                 )
                 defer { setup.remove() }
-                let relay = try setup.start("outcome")
+                let relay = try setup.start("first")
                 let attack = Attack(port: try await relay.port())
                 #expect(try await Self.push(attack, delivery: "outcome-0") == 202)
                 // Terrakube has created the job and holds its answer.
                 #expect(await eventually(within: .seconds(20)) { standIn.jobs.count == 1 })
-
                 let pin = try await WALPin(database: database)
                 try await Self.growWAL(attack)
                 try Self.fill(mount)
@@ -81,68 +93,58 @@ struct DiskFullTests {
                     }
                 }
                 #expect(failed, "\(relay.logText().suffix(2000))")
-                #expect(try await Self.jobs(database).map(\.state) == [.running])
-
-                try FileManager.default.removeItem(atPath: mount + "/filler")
-                try await pin.release()
-                // Recorded while the process runs, with the id Terrakube gave: no restart, no second job.
-                let recorded = try await eventually(within: .seconds(30)) {
-                    try await Self.jobs(database).map(\.state) == [.done]
-                }
-                #expect(recorded)
-                #expect(try await Self.jobs(database).first?.terrakubeJobID == "1")
-                #expect(standIn.jobRequests.count == 1)
-                #expect(standIn.jobs.count == 1)
-                relay.signal(SIGTERM)
-                #expect(try await relay.exitStatus(timeout: .seconds(20)) == 0)
+                try await body(
+                    UnrecordedOutcome(
+                        standIn: standIn,
+                        setup: setup,
+                        relay: relay,
+                        mount: mount,
+                        database: database,
+                        pin: pin
+                    )
+                )
             }
         }
     }
 
-    @Test func aJobLeftUnrecordedAtShutdownIsAdoptedAtTheNextStart() async throws {
-        let standIn = TerrakubeStandIn(token: RelayHarness.token)
-        let answer = Gate()
-        standIn.inject(.createThenHold(answer))
-        try await standIn.whileRunning { url in
-            try await Self.withTmpfs { mount in
-                let database = mount + "/pushrelay.sqlite"
-                let setup = try ProcessLifecycleTests.Setup(
-                    terrakubeURL: url,
-                    requestTimeoutSeconds: 30,
-                    store: "sqlite: \"\(database)\""
-                )
-                defer { setup.remove() }
-                let first = try setup.start("first")
-                let attack = Attack(port: try await first.port())
-                #expect(try await Self.push(attack, delivery: "adopt-0") == 202)
-                #expect(await eventually(within: .seconds(20)) { standIn.jobs.count == 1 })
-                let pin = try await WALPin(database: database)
-                try await Self.growWAL(attack)
-                try Self.fill(mount)
-                answer.open()
-                let failed = await eventually(within: .seconds(20)) {
-                    first.logLines().contains { $0["msg"] as? String == "Store unavailable to the dispatcher" }
-                }
-                #expect(failed)
-                // Stopped while the outcome is still unwritten: it is lost with the process.
-                first.signal(SIGTERM)
-                #expect(try await first.exitStatus(timeout: .seconds(20)) != nil)
-
-                try FileManager.default.removeItem(atPath: mount + "/filler")
-                try await pin.release()
-                let second = try setup.start("second")
-                _ = try await second.port()
-                // The job the first process was sending is looked up in Terrakube and adopted, not sent again.
-                let adopted = try await eventually(within: .seconds(30)) {
-                    try await Self.jobs(database).first?.history.last?.outcome == "adopted"
-                }
-                #expect(adopted, "\(second.logText().suffix(2000))")
-                #expect(try await Self.jobs(database).first?.terrakubeJobID == "1")
-                #expect(standIn.jobRequests.count == 1)
-                #expect(standIn.jobs.count == 1)
-                second.signal(SIGTERM)
-                #expect(try await second.exitStatus(timeout: .seconds(20)) == 0)
+    @Test func aJobWhoseOutcomeCannotBeWrittenIsRecordedOnceSpaceIsBack() async throws {
+        try await Self.withAnOutcomeThatCannotBeWritten { scene in
+            #expect(try await Self.jobs(scene.database).map(\.state) == [.running])
+            try FileManager.default.removeItem(atPath: scene.mount + "/filler")
+            try await scene.pin.release()
+            // Recorded while the process runs, with the id Terrakube gave: no restart, no second job.
+            let recorded = try await eventually(within: .seconds(30)) {
+                try await Self.jobs(scene.database).map(\.state) == [.done]
             }
+            #expect(recorded)
+            #expect(try await Self.jobs(scene.database).first?.terrakubeJobID == "1")
+            #expect(scene.standIn.jobRequests.count == 1)
+            #expect(scene.standIn.jobs.count == 1)
+            scene.relay.signal(SIGTERM)
+            #expect(try await scene.relay.exitStatus(timeout: .seconds(20)) == 0)
+        }
+    }
+
+    @Test func aJobLeftUnrecordedAtShutdownIsAdoptedAtTheNextStart() async throws {
+        try await Self.withAnOutcomeThatCannotBeWritten { scene in
+            // Stopped while the outcome is still unwritten: it is lost with the process.
+            scene.relay.signal(SIGTERM)
+            #expect(try await scene.relay.exitStatus(timeout: .seconds(20)) != nil)
+
+            try FileManager.default.removeItem(atPath: scene.mount + "/filler")
+            try await scene.pin.release()
+            let second = try scene.setup.start("second")
+            _ = try await second.port()
+            // The job the first process was sending is looked up in Terrakube and adopted, not sent again.
+            let adopted = try await eventually(within: .seconds(30)) {
+                try await Self.jobs(scene.database).first?.history.last?.outcome == "adopted"
+            }
+            #expect(adopted, "\(second.logText().suffix(2000))")
+            #expect(try await Self.jobs(scene.database).first?.terrakubeJobID == "1")
+            #expect(scene.standIn.jobRequests.count == 1)
+            #expect(scene.standIn.jobs.count == 1)
+            second.signal(SIGTERM)
+            #expect(try await second.exitStatus(timeout: .seconds(20)) == 0)
         }
     }
 

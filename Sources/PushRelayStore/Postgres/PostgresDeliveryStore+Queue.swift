@@ -91,16 +91,7 @@ extension PostgresDeliveryStore {
                                \(next.map { $0.key ?? "" }), \(next.map(\.after.seconds)))
                         WITH ORDINALITY AS u(kind, payload, key, after, k)
                 ORDER BY u.k
-                ON CONFLICT (kind, key) WHERE key IS NOT NULL DO UPDATE SET
-                    payload = CASE WHEN t.state = 'running' THEN t.payload ELSE EXCLUDED.payload END,
-                    next_payload = CASE WHEN t.state = 'running' THEN EXCLUDED.payload END,
-                    next_attempt_at = CASE WHEN t.state = 'running' THEN t.next_attempt_at
-                                           ELSE EXCLUDED.next_attempt_at END,
-                    attempts = CASE WHEN t.state = 'running' THEN t.attempts ELSE 0 END,
-                    last_error = CASE WHEN t.state = 'running' THEN t.last_error END,
-                    uncertain = CASE WHEN t.state = 'running' THEN t.uncertain ELSE false END,
-                    state = CASE WHEN t.state = 'running' THEN 'running' ELSE 'pending' END,
-                    updated_at = EXCLUDED.updated_at
+                \(unescaped: Self.keyedUpsert)
             ), h AS (
                 INSERT INTO pushrelay.work_attempts (work, started_at, finished_at, outcome, status, detail)
                 SELECT id, attempt_started_at, now(), \(change.outcome), \(change.status.map(Int32.init)), \(change.detail)
@@ -111,6 +102,20 @@ extension PostgresDeliveryStore {
         )
         return try (rows.first?.decode(Int64.self) ?? 0) > 0
     }
+
+    /// How an insert of work treats a keyed item already stored (``WorkQueue``'s rule, in SQL): the insert
+    /// it ends must name `pushrelay.work` `AS t`.
+    static let keyedUpsert = """
+        ON CONFLICT (kind, key) WHERE key IS NOT NULL DO UPDATE SET
+            payload = CASE WHEN t.state = 'running' THEN t.payload ELSE EXCLUDED.payload END,
+            next_payload = CASE WHEN t.state = 'running' THEN EXCLUDED.payload END,
+            next_attempt_at = CASE WHEN t.state = 'running' THEN t.next_attempt_at ELSE EXCLUDED.next_attempt_at END,
+            attempts = CASE WHEN t.state = 'running' THEN t.attempts ELSE 0 END,
+            last_error = CASE WHEN t.state = 'running' THEN t.last_error END,
+            uncertain = CASE WHEN t.state = 'running' THEN t.uncertain ELSE false END,
+            state = CASE WHEN t.state = 'running' THEN 'running' ELSE 'pending' END,
+            updated_at = EXCLUDED.updated_at
+        """
 
     package func renewLeases(owner: String, lease: Duration) async throws -> Int {
         let rows = try await self.rows(

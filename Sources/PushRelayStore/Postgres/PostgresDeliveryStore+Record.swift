@@ -66,16 +66,7 @@ extension PostgresDeliveryStore {
                 JOIN i ON i.n = u.n
                 JOIN d ON d.provider = i.provider AND d.delivery_id = i.delivery_id
                 ORDER BY d.id, u.k
-                ON CONFLICT (kind, key) WHERE key IS NOT NULL DO UPDATE SET
-                    payload = CASE WHEN t.state = 'running' THEN t.payload ELSE EXCLUDED.payload END,
-                    next_payload = CASE WHEN t.state = 'running' THEN EXCLUDED.payload END,
-                    next_attempt_at = CASE WHEN t.state = 'running' THEN t.next_attempt_at
-                                           ELSE EXCLUDED.next_attempt_at END,
-                    attempts = CASE WHEN t.state = 'running' THEN t.attempts ELSE 0 END,
-                    last_error = CASE WHEN t.state = 'running' THEN t.last_error END,
-                    uncertain = CASE WHEN t.state = 'running' THEN t.uncertain ELSE false END,
-                    state = CASE WHEN t.state = 'running' THEN 'running' ELSE 'pending' END,
-                    updated_at = EXCLUDED.updated_at
+                \(unescaped: Self.keyedUpsert)
                 RETURNING 1
             ), w AS (
                 SELECT pg_notify(\(Self.channel), '') WHERE \(wake) AND EXISTS (SELECT 1 FROM j)
