@@ -178,6 +178,13 @@ struct FollowTests {
         )
         #expect(follower.outcome(job, now: nil, at: Date()).name == "missing")
         #expect(follower.outcome(job, now: running, at: Date(timeIntervalSince1970: 6 * 3600)).name == "expired")
+        // Reads that keep failing are retried, until the same limit ends following.
+        let down = TerrakubeFailure.retryable(status: 503, reason: "down", retryAfter: nil)
+        #expect(follower.outcome(job, failed: down, attempts: 3, at: Date(timeIntervalSince1970: 60)).name == "retry")
+        #expect(
+            follower.outcome(job, failed: down, attempts: 3, at: Date(timeIntervalSince1970: 6 * 3600)).name
+                == "expired"
+        )
         guard
             case .reschedule(_, let after, let next) = follower.outcome(
                 job,

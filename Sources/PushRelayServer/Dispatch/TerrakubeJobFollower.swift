@@ -48,7 +48,8 @@ package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
         return zip(batch, followed).map { work, job in
             guard let job else { return .failed(status: nil, error: "the followed job's payload cannot be read") }
             guard let read = states[job.jobID] else {
-                return self.outcome(of: failure ?? .retryable(status: nil, reason: "not read", retryAfter: nil), work)
+                let failure = failure ?? .retryable(status: nil, reason: "not read", retryAfter: nil)
+                return self.outcome(job, failed: failure, attempts: work.attempts, at: Date())
             }
             return self.outcome(job, now: read, at: Date())
         }
@@ -100,13 +101,25 @@ package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
         )
     }
 
-    private func outcome(of failure: TerrakubeFailure, _ work: ClaimedWork) -> WorkOutcome {
+    /// What a failed read means: try again, unless following has run out of time (Terrakube unreachable
+    /// or refusing for 6 hours: the job's end is not known, and its status says so).
+    package func outcome(
+        _ job: FollowedJob,
+        failed failure: TerrakubeFailure,
+        attempts: Int,
+        at now: Date
+    )
+        -> WorkOutcome
+    {
+        if now.timeIntervalSince(job.since) >= self.cadence.limit.seconds {
+            return self.end(job, .expired(jobID: job.jobID), label: "expired")
+        }
         switch failure {
         case .permanent(let status, _):
             // A token that may no longer read jobs: keep trying, slowly; it is not the job's fault.
             return .retry(status: status, error: failure.description, after: .seconds(60), outcomeUnknown: false)
         case .retryable(let status, _, let retryAfter, _):
-            let delay = self.retry.delay(afterAttempts: work.attempts + 1, retryAfter: retryAfter)
+            let delay = self.retry.delay(afterAttempts: attempts + 1, retryAfter: retryAfter)
             return .retry(status: status, error: failure.description, after: delay, outcomeUnknown: false)
         }
     }
