@@ -118,6 +118,16 @@ package func buildServiceGroup(
     services.append(QueueUpkeep(queue: store, owner: owner, lease: lease, wake: wake, logger: logger))
     services.append(RetentionSweeper(store: store, config: holder, logger: logger))
     services.append(dispatcher)
+    services += statusDispatchers(
+        settings,
+        store: store,
+        api: api,
+        client: client,
+        owner: owner,
+        lease: lease,
+        metrics: metrics,
+        logger: logger
+    )
     if let configDirectory {
         let poll = settings.reloadPollSeconds
         services.append(

@@ -17,6 +17,7 @@ struct RelayHarness: Sendable {
     static let environment = [
         "TK_TOKEN": token, "DEFAULT_SECRET": "default-secret", "GH_SECRET": "topsecret", "GL_TOKEN": "gl-token",
         "GITEA_SECRET": "gitea-secret", "BB_SECRET": "bb-secret", "AZ_SECRET": "az-secret",
+        "STATUS_TOKEN": "status-token",
     ]
 
     /// Routes for the repositories of the fixtures.

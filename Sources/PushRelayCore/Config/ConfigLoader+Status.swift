@@ -1,7 +1,7 @@
 import Foundation
 
 extension ConfigLoader {
-    private static let statusKeys: Set<String> = ["context", "hosts"]
+    private static let statusKeys: Set<String> = ["context", "hosts", "poll_seconds", "approval_poll_seconds"]
     private static let statusHostKeys: Set<String> = ["kind", "api_url", "token_env", "token_file", "app"]
 
     /// `status`, checked against `terrakube.ui_url` (its run links); `nil` when absent or wrong.
@@ -35,16 +35,11 @@ extension ConfigLoader {
         guard problems.count == before || !problems[before...].contains(where: { $0.severity == .error }) else {
             return nil
         }
-        // Said until posting is wired to the queue: a section that is read but not acted on must not pass
-        // for one that works.
-        problems.append(
-            fields.problem(
-                "status",
-                "'status' is checked, but this version does not post commit statuses yet",
-                severity: .warning
-            )
-        )
-        return StatusSettings(context: context, hosts: hosts)
+        var settings = StatusSettings(context: context, hosts: hosts)
+        settings.pollSeconds = section.double("poll_seconds", range: 0.05...3600, problems: &problems) ?? 5
+        settings.approvalPollSeconds =
+            section.double("approval_poll_seconds", range: 0.05...3600, problems: &problems) ?? 30
+        return settings
     }
 
     private func statusHost(_ entry: YAMLFields, name: String, problems: inout [ConfigProblem]) -> StatusSettings.Host?
@@ -124,6 +119,13 @@ extension ConfigLoader {
             problems.append(section.problem("private_key_file", "cannot read '\(file)'"))
             return nil
         }
+        problems.append(
+            section.problem(
+                "id",
+                "this version does not mint GitHub App tokens yet: posts to this host fail until it has a token",
+                severity: .warning
+            )
+        )
         return StatusSettings.GitHubApp(id: id, privateKeyFile: full)
     }
 }

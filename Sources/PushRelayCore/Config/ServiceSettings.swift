@@ -175,6 +175,8 @@ package struct ServiceSettings: Sendable, Equatable {
         }
         if limits(self.limits) != limits(other.limits) { names.append("limits (other than max_body_bytes)") }
         if self.metricsRepositoryLabel != other.metricsRepositoryLabel { names.append("metrics") }
+        // Each status host has a dispatcher of its own, built at start.
+        if self.status != other.status || self.terrakube.uiURL != other.terrakube.uiURL { names.append("status") }
         return names
     }
 }

@@ -4,6 +4,9 @@ package struct StatusSettings: Sendable, Equatable {
     package var context: String
     /// Keyed by the host of a repository's identity (`github.com`, `gitlab.example.com`).
     package var hosts: [String: Host]
+    /// How often a job is read while queued or running, and while it waits for approval.
+    package var pollSeconds: Double = 5
+    package var approvalPollSeconds: Double = 30
 
     package struct Host: Sendable, Equatable {
         package var kind: StatusHostKind

@@ -50,8 +50,17 @@ package struct DeliveryPlan: Sendable, Equatable {
         self.body = body
     }
 
-    /// What the store queues with the delivery: one Terrakube job creation per job.
-    package var work: [NewWork] { self.jobs.map(TerrakubeJobWork.work) }
+    /// Where each job's commit status goes, by the job's index in ``jobs``; empty without statuses.
+    package var statusTargets: [Int: StatusTarget] = [:]
+
+    /// What the store queues with the delivery: one Terrakube job creation per job, and its first
+    /// commit status ("Queued") where it has one.
+    package var work: [NewWork] {
+        self.jobs.enumerated().flatMap { index, job -> [NewWork] in
+            guard let target = self.statusTargets[index] else { return [TerrakubeJobWork.work(job)] }
+            return [TerrakubeJobWork.work(job, status: target), target.post(.queued)]
+        }
+    }
 
     package static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.provider == rhs.provider && lhs.deliveryID == rhs.deliveryID && lhs.event == rhs.event

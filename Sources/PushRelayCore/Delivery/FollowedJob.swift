@@ -13,12 +13,15 @@ package struct FollowedJob: Sendable, Equatable, Codable {
     package var since: Date
     /// Terrakube's state at the last read; `nil` before the first.
     package var status: String?
+    /// Where its changes are shown.
+    package var target: StatusTarget?
 
-    package init(organization: String, jobID: String, since: Date, status: String? = nil) {
+    package init(organization: String, jobID: String, since: Date, status: String? = nil, target: StatusTarget? = nil) {
         self.organization = organization
         self.jobID = jobID
         self.since = since
         self.status = status
+        self.target = target
     }
 
     package var work: NewWork {

@@ -6,15 +6,45 @@ extension WorkKind {
 }
 
 /// The payload of ``WorkKind/createTerrakubeJob`` items: a ``JobSpec`` as JSON, keys sorted, so that two
-/// items for the same job have the same bytes (a redelivery queues one item per distinct payload).
+/// items for the same job have the same bytes (a redelivery queues one item per distinct payload), with
+/// the job's commit status target beside its fields when it has one.
 package enum TerrakubeJobWork {
-    package static func work(_ spec: JobSpec) -> NewWork {
-        NewWork(kind: .createTerrakubeJob, payload: self.payload(spec))
+    package static func work(_ spec: JobSpec, status: StatusTarget? = nil) -> NewWork {
+        NewWork(kind: .createTerrakubeJob, payload: self.payload(spec, status: status))
     }
 
-    package static func payload(_ spec: JobSpec) -> [UInt8] {
-        // A JobSpec is strings only: encoding cannot fail.
-        Array(try! self.encoder.encode(spec))
+    package static func payload(_ spec: JobSpec, status: StatusTarget? = nil) -> [UInt8] {
+        // Strings only: encoding cannot fail.
+        Array(try! self.encoder.encode(Order(spec: spec, status: status)))
+    }
+
+    /// The status target a creation payload carries, if any.
+    package static func status(_ payload: [UInt8]) -> StatusTarget? {
+        (try? JSONDecoder().decode(Order.self, from: Data(payload)))?.status
+    }
+
+    /// The spec's own keys, and `status` beside them.
+    private struct Order: Codable {
+        var spec: JobSpec
+        var status: StatusTarget?
+
+        enum Keys: String, CodingKey { case status }
+
+        init(spec: JobSpec, status: StatusTarget?) {
+            self.spec = spec
+            self.status = status
+        }
+
+        init(from decoder: any Decoder) throws {
+            self.spec = try JobSpec(from: decoder)
+            self.status = try decoder.container(keyedBy: Keys.self).decodeIfPresent(StatusTarget.self, forKey: .status)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try self.spec.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encodeIfPresent(self.status, forKey: .status)
+        }
     }
 
     /// The outcome of an attempt that created the job in Terrakube.

@@ -106,10 +106,34 @@ package struct WebhookIntake: Sendable {
         for reason in refs.map(\.reason) where !reasons.contains(reason) { reasons.append(reason) }
         plan.reason = reasons.joined(separator: "; ")
         plan.decision = plan.jobs.isEmpty ? .ignore : .queue
+        if let repository { plan.statusTargets = self.statusTargets(plan.jobs, repository: repository) }
         // Kept for its id (dedupe) and decision, not its body: what a holder of the default secret sends
         // for repositories no config names must not fill the store.
         if repository == nil { plan.body = [] }
         return .accept(plan)
+    }
+
+    /// Where each job's status goes: the repository's host has a `status.hosts` entry, and the
+    /// repository has not turned statuses off.
+    private func statusTargets(_ jobs: [JobSpec], repository: RepositoryConfig) -> [Int: StatusTarget] {
+        let settings = self.config.settings
+        guard let status = settings.status, let uiURL = settings.terrakube.uiURL, repository.postsStatuses,
+            status.hosts[repository.identity.host] != nil
+        else { return [:] }
+        var targets: [Int: StatusTarget] = [:]
+        for (index, job) in jobs.enumerated() {
+            let name = repository.routes.first { $0.workspace == job.workspace }?.workspaceName ?? job.workspace
+            targets[index] = StatusTarget(
+                host: repository.identity.host,
+                repository: repository.identity.path,
+                commit: job.commitID,
+                context: "\(status.context)/\(name)",
+                organization: job.organization,
+                workspace: job.workspace,
+                uiURL: uiURL
+            )
+        }
+        return targets
     }
 
     /// Stands in for a default secret where there is none: random, never told to anyone.

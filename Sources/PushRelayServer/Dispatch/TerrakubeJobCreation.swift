@@ -29,6 +29,31 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
     }
 
     package func perform(_ work: ClaimedWork, logger: Logger) async -> WorkOutcome {
+        let outcome = await self.attempt(work)
+        guard let target = TerrakubeJobWork.status(work.payload) else { return outcome }
+        // The job's commit status follows it: queued in Terrakube and followed from there, or refused.
+        switch outcome {
+        case .done(let id?, let label, let detail, _):
+            let followed = FollowedJob(
+                organization: (try? TerrakubeJobWork.spec(work.payload))?.organization ?? "",
+                jobID: id,
+                since: Date(),
+                target: target
+            )
+            return .done(
+                result: id,
+                label: label,
+                detail: detail,
+                next: [target.post(.terrakube(jobID: id, state: "pending")), followed.work]
+            )
+        case .failed(let status, let error, _):
+            return .failed(status: status, error: error, next: [target.post(.refused(error))])
+        default:
+            return outcome
+        }
+    }
+
+    private func attempt(_ work: ClaimedWork) async -> WorkOutcome {
         let spec: JobSpec
         do {
             spec = try TerrakubeJobWork.spec(work.payload)
