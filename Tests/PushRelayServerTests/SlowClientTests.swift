@@ -31,12 +31,16 @@ struct SlowClientTests {
 
         // Twenty new sockets a second, each dribbling a head a byte a second: up to 300, against 32 slots.
         let stop = Atomic(false)
+        let opened = Atomic(0)
         let flood = Task.detached {
             var sockets: [RawConnection] = []
             var rounds = 0
             while !stop.load(ordering: .relaxed) {
                 for _ in 0..<4 {
-                    if let socket = try? RawConnection(port: port, waiting: false) { sockets.append(socket) }
+                    if let socket = try? RawConnection(port: port, waiting: false) {
+                        sockets.append(socket)
+                        opened.add(1, ordering: .relaxed)
+                    }
                 }
                 rounds += 1
                 if rounds % 5 == 0 { for socket in sockets { socket.send("P") } }
@@ -44,7 +48,8 @@ struct SlowClientTests {
             }
             return sockets.count
         }
-        try await Task.sleep(for: .seconds(2))  // the flood fills the slots first
+        // The flood holds every slot, and has as many sockets again waiting, before the first push.
+        #expect(await eventually(within: .seconds(20)) { opened.load(ordering: .relaxed) >= Self.connectionLimit * 2 })
 
         // Forty signed pushes, one every 250 ms, each on its own connection, each given GitHub's 10 s.
         let answered = await withTaskGroup(of: Bool.self) { group in
