@@ -20,7 +20,13 @@ package enum TerrakubeJobWork {
 
     /// The status target a creation payload carries, if any.
     package static func status(_ payload: [UInt8]) -> StatusTarget? {
-        (try? JSONDecoder().decode(Order.self, from: Data(payload)))?.status
+        (try? self.decoded(payload))?.status
+    }
+
+    /// The job and its status target, read once.
+    package static func decoded(_ payload: [UInt8]) throws -> (spec: JobSpec, status: StatusTarget?) {
+        let order = try JSONDecoder().decode(Order.self, from: Data(payload))
+        return (order.spec, order.status)
     }
 
     /// The spec's own keys, and `status` beside them.

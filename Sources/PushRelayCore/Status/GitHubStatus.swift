@@ -9,17 +9,25 @@ package enum GitHubStatus: StatusAPIKind {
         fallbackURL: String,
         previous: String?
     ) -> StatusRequest {
+        self.request(
+            post,
+            apiURL: apiURL,
+            headers: [
+                ("Authorization", "Bearer \(token.value)"), ("Accept", "application/vnd.github+json"),
+                ("X-GitHub-Api-Version", "2022-11-28"),
+            ]
+        )
+    }
+
+    /// GitHub's path and body, which Gitea and Forgejo take as they are: only the headers differ.
+    static func request(_ post: StatusPost, apiURL: String, headers: [(name: String, value: String)]) -> StatusRequest {
         var json: [String: Any] = [
-            "state": self.state(of: post, previous: previous), "description": post.status.description,
-            "context": post.context,
+            "state": post.status.state.rawValue, "description": post.status.description, "context": post.context,
         ]
         if let link = post.status.targetURL { json["target_url"] = link }
         return StatusRequest(
             url: "\(apiURL)/repos/\(post.repository)/statuses/\(post.commit)",
-            headers: [
-                ("Authorization", "Bearer \(token.value)"), ("Accept", "application/vnd.github+json"),
-                ("X-GitHub-Api-Version", "2022-11-28"),
-            ],
+            headers: headers,
             json: json
         )
     }

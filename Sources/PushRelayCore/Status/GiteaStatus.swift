@@ -10,19 +10,10 @@ package enum GiteaStatus: StatusAPIKind {
         fallbackURL: String,
         previous: String?
     ) -> StatusRequest {
-        var json: [String: Any] = [
-            "state": self.state(of: post, previous: previous), "description": post.status.description,
-            "context": post.context,
-        ]
-        if let link = post.status.targetURL { json["target_url"] = link }
-        return StatusRequest(
-            url: "\(apiURL)/repos/\(post.repository)/statuses/\(post.commit)",
-            headers: [("Authorization", "token \(token.value)")],
-            json: json
-        )
+        GitHubStatus.request(post, apiURL: apiURL, headers: [("Authorization", "token \(token.value)")])
     }
 
     package static func state(of post: StatusPost, previous: String?) -> String {
-        post.status.state.rawValue
+        GitHubStatus.state(of: post, previous: previous)
     }
 }

@@ -29,13 +29,20 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
     }
 
     package func perform(_ work: ClaimedWork, logger: Logger) async -> WorkOutcome {
-        let outcome = await self.attempt(work)
-        guard let target = TerrakubeJobWork.status(work.payload) else { return outcome }
+        let spec: JobSpec
+        let target: StatusTarget?
+        do {
+            (spec, target) = try TerrakubeJobWork.decoded(work.payload)
+        } catch {
+            return .failed(status: nil, error: "the job's payload cannot be read: \(error)")
+        }
+        let outcome = await self.attempt(spec, work: work)
+        guard let target else { return outcome }
         // The job's commit status follows it: queued in Terrakube and followed from there, or refused.
         switch outcome {
         case .done(let id?, let label, let detail, _):
             let followed = FollowedJob(
-                organization: (try? TerrakubeJobWork.spec(work.payload))?.organization ?? "",
+                organization: spec.organization,
                 jobID: id,
                 since: Date(),
                 target: target
@@ -53,13 +60,7 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
         }
     }
 
-    private func attempt(_ work: ClaimedWork) async -> WorkOutcome {
-        let spec: JobSpec
-        do {
-            spec = try TerrakubeJobWork.spec(work.payload)
-        } catch {
-            return .failed(status: nil, error: "the job's payload cannot be read: \(error)")
-        }
+    private func attempt(_ spec: JobSpec, work: ClaimedWork) async -> WorkOutcome {
         let attempt = work.attempts + 1
         do {
             if work.uncertain, let existing = try await self.adoptable(spec, work: work) {

@@ -48,44 +48,50 @@ extension SQLiteDeliveryStore {
         let now = Date().timeIntervalSince1970
         let uncertain: SQLiteData = change.uncertain.map { .integer($0 ? 1 : 0) } ?? .null
         return try await self.batcher.perform { connection in
-            // Taken only while the claim holds. The attempt's history row, the item's move, the payload a
-            // keyed item was given meanwhile and the follow-ups: all or nothing, in the batcher's savepoint.
-            let claim = try await connection.query(
-                "SELECT delivery FROM work WHERE id = ?1 AND fence = ?2 AND state = 'running'",
-                [.integer(Int(work.id)), .integer(Int(work.fence))]
-            )
-            guard let delivery = claim.first?.column("delivery")?.integer else { return false }
-            if change.recordsAttempt {
-                _ = try await connection.query(
-                    """
-                    INSERT INTO work_attempts (work, started_at, finished_at, outcome, status, detail)
-                    SELECT id, attempt_started_at, ?2, ?3, ?4, ?5 FROM work WHERE id = ?1
-                    """,
-                    [
-                        .integer(Int(work.id)), .float(now), .text(change.outcome),
-                        change.status.map { .integer($0) } ?? .null, change.detail.map(SQLiteData.text) ?? .null,
-                    ]
-                )
-            }
-            _ = try await connection.query(
+            // Taken only while the claim holds (no row otherwise). A keyed item queued again while it ran
+            // takes its new payload, due at once (``WorkQueue``). Right-hand sides read the row as it was.
+            // The move, the attempt's history row and the follow-ups: all or nothing, in the batcher's
+            // savepoint.
+            let moved = try await connection.query(
                 """
-                UPDATE work SET state = ?2, result = COALESCE(?3, result), last_error = ?4,
-                                next_attempt_at = CASE WHEN ?5 IS NULL THEN next_attempt_at ELSE ?6 + ?5 END,
-                                uncertain_since = CASE WHEN ?7 = 1 THEN COALESCE(uncertain_since, attempt_started_at)
-                                                       ELSE uncertain_since END,
-                                uncertain = COALESCE(?7, uncertain), payload = COALESCE(?8, payload),
-                                attempts = attempts - ?9, owner = NULL, lease_until = NULL, updated_at = ?6
-                WHERE id = ?1
+                UPDATE work
+                SET state = CASE WHEN next_payload IS NOT NULL THEN 'pending' ELSE ?3 END,
+                    result = COALESCE(?4, result),
+                    last_error = CASE WHEN next_payload IS NOT NULL THEN NULL ELSE ?5 END,
+                    next_attempt_at = CASE WHEN next_payload IS NOT NULL THEN ?7
+                                           WHEN ?6 IS NULL THEN next_attempt_at ELSE ?7 + ?6 END,
+                    uncertain_since = CASE WHEN ?8 = 1 THEN COALESCE(uncertain_since, attempt_started_at)
+                                           ELSE uncertain_since END,
+                    uncertain = CASE WHEN next_payload IS NOT NULL THEN 0 ELSE COALESCE(?8, uncertain) END,
+                    payload = COALESCE(next_payload, ?9, payload), next_payload = NULL,
+                    attempts = CASE WHEN next_payload IS NOT NULL THEN 0 ELSE attempts - ?10 END,
+                    owner = NULL, lease_until = NULL, updated_at = ?7
+                WHERE id = ?1 AND fence = ?2 AND state = 'running'
+                RETURNING delivery, attempt_started_at
                 """,
                 [
-                    .integer(Int(work.id)), .text(change.state.rawValue),
+                    .integer(Int(work.id)), .integer(Int(work.fence)), .text(change.state.rawValue),
                     change.result.map(SQLiteData.text) ?? .null, change.lastError.map(SQLiteData.text) ?? .null,
                     change.retryAfter.map { .float($0.seconds) } ?? .null, .float(now), uncertain,
                     change.payload.map { .blob(ByteBuffer(bytes: $0)) } ?? .null,
                     .integer(change.recordsAttempt ? 0 : 1),
                 ]
             )
-            _ = try await connection.query(Self.promoteNextPayload, [.integer(Int(work.id)), .float(now)])
+            guard let row = moved.first, let delivery = row.column("delivery")?.integer else { return false }
+            if change.recordsAttempt {
+                _ = try await connection.query(
+                    """
+                    INSERT INTO work_attempts (work, started_at, finished_at, outcome, status, detail)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    """,
+                    [
+                        .integer(Int(work.id)),
+                        row.column("attempt_started_at").flatMap(\.double).map(SQLiteData.float) ?? .null,
+                        .float(now), .text(change.outcome), change.status.map { .integer($0) } ?? .null,
+                        change.detail.map(SQLiteData.text) ?? .null,
+                    ]
+                )
+            }
             try await Self.insertWork(
                 change.next.map { QueuedWork(delivery: Int64(delivery), parent: work.id, at: now, work: $0) },
                 connection
@@ -93,13 +99,6 @@ extension SQLiteDeliveryStore {
             return true
         }
     }
-
-    /// A keyed item queued again while it ran takes its new payload now, due at once (``WorkQueue``).
-    private static let promoteNextPayload = """
-        UPDATE work SET state = 'pending', payload = next_payload, next_payload = NULL, next_attempt_at = ?2,
-                        attempts = 0, last_error = NULL, uncertain = 0, owner = NULL, lease_until = NULL
-        WHERE id = ?1 AND next_payload IS NOT NULL
-        """
 
     package func renewLeases(owner: String, lease: Duration) async throws -> Int {
         let now = Date().timeIntervalSince1970
