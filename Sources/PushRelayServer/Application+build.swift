@@ -118,7 +118,7 @@ package func buildServiceGroup(
     services.append(QueueUpkeep(queue: store, owner: owner, lease: lease, wake: wake, logger: logger))
     services.append(RetentionSweeper(store: store, config: holder, logger: logger))
     services.append(dispatcher)
-    services += statusDispatchers(
+    services += try statusDispatchers(
         settings,
         store: store,
         api: api,

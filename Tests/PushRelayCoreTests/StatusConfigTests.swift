@@ -1,3 +1,4 @@
+import CryptoExtras
 import Foundation
 import Testing
 
@@ -138,6 +139,19 @@ struct StatusConfigTests {
             atomically: true,
             encoding: .utf8
         )
+        // A file that is not a key is refused with its line.
+        let refused = ConfigLoader(directory: directory.path, environment: Self.environment).validate().1.map {
+            $0.description.replacingOccurrences(of: directory.path + "/", with: "")
+        }
+        #expect(
+            refused == [
+                "pushrelay.yaml:14: 'app.pem' is not an RSA private key in PEM (GitHub's \"Generate a private key\" gives one)"
+            ]
+        )
+        // GitHub's own format: PKCS#1.
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        try key.pemRepresentation.write(toFile: directory.path + "/app.pem", atomically: true, encoding: .utf8)
+        #expect(key.pemRepresentation.hasPrefix("-----BEGIN RSA PRIVATE KEY-----"))
         let config = try ConfigLoader(directory: directory.path, environment: Self.environment).load()
         let host = try #require(config.settings.status?.hosts["github.com"])
         #expect(host.token == nil)

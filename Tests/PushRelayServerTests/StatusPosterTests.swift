@@ -16,8 +16,9 @@ struct StatusPosterTests {
         StatusPoster(
             host: host,
             settings: .init(kind: kind, apiURL: url, token: APIToken("tok-1")),
+            credentials: .token(APIToken("tok-1")),
             fallbackURL: "https://ui.example.com",
-            client: HTTPClient.shared
+            exchange: HostExchange(client: HTTPClient.shared)
         )
     }
 
@@ -161,7 +162,7 @@ struct StatusPosterTests {
         host.inject(.hang(.seconds(2)))
         try await host.whileRunning { url in
             var poster = Self.poster(url, kind: .github)
-            poster.timeout = .milliseconds(300)
+            poster.exchange.timeout = .milliseconds(300)
             let outcome = await poster.perform(Self.item(.queued), logger: Self.logger)
             #expect(outcome.name == "retry")
         }

@@ -1,6 +1,8 @@
+import CryptoExtras
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JWTKit
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -8,8 +10,35 @@ import Synchronization
 
 /// A Git host's commit status API on loopback: answers every POST as the hosts do when a status is
 /// taken (`201` with the status), records each request exactly as it came (the path undecoded), and
-/// fails on demand.
+/// fails on demand. With an ``App``, it is also GitHub's app API: it checks each JWT against the app's
+/// public key, answers installations and mints installation tokens, and takes posts only with a token
+/// it minted that has not expired.
 package final class GitHostStandIn: Sendable {
+    package struct App: Sendable {
+        package var id: String
+        package var publicKey: JWTKit.Insecure.RSA.PublicKey
+        /// `owner/repo` → installation id; other repositories answer `404`.
+        package var installations: [String: Int]
+        package var tokenLifetime: TimeInterval = 3600
+
+        package init(id: String, publicKey: JWTKit.Insecure.RSA.PublicKey, installations: [String: Int]) {
+            self.id = id
+            self.publicKey = publicKey
+            self.installations = installations
+        }
+
+        /// An app with a fresh key, and that key's PEM (PKCS#1, as GitHub gives it) for the relay.
+        package static func withNewKey(id: String, installations: [String: Int]) throws -> (app: App, pem: String) {
+            let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            let app = App(
+                id: id,
+                publicKey: try JWTKit.Insecure.RSA.PublicKey(pem: key.publicKey.pemRepresentation),
+                installations: installations
+            )
+            return (app, key.pemRepresentation)
+        }
+    }
+
     package struct Recorded: Sendable {
         package var method: String
         /// The request target as sent: GitLab's `%2F` stays encoded.
@@ -31,14 +60,23 @@ package final class GitHostStandIn: Sendable {
 
     private struct State {
         var requests: [Recorded] = []
+        var appRequests: [Recorded] = []
         var faults: [Fault] = []
+        /// Minted token → when it expires.
+        var tokens: [String: Date] = [:]
     }
 
     private let state = Mutex(State())
+    private let app: App?
 
-    package init() {}
+    package init(app: App? = nil) {
+        self.app = app
+    }
 
+    /// The status posts (and, without an app, every request).
     package var requests: [Recorded] { self.state.withLock { $0.requests } }
+    /// The app API's requests: installation lookups and token exchanges.
+    package var appRequests: [Recorded] { self.state.withLock { $0.appRequests } }
 
     package func inject(_ faults: Fault...) {
         self.state.withLock { $0.faults.append(contentsOf: faults) }
@@ -51,6 +89,7 @@ package final class GitHostStandIn: Sendable {
         logger.logLevel = .warning
         let router = Router(context: BasicRequestContext.self)
         router.post("/**") { request, _ in try await self.answer(request) }
+        router.get("/**") { request, _ in try await self.answer(request) }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -72,6 +111,15 @@ package final class GitHostStandIn: Sendable {
             ),
             body: body
         )
+        if let app = self.app {
+            if let answer = try await self.appAnswer(recorded, app: app) { return answer }
+            let token = recorded.headers["authorization"].map { String($0.dropFirst("Bearer ".count)) }
+            let valid = self.state.withLock { state in token.flatMap { state.tokens[$0] }.map { $0 > Date() } }
+            if valid != true {
+                self.state.withLock { $0.requests.append(recorded) }
+                return Self.json(401, ["message": "Bad credentials"])
+            }
+        }
         let fault = self.state.withLock { state -> Fault? in
             state.requests.append(recorded)
             return state.faults.isEmpty ? nil : state.faults.removeFirst()
@@ -92,6 +140,64 @@ package final class GitHostStandIn: Sendable {
         case nil:
             return Self.created(body)
         }
+    }
+
+    /// GitHub's answers to `GET /repos/{o}/{r}/installation` and `POST /app/installations/{id}/access_tokens`;
+    /// `nil` for any other request.
+    private func appAnswer(_ request: Recorded, app: App) async throws -> Response? {
+        let path = request.target.split(separator: "?")[0]
+        let installation = path.hasSuffix("/installation") && path.hasPrefix("/repos/")
+        let exchange = path.hasPrefix("/app/installations/") && path.hasSuffix("/access_tokens")
+        guard installation || exchange else { return nil }
+        self.state.withLock { $0.appRequests.append(request) }
+        guard let header = request.headers["authorization"], header.hasPrefix("Bearer "),
+            await Self.verify(String(header.dropFirst("Bearer ".count)), app: app)
+        else {
+            return Self.json(401, ["message": "A JSON web token could not be decoded"])
+        }
+        if installation {
+            let repository = path.dropFirst("/repos/".count).dropLast("/installation".count)
+            guard let id = app.installations[String(repository)] else {
+                return Self.json(404, ["message": "Not Found"])
+            }
+            return Self.json(200, ["id": id, "app_id": Int(app.id) ?? 0])
+        }
+        let id = Int(path.dropFirst("/app/installations/".count).dropLast("/access_tokens".count)) ?? -1
+        guard app.installations.values.contains(id) else { return Self.json(404, ["message": "Not Found"]) }
+        let expires = Date().addingTimeInterval(app.tokenLifetime)
+        let token = self.state.withLock { state in
+            let token = "ghs_\(state.tokens.count + 1)"
+            state.tokens[token] = expires
+            return token
+        }
+        return Self.json(201, ["token": token, "expires_at": expires.formatted(.iso8601)])
+    }
+
+    /// As GitHub checks an app's JWT: RS256 with the app's key, issued by the app, not expired, and
+    /// living at most 10 minutes.
+    private static func verify(_ jwt: String, app: App) async -> Bool {
+        let keys = await JWTKeyCollection().add(rsa: app.publicKey, digestAlgorithm: .sha256)
+        guard let claims = try? await keys.verify(jwt, as: AppClaims.self) else { return false }
+        return claims.iss.value == app.id && claims.exp.value.timeIntervalSince(claims.iat.value) <= 600
+    }
+
+    private struct AppClaims: JWTPayload {
+        var iat: IssuedAtClaim
+        var exp: ExpirationClaim
+        var iss: IssuerClaim
+
+        func verify(using algorithm: some JWTAlgorithm) async throws {
+            try self.exp.verifyNotExpired()
+        }
+    }
+
+    private static func json(_ status: Int, _ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
+        return Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 
     private static func created(_ body: [UInt8]) -> Response {

@@ -1,3 +1,4 @@
+import CryptoExtras
 import Foundation
 
 extension ConfigLoader {
@@ -119,13 +120,20 @@ extension ConfigLoader {
             problems.append(section.problem("private_key_file", "cannot read '\(file)'"))
             return nil
         }
-        problems.append(
-            section.problem(
-                "id",
-                "this version does not mint GitHub App tokens yet: posts to this host fail until it has a token",
-                severity: .warning
-            )
-        )
+        if let reason = Self.unusableKey(atPath: full) {
+            problems.append(section.problem("private_key_file", "'\(file)' \(reason)"))
+            return nil
+        }
         return StatusSettings.GitHubApp(id: id, privateKeyFile: full)
+    }
+
+    /// Why the app's key cannot sign its JWTs, if it cannot: GitHub gives a PEM RSA key (PKCS#1); PKCS#8
+    /// is taken too. The key itself is never part of the message.
+    private static func unusableKey(atPath path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "is not text" }
+        guard let key = try? _RSA.Signing.PrivateKey(pemRepresentation: text) else {
+            return "is not an RSA private key in PEM (GitHub's \"Generate a private key\" gives one)"
+        }
+        return key.keySizeInBits < 2048 ? "is an RSA key of \(key.keySizeInBits) bits; 2048 at least" : nil
     }
 }

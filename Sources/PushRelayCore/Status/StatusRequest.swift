@@ -16,6 +16,14 @@ package struct StatusRequest: Sendable, Equatable {
         self.body = Array((try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data())
     }
 
+    /// A read, without a body.
+    package init(get url: String, headers: [(name: String, value: String)]) {
+        self.method = "GET"
+        self.url = url
+        self.headers = headers
+        self.body = []
+    }
+
     package static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body
             && lhs.headers.elementsEqual(rhs.headers) { $0.name == $1.name && $0.value == $1.value }

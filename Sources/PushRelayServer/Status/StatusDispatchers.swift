@@ -5,7 +5,8 @@ import ServiceLifecycle
 
 /// The dispatchers commit statuses need, none when `status` is not configured: one that follows the
 /// created jobs, and one per Git host, so that a slow or hanging host delays neither job creation nor
-/// another host. Each has a wake-up of its own (one waits on it at a time) and polls otherwise.
+/// another host. Each has a wake-up of its own (one waits on it at a time) and polls otherwise. Throws
+/// when a GitHub App's key cannot be read.
 func statusDispatchers(
     _ settings: ServiceSettings,
     store: some WorkQueue,
@@ -15,7 +16,7 @@ func statusDispatchers(
     lease: Duration,
     metrics: RelayMetrics,
     logger: Logger
-) -> [any Service] {
+) throws -> [any Service] {
     guard let status = settings.status, let uiURL = settings.terrakube.uiURL else { return [] }
     var follower = TerrakubeJobFollower(api: api)
     follower.cadence = FollowCadence(
@@ -24,8 +25,17 @@ func statusDispatchers(
     )
     follower.onChange = { job, progress in job.target.map { [$0.post(progress)] } ?? [] }
     var handlers: [(handler: any WorkHandler, concurrency: Int)] = [(follower, follower.batchSize * 2)]
+    let exchange = HostExchange(client: client)
     for (host, entry) in status.hosts.sorted(by: { $0.key < $1.key }) {
-        handlers.append((StatusPoster(host: host, settings: entry, fallbackURL: uiURL, client: client), 4))
+        let credentials = try StatusCredentials.of(entry, exchange: exchange)
+        let poster = StatusPoster(
+            host: host,
+            settings: entry,
+            credentials: credentials,
+            fallbackURL: uiURL,
+            exchange: exchange
+        )
+        handlers.append((poster, 4))
     }
     return handlers.map { handler, concurrency in
         var dispatcher = WorkDispatcher(

@@ -1,8 +1,4 @@
-import AsyncHTTPClient
-import Foundation
 import Logging
-import NIOCore
-import NIOHTTP1
 import PushRelayCore
 
 /// Posts the commit statuses of one Git host (items of kind `status.post/{host}`), in the host kind's
@@ -10,19 +6,26 @@ import PushRelayCore
 package struct StatusPoster: WorkHandler, CustomStringConvertible {
     package let host: String
     package let settings: StatusSettings.Host
+    package let credentials: StatusCredentials
     /// The link for hosts that demand one before there is a run (`terrakube.ui_url`).
     package let fallbackURL: String
-    package let client: HTTPClient
-    package var timeout: Duration = .seconds(10)
+    package var exchange: HostExchange
     package var retry = RetryPolicy(maxAttempts: 150)
 
     package var kind: WorkKind { StatusPostWork.kind(host: self.host) }
 
-    package init(host: String, settings: StatusSettings.Host, fallbackURL: String, client: HTTPClient) {
+    package init(
+        host: String,
+        settings: StatusSettings.Host,
+        credentials: StatusCredentials,
+        fallbackURL: String,
+        exchange: HostExchange
+    ) {
         self.host = host
         self.settings = settings
+        self.credentials = credentials
         self.fallbackURL = fallbackURL
-        self.client = client
+        self.exchange = exchange
     }
 
     /// Without the token.
@@ -32,15 +35,21 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
         guard let item = try? StatusPostWork.decoded(work.payload) else {
             return .failed(status: nil, error: "the status post's payload cannot be read")
         }
-        guard let token = self.settings.token else {
-            return .failed(status: nil, error: "no token for \(self.host) (GitHub App tokens are not minted yet)")
-        }
         let api = self.settings.kind.api
         let previous = StatusPostWork.state(inResult: work.result)
         let state = api.state(of: item.post, previous: previous)
         let result = StatusPostWork.result(state: state, description: item.post.status.description)
         // Already on the commit, as the last post left it.
         if work.result == result { return .done(result: result, label: "unchanged", detail: nil) }
+        let token: APIToken
+        do {
+            token = try await self.credentials.token(for: item.post.repository)
+        } catch let failure as GitHubAppTokens.Failure {
+            guard failure.retry else { return .failed(status: failure.status, error: failure.reason) }
+            return self.retrying(work, status: failure.status, reason: failure.reason, after: failure.after)
+        } catch {
+            return .failed(status: nil, error: "no token for \(self.host): \(error)")
+        }
         let request = api.request(
             item.post,
             apiURL: self.settings.apiURL,
@@ -48,25 +57,19 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
             fallbackURL: self.fallbackURL,
             previous: previous
         )
-        let answer: (status: Int, headers: HTTPHeaders, body: String)
+        let answer: HostExchange.Answer
         do {
-            answer = try await self.send(request)
+            answer = try await self.exchange.send(request)
         } catch {
             return self.retrying(work, status: nil, reason: "\(self.host) did not answer: \(error)", after: nil)
         }
-        let verdict = StatusAnswer.classify(
-            status: answer.status,
-            header: { answer.headers.first(name: $0) },
-            body: answer.body,
-            kind: self.settings.kind,
-            now: Date()
-        )
-        switch verdict {
+        switch answer.verdict(self.settings.kind) {
         case .posted:
             return .done(result: result, label: "posted", detail: "\(state): HTTP \(answer.status)")
         case .retry(let after, let reason):
             return self.retrying(work, status: answer.status, reason: reason, after: after)
         case .refused(let reason):
+            if answer.status == 401 { await self.credentials.unauthorized(token, for: item.post.repository) }
             return .failed(status: answer.status, error: reason)
         }
     }
@@ -78,21 +81,5 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
         }
         let delay = after ?? self.retry.delay(afterAttempts: attempt, retryAfter: nil)
         return .retry(status: status, error: reason, after: delay, outcomeUnknown: false)
-    }
-
-    private func send(_ request: StatusRequest) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
-        var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = HTTPMethod(rawValue: request.method)
-        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
-        outgoing.headers.add(name: "User-Agent", value: "pushrelay")
-        outgoing.body = .bytes(request.body)
-        let client = self.client
-        let timeout = TimeAmount.nanoseconds(Int64(self.timeout.seconds * 1e9))
-        // One deadline for the whole exchange, body included, as for Terrakube.
-        return try await withDeadline(self.timeout) { [outgoing] in
-            let response = try await client.execute(outgoing, timeout: timeout)
-            let body = try await response.body.collect(upTo: 64 << 10)
-            return (Int(response.status.code), response.headers, String(buffer: body))
-        }
     }
 }

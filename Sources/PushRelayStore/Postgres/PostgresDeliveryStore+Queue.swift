@@ -28,12 +28,12 @@ extension PostgresDeliveryStore {
         -> PostgresQuery
     {
         var binds = PostgresBindings()
-        try binds.append(owner)
-        try binds.append(lease.seconds)
-        try binds.append(limit)
+        binds.append(owner)
+        binds.append(lease.seconds)
+        binds.append(limit)
         // A CTE per kind: a locking clause may not sit under a UNION, but may in a CTE it reads.
-        let branches = try kinds.enumerated().map { index, kind in
-            try binds.append(kind.rawValue)
+        let branches = kinds.enumerated().map { index, kind in
+            binds.append(kind.rawValue)
             return """
                 k\(index) AS (
                     SELECT id, next_attempt_at FROM pushrelay.work
