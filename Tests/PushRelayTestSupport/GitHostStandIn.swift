@@ -56,12 +56,17 @@ package final class GitHostStandIn: Sendable {
         case answer(Int, headers: [String: String] = [:], body: String = "{}")
         /// Hold the answer this long, then `201`.
         case hang(Duration)
+        /// Hold the answer until the gate opens, then `201`.
+        case hold(Gate)
     }
 
     private struct State {
         var requests: [Recorded] = []
         var appRequests: [Recorded] = []
         var faults: [Fault] = []
+        /// What every post meets while set, after the one-off faults.
+        var outage: Fault?
+        var onPost: (@Sendable (Recorded) -> Void)?
         /// Minted token → when it expires.
         var tokens: [String: Date] = [:]
     }
@@ -80,6 +85,16 @@ package final class GitHostStandIn: Sendable {
 
     package func inject(_ faults: Fault...) {
         self.state.withLock { $0.faults.append(contentsOf: faults) }
+    }
+
+    /// Every post meets `fault` until this is called again with `nil`.
+    package func outage(_ fault: Fault?) {
+        self.state.withLock { $0.outage = fault }
+    }
+
+    /// Called with each post as it arrives (before it is answered).
+    package func onPost(_ handler: @escaping @Sendable (Recorded) -> Void) {
+        self.state.withLock { $0.onPost = handler }
     }
 
     /// Runs on `127.0.0.1` while `body` runs; `body` gets the base URL.
@@ -120,10 +135,11 @@ package final class GitHostStandIn: Sendable {
                 return Self.json(401, ["message": "Bad credentials"])
             }
         }
-        let fault = self.state.withLock { state -> Fault? in
+        let (fault, onPost) = self.state.withLock { state -> (Fault?, (@Sendable (Recorded) -> Void)?) in
             state.requests.append(recorded)
-            return state.faults.isEmpty ? nil : state.faults.removeFirst()
+            return (state.faults.isEmpty ? state.outage : state.faults.removeFirst(), state.onPost)
         }
+        onPost?(recorded)
         switch fault {
         case .answer(let status, let headers, let text):
             var fields = HTTPFields()
@@ -136,6 +152,9 @@ package final class GitHostStandIn: Sendable {
             )
         case .hang(let duration):
             try? await Task.sleep(for: duration)
+            return Self.created(body)
+        case .hold(let gate):
+            await gate.wait()
             return Self.created(body)
         case nil:
             return Self.created(body)

@@ -125,7 +125,7 @@ package struct WebhookIntake: Sendable {
             let name = repository.routes.first { $0.workspace == job.workspace }?.workspaceName ?? job.workspace
             targets[index] = StatusTarget(
                 host: repository.identity.host,
-                repository: repository.identity.path,
+                repository: repository.identity.spelledPath,
                 commit: job.commitID,
                 context: "\(status.context)/\(name)",
                 organization: job.organization,

@@ -6,10 +6,23 @@
 package struct RepositoryIdentity: Sendable, Hashable, CustomStringConvertible {
     package let host: String
     package let path: String
+    /// The path as it was written, case kept: what a host's API is given (a Bitbucket Data Center project
+    /// key, an Azure DevOps project). Not part of the identity.
+    package let spelledPath: String
 
     package init(host: String, path: String) {
         self.host = host.lowercased()
         self.path = path.lowercased()
+        self.spelledPath = path
+    }
+
+    package static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.host == rhs.host && lhs.path == rhs.path
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(self.host)
+        hasher.combine(self.path)
     }
 
     package var description: String { self.host.isEmpty ? self.path : "\(self.host)/\(self.path)" }

@@ -2,7 +2,7 @@
 package struct StatusTarget: Sendable, Equatable, Hashable, Codable {
     /// The `status.hosts` entry.
     package var host: String
-    /// The repository as the host's API names it (the path of its identity).
+    /// The repository as the host's API names it: the identity's path as the config spells it.
     package var repository: String
     package var commit: String
     /// `{status.context}/{workspace name, else id}`.

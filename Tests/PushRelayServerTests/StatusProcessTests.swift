@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import Foundation
+import PushRelayCore
+import PushRelayTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Commit statuses across a `kill -9`, with the real process on each store: following and posting are
+/// work in the store like job creation, so the process that starts next finishes them.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct StatusProcessTests {
+    enum Store: String, CaseIterable, Sendable {
+        case sqlite, postgres
+    }
+
+    @Test(arguments: Store.allCases)
+    func killedMidLifecycleTheFinalStatusStillArrives(_ store: Store) async throws {
+        let git = GitHostStandIn()
+        let standIn = TerrakubeStandIn(token: RelayHarness.token)
+        // Held at running until the process is gone.
+        standIn.script(job: 1, "queue", "running")
+        try await standIn.whileRunning { terrakube in
+            try await git.whileRunning { gitURL in
+                var environment = ["STATUS_TOKEN": "status-token"]
+                var storeLine: String?
+                if store == .postgres {
+                    environment["PG_URL"] = try PostgresTestCluster.shared().createDatabase()
+                    storeLine = "postgres_url_env: PG_URL"
+                }
+                let setup = try ProcessLifecycleTests.Setup(
+                    terrakubeURL: terrakube,
+                    requestTimeoutSeconds: 2,
+                    store: storeLine,
+                    leaseSeconds: 4,
+                    environment: environment,
+                    service: StatusEndToEndTests.service(gitURL)
+                )
+                defer { setup.remove() }
+                try StatusEndToEndTests.withUIURL(setup.directory)
+                let client = ReplicaTests.client()
+
+                let first = try setup.start("first")
+                let port = try await first.port()
+                let (body, headers, commit) = ProcessLifecycleTests.delivery(11)
+                #expect(await ReplicaTests.post(client, port: port, body: body, headers: headers) == 202)
+                let running = await eventually(within: .seconds(30)) {
+                    git.requests.contains { $0.json?["description"] as? String == "Terrakube job 1: running" }
+                }
+                #expect(running, "\(first.logText())")
+                first.signal(SIGKILL)
+                _ = try await first.exitStatus(timeout: .seconds(10))
+                standIn.script(job: 1, "completed")
+
+                let second = try setup.start("second")
+                _ = try await second.port()
+                let finished = await eventually(within: .seconds(60)) {
+                    git.requests.last?.json?["state"] as? String == "success"
+                }
+                #expect(finished, "\(second.logText())")
+                #expect(git.requests.last?.json?["description"] as? String == "Terrakube job 1: completed")
+                #expect(git.requests.allSatisfy { $0.target == "/repos/Codertocat/Hello-World/statuses/\(commit)" })
+                #expect(standIn.createdJobs.count == 1)
+                try? await client.shutdown()
+                second.signal(SIGTERM)
+                #expect(try await second.exitStatus(timeout: .seconds(30)) == 0)
+            }
+        }
+    }
+}
