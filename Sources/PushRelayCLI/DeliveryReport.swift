@@ -32,6 +32,18 @@ enum DeliveryReport {
         case .createTerrakubeJob:
             guard let spec = try? TerrakubeJobWork.spec(work.payload) else { return [] }
             return [("workspace", spec.workspace), ("template", spec.template), ("branch", spec.overrideBranch)]
+        case .followTerrakubeJob:
+            guard let job = try? FollowedJob.decoded(work.payload) else { return [] }
+            // Its end is in its history; while it runs, the state it last read.
+            let seen = work.state == .done || work.state == .failed ? [] : [("last_seen", job.status ?? "-")]
+            return [("terrakube_job", job.jobID)] + seen
+        case let kind where StatusPostWork.isPost(kind):
+            guard let item = try? StatusPostWork.decoded(work.payload) else { return [] }
+            // The status it holds: posted if the item is done, else the one to post next.
+            return [
+                ("status", item.post.context), ("commit", String(item.post.commit.prefix(12))),
+                ("says", "\(item.post.status.state.rawValue): \(item.post.status.description)"),
+            ]
         default:
             return []
         }

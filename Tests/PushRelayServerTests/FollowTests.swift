@@ -200,6 +200,28 @@ struct FollowTests {
         #expect(FollowCadence().next(after: "running", now: Date(timeIntervalSince1970: 62)) == .seconds(3))
         #expect(FollowCadence().next(after: "waitingApproval", now: Date(timeIntervalSince1970: 62)) == .seconds(28))
     }
+
+    /// A change is handed on only when the commit would show something else: a created job was posted
+    /// as "queued", and Terrakube's `queue` after `pending` is still "queued".
+    @Test func aStateThatShowsTheSameIsNotHandedOn() {
+        var follower = TerrakubeJobFollower(api: NoTerrakube())
+        follower.onChange = { _, progress in [NewWork(kind: "seen", payload: Array("\(progress)".utf8))] }
+        let created = FollowedJob(organization: "org", jobID: "7", since: Date(), status: "pending")
+        let read = { (state: String) in
+            TerrakubeJobSummary(
+                id: "7",
+                createdAt: nil,
+                workspace: nil,
+                templateReference: nil,
+                overrideBranch: nil,
+                commitID: nil,
+                status: state
+            )
+        }
+        #expect(follower.outcome(created, now: read("queue"), at: Date()).next.isEmpty)
+        #expect(follower.outcome(created, now: read("running"), at: Date()).next.count == 1)
+        #expect(follower.outcome(created, now: read("completed"), at: Date()).next.count == 1)
+    }
 }
 
 /// A Terrakube that is never asked.

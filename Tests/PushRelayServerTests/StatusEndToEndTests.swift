@@ -332,6 +332,18 @@ struct StatusEndToEndTests {
                 #expect(sent.count == 1, "\(sent.map { $0.json?["description"] ?? "" })")
                 #expect(sent.first?.json?["description"] as? String == Phase.completed.description)
                 #expect(sent.first?.target == "/repos/Codertocat/Hello-World/statuses/\(commit)")
+                let counted = try await relay.eventually {
+                    let metrics = try PrometheusText(try await relay.get("/metrics").text)
+                    let posts = { (result: String) in
+                        metrics[
+                            "pushrelay_status_posts_total",
+                            ["host": "github.com", "kind": "github", "result": result]
+                        ]
+                    }
+                    return posts("posted") == 1 && (posts("retry") ?? 0) >= Double(refused)
+                        && metrics["pushrelay_followed_jobs", [:]] == 0
+                }
+                #expect(counted, "one post counted posted, each refused one retried, no job followed any more")
             }
         }
     }

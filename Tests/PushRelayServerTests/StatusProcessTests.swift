@@ -63,6 +63,27 @@ struct StatusProcessTests {
                 #expect(git.requests.last?.json?["description"] as? String == "Terrakube job 1: completed")
                 #expect(git.requests.allSatisfy { $0.target == "/repos/Codertocat/Hello-World/statuses/\(commit)" })
                 #expect(standIn.createdJobs.count == 1)
+
+                // Each post, with the host's answer, is in the delivery's history.
+                let show = try await RelayProcess.run(
+                    ["deliveries", "show", headers[1].1, "--config", setup.directory],
+                    environment: setup.environment
+                )
+                let post = try #require(
+                    show.stdout.split(separator: "\n").first { $0.contains("status.post/github.com") }
+                )
+                #expect(post.contains("status pushrelay/ws-hello, commit \(commit.prefix(12))"), "\(show.stdout)")
+                #expect(post.contains("says success: Terrakube job 1: completed"), "\(show.stdout)")
+                // Not `running`: the kill may come between its post and its record (then an `interrupted` row).
+                #expect(show.stdout.contains("posted pending \"Terrakube job 1: queued\": HTTP 201"), "\(show.stdout)")
+                #expect(
+                    show.stdout.contains("posted success \"Terrakube job 1: completed\": HTTP 201"),
+                    "\(show.stdout)"
+                )
+                #expect(
+                    show.stdout.contains("terrakube.follow-job (terrakube_job 1), after #1: done"),
+                    "\(show.stdout)"
+                )
                 try? await client.shutdown()
                 second.signal(SIGTERM)
                 #expect(try await second.exitStatus(timeout: .seconds(30)) == 0)

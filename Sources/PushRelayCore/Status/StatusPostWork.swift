@@ -13,7 +13,12 @@ package struct StatusPostWork: Sendable, Equatable, Codable {
         self.post = post
     }
 
-    package static func kind(host: String) -> WorkKind { WorkKind(rawValue: "status.post/" + host) }
+    package static func kind(host: String) -> WorkKind { WorkKind(rawValue: Self.kindPrefix + host) }
+
+    /// Whether `kind` posts statuses (to any host).
+    package static func isPost(_ kind: WorkKind) -> Bool { kind.rawValue.hasPrefix(Self.kindPrefix) }
+
+    private static let kindPrefix = "status.post/"
 
     package var work: NewWork {
         NewWork(

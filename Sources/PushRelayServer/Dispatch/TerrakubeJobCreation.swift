@@ -41,10 +41,12 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
         // The job's commit status follows it: queued in Terrakube and followed from there, or refused.
         switch outcome {
         case .done(let id?, let label, let detail, _):
+            // Followed from what its first status shows, so that a first read that says the same posts nothing.
             let followed = FollowedJob(
                 organization: spec.organization,
                 jobID: id,
                 since: Date(),
+                status: "pending",
                 target: target
             )
             return .done(

@@ -88,7 +88,13 @@ package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
         if now.timeIntervalSince(job.since) >= self.cadence.limit.seconds {
             return self.end(seen, .expired(jobID: job.jobID), label: "expired")
         }
-        let next = status == job.status ? [] : self.onChange(seen, progress)
+        // Handed on only when the commit would show something else: `queue` after `pending` is still
+        // "queued", which the creation already posted.
+        let shown = { (state: String) in
+            let status = CommitStatus(.terrakube(jobID: job.jobID, state: state), runURL: { _ in nil })
+            return "\(status.state) \(status.description)"
+        }
+        let next = job.status.map(shown) == shown(status) ? [] : self.onChange(seen, progress)
         return .reschedule(payload: seen.payload, after: self.cadence.next(after: status, now: now), next: next)
     }
 

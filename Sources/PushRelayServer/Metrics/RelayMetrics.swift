@@ -51,6 +51,16 @@ package final class RelayMetrics: Sendable {
         ).increment()
     }
 
+    /// One status post's end: `result` is posted, unchanged (already on the commit, nothing sent), retry
+    /// or refused.
+    package func statusPost(host: String, kind: StatusHostKind, result: String) {
+        Counter(
+            label: "pushrelay_status_posts_total",
+            dimensions: [("host", host), ("kind", kind.rawValue), ("result", result)],
+            factory: self.factory
+        ).increment()
+    }
+
     /// One Terrakube call: `operation` is create, list, lookup or follow; `status` is `nil` when no answer came.
     package func terrakubeRequest(operation: String, status: Int?, duration: Duration) {
         let code = status.map(String.init) ?? "none"
@@ -94,6 +104,10 @@ package final class RelayMetrics: Sendable {
             let depth = (byState[.pending] ?? 0) + (byState[.running] ?? 0)
             Gauge(label: "pushrelay_queue_depth", dimensions: [("kind", kind.rawValue)], factory: self.factory)
                 .record(depth)
+            if kind == .followTerrakubeJob {
+                // The same number under the name an operator looks for.
+                Gauge(label: "pushrelay_followed_jobs", factory: self.factory).record(depth)
+            }
             Gauge(
                 label: "pushrelay_oldest_unfinished_work_age_seconds",
                 dimensions: [("kind", kind.rawValue)],

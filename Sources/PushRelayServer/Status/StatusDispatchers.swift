@@ -28,13 +28,14 @@ func statusDispatchers(
     let exchange = HostExchange(client: client)
     for (host, entry) in status.hosts.sorted(by: { $0.key < $1.key }) {
         let credentials = try StatusCredentials.of(entry, exchange: exchange)
-        let poster = StatusPoster(
+        var poster = StatusPoster(
             host: host,
             settings: entry,
             credentials: credentials,
             fallbackURL: uiURL,
             exchange: exchange
         )
+        poster.metrics = metrics
         handlers.append((poster, 4))
     }
     return handlers.map { handler, concurrency in

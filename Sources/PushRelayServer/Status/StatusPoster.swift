@@ -11,6 +11,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
     package let fallbackURL: String
     package var exchange: HostExchange
     package var retry = RetryPolicy(maxAttempts: 150)
+    package var metrics: RelayMetrics?
 
     package var kind: WorkKind { StatusPostWork.kind(host: self.host) }
 
@@ -32,6 +33,15 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
     package var description: String { "StatusPoster(\(self.host), \(self.settings.kind.rawValue))" }
 
     package func perform(_ work: ClaimedWork, logger: Logger) async -> WorkOutcome {
+        let outcome = await self.post(work)
+        if let metrics = self.metrics {
+            let result = if case .failed = outcome { "refused" } else { outcome.name }
+            metrics.statusPost(host: self.host, kind: self.settings.kind, result: result)
+        }
+        return outcome
+    }
+
+    private func post(_ work: ClaimedWork) async -> WorkOutcome {
         guard let item = try? StatusPostWork.decoded(work.payload) else {
             return .failed(status: nil, error: "the status post's payload cannot be read")
         }
@@ -40,7 +50,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
         let state = api.state(of: item.post, previous: previous)
         let result = StatusPostWork.result(state: state, description: item.post.status.description)
         // Already on the commit, as the last post left it.
-        if work.result == result { return .done(result: result, label: "unchanged", detail: nil) }
+        if work.result == result { return .done(result: result, label: "unchanged", detail: "already on the commit") }
         let token: APIToken
         do {
             token = try await self.credentials.token(for: item.post.repository)
@@ -65,7 +75,8 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
         }
         switch answer.verdict(self.settings.kind) {
         case .posted:
-            return .done(result: result, label: "posted", detail: "\(state): HTTP \(answer.status)")
+            let detail = "\(state) \"\(item.post.status.description)\": HTTP \(answer.status)"
+            return .done(result: result, label: "posted", detail: detail)
         case .retry(let after, let reason):
             return self.retrying(work, status: answer.status, reason: reason, after: after)
         case .refused(let reason):
