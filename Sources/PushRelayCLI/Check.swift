@@ -11,20 +11,30 @@ extension PushRelayCommand {
                 Prints each problem as FILE:LINE: message (warnings are marked and do not fail the check). \
                 Exits 0 when the config is usable and 1 when it is not. Environment variables and files \
                 named for secrets must be present, as they must for 'serve'. With --online, names of \
-                organizations, workspaces and templates are also resolved through the Terrakube API.
+                organizations, workspaces and templates are also resolved through the Terrakube API, and \
+                each repository whose jobs get commit statuses is read once with its host's status token \
+                (or GitHub App), to say which credentials cannot see which repository.
                 """
         )
 
         @OptionGroup var options: GlobalOptions
 
-        @Flag(help: "Also resolve workspace, template and organization names through the Terrakube API.")
+        @Flag(
+            help: "Also resolve names through the Terrakube API and read each repository with its status credentials."
+        )
         var online = false
 
         func run() async throws {
             let (loaded, problems) = ConfigLoader(directory: self.options.config).validate()
             printProblems(problems)
             guard var config = loaded else { throw ExitCode.failure }
-            if self.online { config = try await resolveOnline(config, directory: self.options.config) }
+            if self.online {
+                config = try await resolveOnline(config, directory: self.options.config)
+                let (checked, problems) = await checkStatusAccess(config)
+                printProblems(problems)
+                guard problems.isEmpty else { throw ExitCode.failure }
+                if checked > 0 { print("statuses ok: \(checked) repositories readable with their status credentials") }
+            }
             let routes = config.repositories.reduce(0) { $0 + $1.routes.count }
             print("config ok: \(config.repositories.count) repositories, \(routes) routes")
         }

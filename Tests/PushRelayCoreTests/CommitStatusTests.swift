@@ -220,4 +220,32 @@ struct CommitStatusTests {
         #expect(String(reflecting: token) == "<token>")
         #expect(!String(describing: [token]).contains("ghp-secret"))
     }
+
+    /// `check --online`'s read of each kind: the repository itself, with the same auth as posts.
+    @Test func eachKindReadsTheRepositoryWithThePostsAuth() {
+        let token = APIToken("t0k")
+        let reads: [(StatusHostKind, String, String, String)] = [
+            (.github, "acme/infra", "https://api.github.com/repos/acme/infra", "Bearer t0k"),
+            (.gitea, "acme/infra", "https://git.example.com/api/v1/repos/acme/infra", "token t0k"),
+            (.gitlab, "group/sub/infra", "https://gitlab.com/api/v4/projects/group%2Fsub%2Finfra", "t0k"),
+            (.bitbucketCloud, "acme/infra", "https://api.bitbucket.org/2.0/repositories/acme/infra", "Bearer t0k"),
+            (
+                .bitbucketServer, "PRJ/infra", "https://bb.example.com/rest/api/latest/projects/PRJ/repos/infra",
+                "Bearer t0k"
+            ),
+            (
+                .azureDevOps, "org/Proj/infra",
+                "https://dev.azure.com/org/Proj/_apis/git/repositories/infra?api-version=7.1", "Basic OnQwaw=="
+            ),
+        ]
+        for (kind, repository, url, auth) in reads {
+            let api =
+                kind.api.defaultAPIURL ?? (kind == .gitea ? "https://git.example.com/api/v1" : "https://bb.example.com")
+            let request = kind.api.readRequest(repository: repository, apiURL: api, token: token)
+            #expect(request.method == "GET" && request.body.isEmpty, "\(kind)")
+            #expect(request.url == url, "\(kind)")
+            let header = kind == .gitlab ? "PRIVATE-TOKEN" : "Authorization"
+            #expect(request.headers.first { $0.name == header }?.value == auth, "\(kind)")
+        }
+    }
 }

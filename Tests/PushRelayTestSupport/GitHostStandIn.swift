@@ -67,6 +67,9 @@ package final class GitHostStandIn: Sendable {
         /// What every post meets while set, after the one-off faults.
         var outage: Fault?
         var onPost: (@Sendable (Recorded) -> Void)?
+        var reads: [Recorded] = []
+        /// Targets whose reads answer `404`, as a host does for a repository the token cannot see.
+        var hidden: Set<String> = []
         /// Minted token → when it expires.
         var tokens: [String: Date] = [:]
     }
@@ -80,6 +83,14 @@ package final class GitHostStandIn: Sendable {
 
     /// The status posts (and, without an app, every request).
     package var requests: [Recorded] { self.state.withLock { $0.requests } }
+    /// Reads of repositories (`GET`s other than the app API's).
+    package var reads: [Recorded] { self.state.withLock { $0.reads } }
+
+    /// Reads of these targets answer `404` with GitHub's "Not Found"; others `200`.
+    package func hide(_ targets: String...) {
+        self.state.withLock { $0.hidden.formUnion(targets) }
+    }
+
     /// The app API's requests: installation lookups and token exchanges.
     package var appRequests: [Recorded] { self.state.withLock { $0.appRequests } }
 
@@ -131,9 +142,18 @@ package final class GitHostStandIn: Sendable {
             let token = recorded.headers["authorization"].map { String($0.dropFirst("Bearer ".count)) }
             let valid = self.state.withLock { state in token.flatMap { state.tokens[$0] }.map { $0 > Date() } }
             if valid != true {
-                self.state.withLock { $0.requests.append(recorded) }
+                self.state.withLock {
+                    recorded.method == "GET" ? $0.reads.append(recorded) : $0.requests.append(recorded)
+                }
                 return Self.json(401, ["message": "Bad credentials"])
             }
+        }
+        if recorded.method == "GET" {
+            let hidden = self.state.withLock { state in
+                state.reads.append(recorded)
+                return state.hidden.contains(recorded.target)
+            }
+            return hidden ? Self.json(404, ["message": "Not Found"]) : Self.json(200, ["id": 1])
         }
         let (fault, onPost) = self.state.withLock { state -> (Fault?, (@Sendable (Recorded) -> Void)?) in
             state.requests.append(recorded)

@@ -63,3 +63,12 @@ package enum StatusHostKind: String, Sendable, Equatable, CaseIterable {
         }
     }
 }
+
+extension ServiceSettings {
+    /// The `status.hosts` entry a repository's jobs are shown on: its host's, with `terrakube.ui_url` set
+    /// and statuses not turned off for it (`status: false`); `nil` otherwise.
+    package func statusHost(for repository: RepositoryConfig) -> StatusSettings.Host? {
+        guard let status = self.status, self.terrakube.uiURL != nil, repository.postsStatuses else { return nil }
+        return status.hosts[repository.identity.host]
+    }
+}

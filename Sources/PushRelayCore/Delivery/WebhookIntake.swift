@@ -117,8 +117,8 @@ package struct WebhookIntake: Sendable {
     /// repository has not turned statuses off.
     private func statusTargets(_ jobs: [JobSpec], repository: RepositoryConfig) -> [Int: StatusTarget] {
         let settings = self.config.settings
-        guard let status = settings.status, let uiURL = settings.terrakube.uiURL, repository.postsStatuses,
-            status.hosts[repository.identity.host] != nil
+        guard settings.statusHost(for: repository) != nil, let status = settings.status,
+            let uiURL = settings.terrakube.uiURL
         else { return [:] }
         var targets: [Int: StatusTarget] = [:]
         for (index, job) in jobs.enumerated() {

@@ -15,7 +15,7 @@ package enum BitbucketCloudStatus: StatusAPIKind {
     ) -> StatusRequest {
         StatusRequest(
             url: "\(apiURL)/repositories/\(post.repository)/commit/\(post.commit)/statuses/build",
-            headers: [("Authorization", "Bearer \(token.value)")],
+            headers: self.headers(token),
             json: BitbucketStatusBody.json(
                 post,
                 state: self.state(of: post, previous: previous),
@@ -26,6 +26,14 @@ package enum BitbucketCloudStatus: StatusAPIKind {
 
     package static func state(of post: StatusPost, previous: String?) -> String {
         BitbucketStatusBody.state(post.status, cancelled: "STOPPED")
+    }
+
+    package static func headers(_ token: APIToken) -> [(name: String, value: String)] {
+        [("Authorization", "Bearer \(token.value)")]
+    }
+
+    package static func readURL(repository: String, apiURL: String) -> String {
+        "\(apiURL)/repositories/\(repository)"
     }
 }
 

@@ -11,11 +11,9 @@ package enum BitbucketServerStatus: StatusAPIKind {
         fallbackURL: String,
         previous: String?
     ) -> StatusRequest {
-        let parts = post.repository.split(separator: "/", maxSplits: 1).map(String.init)
-        let (project, slug) = (parts.first ?? "", parts.count > 1 ? parts[1] : "")
-        return StatusRequest(
-            url: "\(apiURL)/rest/api/latest/projects/\(project)/repos/\(slug)/commits/\(post.commit)/builds",
-            headers: [("Authorization", "Bearer \(token.value)"), ("X-Atlassian-Token", "no-check")],
+        StatusRequest(
+            url: "\(self.readURL(repository: post.repository, apiURL: apiURL))/commits/\(post.commit)/builds",
+            headers: self.headers(token),
             json: BitbucketStatusBody.json(
                 post,
                 state: self.state(of: post, previous: previous),
@@ -26,5 +24,16 @@ package enum BitbucketServerStatus: StatusAPIKind {
 
     package static func state(of post: StatusPost, previous: String?) -> String {
         BitbucketStatusBody.state(post.status, cancelled: "CANCELLED")
+    }
+
+    package static func headers(_ token: APIToken) -> [(name: String, value: String)] {
+        [("Authorization", "Bearer \(token.value)"), ("X-Atlassian-Token", "no-check")]
+    }
+
+    /// `KEY/slug` as `{api}/rest/api/latest/projects/KEY/repos/slug`.
+    package static func readURL(repository: String, apiURL: String) -> String {
+        let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
+        let (project, slug) = (parts.first ?? "", parts.count > 1 ? parts[1] : "")
+        return "\(apiURL)/rest/api/latest/projects/\(project)/repos/\(slug)"
     }
 }

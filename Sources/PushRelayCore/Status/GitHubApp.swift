@@ -13,14 +13,14 @@ package enum GitHubApp {
 
     /// `GET {api}/repos/{owner}/{repo}/installation`.
     package static func installationRequest(repository: String, apiURL: String, jwt: String) -> StatusRequest {
-        StatusRequest(get: "\(apiURL)/repos/\(repository)/installation", headers: Self.headers(jwt: jwt))
+        StatusRequest(get: "\(apiURL)/repos/\(repository)/installation", headers: GitHubStatus.headers(bearer: jwt))
     }
 
     /// `POST {api}/app/installations/{id}/access_tokens`.
     package static func tokenRequest(installation: Int, apiURL: String, jwt: String) -> StatusRequest {
         StatusRequest(
             url: "\(apiURL)/app/installations/\(installation)/access_tokens",
-            headers: Self.headers(jwt: jwt),
+            headers: GitHubStatus.headers(bearer: jwt),
             json: [:]
         )
     }
@@ -37,12 +37,5 @@ package enum GitHubApp {
             let expires = (object["expires_at"] as? String).flatMap({ try? Date.ISO8601FormatStyle().parse($0) })
         else { return nil }
         return (APIToken(token), expires)
-    }
-
-    private static func headers(jwt: String) -> [(name: String, value: String)] {
-        [
-            ("Authorization", "Bearer \(jwt)"), ("Accept", "application/vnd.github+json"),
-            ("X-GitHub-Api-Version", "2022-11-28"),
-        ]
     }
 }

@@ -9,14 +9,23 @@ package enum GitHubStatus: StatusAPIKind {
         fallbackURL: String,
         previous: String?
     ) -> StatusRequest {
-        self.request(
-            post,
-            apiURL: apiURL,
-            headers: [
-                ("Authorization", "Bearer \(token.value)"), ("Accept", "application/vnd.github+json"),
-                ("X-GitHub-Api-Version", "2022-11-28"),
-            ]
-        )
+        self.request(post, apiURL: apiURL, headers: self.headers(token))
+    }
+
+    package static func headers(_ token: APIToken) -> [(name: String, value: String)] {
+        self.headers(bearer: token.value)
+    }
+
+    /// A token or, for a GitHub App's own calls, its JWT.
+    static func headers(bearer: String) -> [(name: String, value: String)] {
+        [
+            ("Authorization", "Bearer \(bearer)"), ("Accept", "application/vnd.github+json"),
+            ("X-GitHub-Api-Version", "2022-11-28"),
+        ]
+    }
+
+    package static func readURL(repository: String, apiURL: String) -> String {
+        "\(apiURL)/repos/\(repository)"
     }
 
     /// GitHub's path and body, which Gitea and Forgejo take as they are: only the headers differ.

@@ -19,9 +19,17 @@ package enum GitLabStatus: StatusAPIKind {
         if let link = post.status.targetURL { json["target_url"] = link }
         return StatusRequest(
             url: "\(apiURL)/projects/\(post.repository.pathSegmentEncoded)/statuses/\(post.commit)",
-            headers: [("PRIVATE-TOKEN", token.value)],
+            headers: self.headers(token),
             json: json
         )
+    }
+
+    package static func headers(_ token: APIToken) -> [(name: String, value: String)] {
+        [("PRIVATE-TOKEN", token.value)]
+    }
+
+    package static func readURL(repository: String, apiURL: String) -> String {
+        "\(apiURL)/projects/\(repository.pathSegmentEncoded)"
     }
 
     package static func state(of post: StatusPost, previous: String?) -> String {

@@ -10,7 +10,15 @@ package enum GiteaStatus: StatusAPIKind {
         fallbackURL: String,
         previous: String?
     ) -> StatusRequest {
-        GitHubStatus.request(post, apiURL: apiURL, headers: [("Authorization", "token \(token.value)")])
+        GitHubStatus.request(post, apiURL: apiURL, headers: self.headers(token))
+    }
+
+    package static func headers(_ token: APIToken) -> [(name: String, value: String)] {
+        [("Authorization", "token \(token.value)")]
+    }
+
+    package static func readURL(repository: String, apiURL: String) -> String {
+        GitHubStatus.readURL(repository: repository, apiURL: apiURL)
     }
 
     package static func state(of post: StatusPost, previous: String?) -> String {

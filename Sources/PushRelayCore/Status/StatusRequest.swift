@@ -84,6 +84,19 @@ package protocol StatusAPIKind: Sendable {
 
     /// The state a post says, in the host's words (what ``request`` sends as `previous` next time).
     static func state(of post: StatusPost, previous: String?) -> String
+
+    /// How the kind's API takes a token: the one place for it, posts and reads alike.
+    static func headers(_ token: APIToken) -> [(name: String, value: String)]
+
+    /// The repository itself, which any token that may post to it can read (`check --online`).
+    static func readURL(repository: String, apiURL: String) -> String
+}
+
+extension StatusAPIKind {
+    /// `GET` of ``readURL(repository:apiURL:)``: answered `2xx` when the token can see the repository.
+    package static func readRequest(repository: String, apiURL: String, token: APIToken) -> StatusRequest {
+        StatusRequest(get: self.readURL(repository: repository, apiURL: apiURL), headers: self.headers(token))
+    }
 }
 
 extension String {
