@@ -348,6 +348,55 @@ struct StatusEndToEndTests {
         }
     }
 
+    /// Two commits on one host both show `Queued` (Terrakube holds both creations until then): each is
+    /// recorded as its own post, and both go on to their end.
+    @Test func twoCommitsShowingTheSameTextAreEachRecorded() async throws {
+        let git = GitHostStandIn()
+        let standIn = TerrakubeStandIn(token: RelayHarness.token)
+        let gate = Gate()
+        standIn.inject(.createThenHold(gate), .createThenHold(gate))
+        standIn.script(job: 1, "completed")
+        standIn.script(job: 2, "completed")
+        try await git.whileRunning { gitURL in
+            // Creations held longer than the wait below: nothing else moves the first post on.
+            try await RelayHarness.run(
+                service: "  lease_seconds: 130\n" + Self.service(gitURL),  // under `dispatch`
+                requestTimeoutSeconds: 60,
+                prepare: Self.withUIURL,
+                standIn: standIn
+            ) {
+                (relay: RelayHarness) async throws in
+                var deliveries: [String] = []
+                for index in [5, 6] {
+                    let (body, headers, _) = ProcessLifecycleTests.delivery(index)
+                    deliveries.append(headers[1].1)
+                    #expect(try await relay.post("/hooks/github", headers: headers, body: body).status == 202)
+                }
+                let queued = await eventually(within: .seconds(30)) {
+                    git.requests.filter { $0.json?["description"] as? String == "Queued" }.count == 2
+                }
+                #expect(queued)
+                let ids = deliveries
+                let recorded = try await relay.eventually {
+                    var done = 0
+                    for delivery in ids {
+                        let work = try await relay.store.work(provider: .github, deliveryID: delivery)
+                        done += work.filter { StatusPostWork.isPost($0.kind) && $0.state == .done }.count
+                    }
+                    return done == 2
+                }
+                #expect(recorded, "both posts of Queued are recorded while Terrakube holds the jobs")
+                gate.open()
+                let ended = await eventually(within: .seconds(30)) {
+                    Set(
+                        git.requests.filter { $0.json?["state"] as? String == "success" }.map(\.target)
+                    ).count == 2
+                }
+                #expect(ended, "\(git.requests.map { $0.json?["description"] ?? "" })")
+            }
+        }
+    }
+
     /// One host holding every answer delays neither the jobs nor another host's statuses.
     @Test func aHostThatHangsDelaysNeitherJobsNorAnotherHost() async throws {
         let stuck = GitHostStandIn()

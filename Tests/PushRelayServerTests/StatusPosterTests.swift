@@ -60,7 +60,7 @@ struct StatusPosterTests {
                 Issue.record("not posted: \(outcome)")
                 return
             }
-            #expect(result == "pending Terrakube job 42: running")
+            #expect(result == "pending Terrakube job 42: running (#1)")
             let request = try #require(host.requests.first)
             #expect(request.method == "POST")
             #expect(request.target == "/repos/acme/infra/statuses/\(Self.sha)")

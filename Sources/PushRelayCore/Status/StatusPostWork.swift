@@ -34,8 +34,12 @@ package struct StatusPostWork: Sendable, Equatable, Codable {
     }
 
     /// What a posted status is recorded as (the keyed item's result): the host's state and the text, so
-    /// that the same status is not posted twice and GitLab's next state knows where it stands.
-    package static func result(state: String, description: String) -> String { state + " " + description }
+    /// that the same status is not posted twice and GitLab's next state knows where it stands. Results are
+    /// unique per kind in the queue, and two commits may well show the same text (`Queued`): the item's
+    /// own id, which a keyed item keeps, ends it.
+    package static func result(state: String, description: String, item: Int64) -> String {
+        "\(state) \(description) (#\(item))"
+    }
 
     /// The host's state in a recorded result.
     package static func state(inResult result: String?) -> String? {

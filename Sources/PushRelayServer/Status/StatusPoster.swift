@@ -48,7 +48,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
         let api = self.settings.kind.api
         let previous = StatusPostWork.state(inResult: work.result)
         let state = api.state(of: item.post, previous: previous)
-        let result = StatusPostWork.result(state: state, description: item.post.status.description)
+        let result = StatusPostWork.result(state: state, description: item.post.status.description, item: work.id)
         // Already on the commit, as the last post left it.
         if work.result == result { return .done(result: result, label: "unchanged", detail: "already on the commit") }
         let token: APIToken
