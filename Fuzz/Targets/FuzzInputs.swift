@@ -120,6 +120,15 @@ enum FuzzInputs {
     }
 
     /// A file given to `replay`: read in any of its shapes, then evaluated as the dry run does.
+    /// `POST /hooks/terrakube`: the signature check, and the body read.
+    static func terrakubeNotification(_ data: [UInt8]) {
+        let split = min(Int(data.first ?? 0), max(0, data.count - 1))
+        let signature = String(decoding: data.dropFirst().prefix(split), as: UTF8.self)
+        let body = Array(data.dropFirst(1 + split))
+        _ = TerrakubeNotification.verify(signature: signature, body: body, secrets: [Self.secret])
+        _ = TerrakubeNotification(body: body)
+    }
+
     static func savedDelivery(_ data: [UInt8]) {
         let provider = ProviderKind.allCases[Int(data.first ?? 0) % ProviderKind.allCases.count]
         guard

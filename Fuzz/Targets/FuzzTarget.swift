@@ -16,6 +16,7 @@ package struct FuzzTarget: Sendable {
             FuzzTarget(name: "glob", run: FuzzInputs.glob),
             FuzzTarget(name: "config", run: FuzzInputs.config),
             FuzzTarget(name: "saved-delivery", run: FuzzInputs.savedDelivery),
+            FuzzTarget(name: "terrakube-notification", run: FuzzInputs.terrakubeNotification),
         ]
 
     package static func named(_ name: String) -> FuzzTarget? {

@@ -39,6 +39,10 @@ package func buildRouter(
         middleware: WebhookMethodGuard { provider, context in webhooks.methodNotAllowed(provider, context: context) }
     )
     router.post("/hooks", use: webhooks.receiveDetected)
+    router.post(
+        "/hooks/terrakube",
+        use: TerrakubeHintController(config: config, queue: store, metrics: metrics).receive
+    )
     router.post("/hooks/:provider", use: webhooks.receive)
     return router
 }

@@ -314,6 +314,8 @@ struct StatusEndToEndTests {
         try await git.whileRunning { gitURL in
             try await RelayHarness.run(service: Self.service(gitURL), prepare: Self.withUIURL, standIn: standIn) {
                 (relay: RelayHarness) async throws in
+                // Without notification_secret_env or _file, there is no /hooks/terrakube.
+                #expect(try await relay.post("/hooks/terrakube", headers: [], body: Array("{}".utf8)).status == 404)
                 let (body, headers, commit) = ProcessLifecycleTests.delivery(3)
                 #expect(try await relay.post("/hooks/github", headers: headers, body: body).status == 202)
                 let followed = try await relay.eventually {
@@ -321,11 +323,11 @@ struct StatusEndToEndTests {
                     return work.contains { $0.kind == .followTerrakubeJob && $0.state == .done }
                 }
                 #expect(followed, "Terrakube's job has ended")
-                let refused = git.requests.count
+                // Every post before the switch met the outage, every one after it a 201.
+                let refused = git.outage(nil)
                 #expect(refused >= 1, "posts were tried while the host was down")
-                git.outage(nil)
                 let back = await eventually(within: .seconds(30)) {
-                    git.requests.last?.json?["state"] as? String == "success"
+                    git.requests.dropFirst(refused).contains { $0.json?["state"] as? String == "success" }
                 }
                 #expect(back)
                 let sent = git.requests.dropFirst(refused)
@@ -393,6 +395,64 @@ struct StatusEndToEndTests {
                     ).count == 2
                 }
                 #expect(ended, "\(git.requests.map { $0.json?["description"] ?? "" })")
+            }
+        }
+    }
+
+    /// Terrakube's job notification, verified, has the job read at once: with reads an hour apart, the end
+    /// arrives only through it.
+    @Test func aTerrakubeNotificationHasTheJobReadAtOnce() async throws {
+        let git = GitHostStandIn()
+        let standIn = TerrakubeStandIn(token: RelayHarness.token)
+        standIn.script(job: 1, "running")
+        let service = Self.service("GIT_URL").replacingOccurrences(of: "poll_seconds: 0.1", with: "poll_seconds: 3600")
+        try await git.whileRunning { gitURL in
+            let prepare: @Sendable (String) throws -> Void = { directory in
+                try Self.withUIURL(directory)
+                let path = directory + "/pushrelay.yaml"
+                let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+                    of: "  ui_url:",
+                    with: "  notification_secret_file: notify.secret\n  ui_url:"
+                )
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                try "notify-secret\n".write(toFile: directory + "/notify.secret", atomically: true, encoding: .utf8)
+            }
+            try await RelayHarness.run(
+                service: service.replacingOccurrences(of: "GIT_URL", with: gitURL),
+                prepare: prepare,
+                standIn: standIn
+            ) { (relay: RelayHarness) async throws in
+                let (body, headers, _) = ProcessLifecycleTests.delivery(8)
+                #expect(try await relay.post("/hooks/github", headers: headers, body: body).status == 202)
+                let running = await eventually(within: .seconds(30)) {
+                    git.requests.last?.json?["description"] as? String == Phase.running.description
+                }
+                #expect(running)
+                standIn.script(job: 1, "completed")
+
+                func notify(_ job: Int, secret: String = "notify-secret") async throws -> RelayHarness.Answer {
+                    let body = Array(
+                        #"{"organization":"org","workspace":"ws-hello","jobId":\#(job),"status":"completed","runUrl":null}"#
+                            .utf8
+                    )
+                    let signature = ProviderEndToEndTests.hex(body, secret)
+                    return try await relay.post(
+                        "/hooks/terrakube",
+                        headers: [("X-Terrakube-Signature", signature), ("Content-Type", "application/json")],
+                        body: body
+                    )
+                }
+                let forged = try await notify(1, secret: "guess")
+                #expect(forged.status == 401)
+                let unknown = try await notify(99)
+                #expect(unknown.status == 200 && unknown.body["status"] as? String == "ignored", "\(unknown.body)")
+                #expect(git.requests.last?.json?["description"] as? String == Phase.running.description)
+                let hinted = try await notify(1)
+                #expect(hinted.status == 202 && hinted.body["status"] as? String == "hinted", "\(hinted.body)")
+                let ended = await eventually(within: .seconds(30)) {
+                    git.requests.last?.json?["description"] as? String == Phase.completed.description
+                }
+                #expect(ended, "the end is read at once, not at the next hourly read")
             }
         }
     }

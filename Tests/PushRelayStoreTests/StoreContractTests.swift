@@ -492,4 +492,31 @@ struct StoreContractTests {
             #expect(try await stores[1].workCounts()[status] == [.pending: 1])
         }
     }
+
+    /// A hint makes a keyed item due now, whichever process asks; an item without that key, or one
+    /// finished, is not there to hasten.
+    @Test(arguments: StoreBackend.allCases)
+    func aKeyedItemCanBeMadeDueNow(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            let follow: WorkKind = "test.follow"
+            let owner = Self.owner
+            _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 1))
+            let job = try #require(try await stores[0].claim(owner: owner, limit: 1, lease: Self.lease).first)
+            let later = NewWork(kind: follow, payload: [1], after: .seconds(3600), key: "job 7")
+            #expect(
+                try await stores[0].finish(job, outcome: .done(result: nil, label: "done", detail: nil, next: [later]))
+            )
+            #expect(try await stores[1].claim(owner: owner, kinds: [follow], limit: 5, lease: Self.lease).isEmpty)
+
+            #expect(try await stores[1].hasten(kind: follow, key: "job 8") == false)
+            #expect(try await stores[1].hasten(kind: "test.other", key: "job 7") == false)
+            #expect(try await stores[1].hasten(kind: follow, key: "job 7"))
+            let due = try #require(
+                try await stores[0].claim(owner: owner, kinds: [follow], limit: 5, lease: Self.lease).first
+            )
+            #expect(due.payload == [1])
+            #expect(try await stores[0].finish(due, outcome: .done(result: nil, label: "done", detail: nil)))
+            #expect(try await stores[1].hasten(kind: follow, key: "job 7") == false)
+        }
+    }
 }

@@ -99,8 +99,13 @@ package final class GitHostStandIn: Sendable {
     }
 
     /// Every post meets `fault` until this is called again with `nil`.
-    package func outage(_ fault: Fault?) {
-        self.state.withLock { $0.outage = fault }
+    /// - Returns: how many posts came before the change (each met what was set before it).
+    @discardableResult
+    package func outage(_ fault: Fault?) -> Int {
+        self.state.withLock { state in
+            state.outage = fault
+            return state.requests.count
+        }
     }
 
     /// Called with each post as it arrives (before it is answered).

@@ -12,7 +12,10 @@ extension ConfigLoader {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8),
                 let root = (try? Yams.compose(yaml: text))?.mapping
             else { continue }
-            found += Self.paths(root["secret_file"]) + Self.paths(root["terrakube"]?.mapping?["token_file"])
+            let terrakube = root["terrakube"]?.mapping
+            found +=
+                Self.paths(root["secret_file"]) + Self.paths(terrakube?["token_file"])
+                + Self.paths(terrakube?["notification_secret_file"])
         }
         return found.map { $0.hasPrefix("/") ? $0 : self.directory + "/" + $0 }
     }

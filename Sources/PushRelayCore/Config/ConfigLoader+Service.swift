@@ -8,6 +8,7 @@ extension ConfigLoader {
     ]
     private static let terrakubeKeys: Set<String> = [
         "url", "token_env", "token_file", "organization", "organization_name", "ui_url",
+        "notification_secret_env", "notification_secret_file",
     ]
     private static let storeKeys: Set<String> = [
         "sqlite", "postgres_url_env", "postgres_url_file", "notify", "pool_size", "retention_days",
@@ -292,6 +293,7 @@ extension ConfigLoader {
             organizationName: organizationName
         )
         settings.uiURL = uiURL
+        settings.notificationSecrets = self.secrets(section, prefix: "notification_secret", problems: &problems) ?? []
         return settings
     }
 }

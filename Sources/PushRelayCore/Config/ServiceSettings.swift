@@ -9,6 +9,9 @@ package struct ServiceSettings: Sendable, Equatable {
         package var organizationName: String?
         /// Terrakube's UI (`terrakube.ui_url`), without a trailing slash: the run links of statuses.
         package var uiURL: String?
+        /// The signing secrets of Terrakube's job notifications (`notification_secret_env` or `_file`);
+        /// empty: `POST /hooks/terrakube` is not served.
+        package var notificationSecrets: [WebhookSecret] = []
 
         package init(url: String, token: String, organization: String, organizationName: String? = nil) {
             self.url = url

@@ -24,9 +24,13 @@ package struct FollowedJob: Sendable, Equatable, Codable {
         self.target = target
     }
 
+    /// Keyed by Terrakube's job id (global in a Terrakube), so that a job is followed once and a
+    /// notification about it (`POST /hooks/terrakube`) finds its item.
     package var work: NewWork {
-        NewWork(kind: .followTerrakubeJob, payload: self.payload)
+        NewWork(kind: .followTerrakubeJob, payload: self.payload, key: Self.key(self.jobID))
     }
+
+    package static func key(_ jobID: String) -> String { "job \(jobID)" }
 
     package var payload: [UInt8] {
         // Strings and a date only: encoding cannot fail.

@@ -45,6 +45,10 @@ package protocol WorkQueue: Sendable {
 
     /// Which of these results some item of `kind` has already recorded (results are unique per kind).
     func recordedResults(of kind: WorkKind, among results: [String]) async throws -> Set<String>
+
+    /// Makes the unfinished item of `kind` with `key` due now (one running is left to its attempt).
+    /// - Returns: whether there is such an item.
+    func hasten(kind: WorkKind, key: String) async throws -> Bool
 }
 
 package enum WorkState: String, Sendable, Codable, CaseIterable {

@@ -1,10 +1,6 @@
 import Foundation
 import PushRelayCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The files a config load reads (`pushrelay.yaml`, `repos/*.yaml`, and the secret files they name), as
 /// `stat` sees them through symlinks: device, inode, size and modification time. Kubernetes updates a
 /// mounted ConfigMap or Secret by pointing its `..data` symlink at a new folder, which changes the inode
@@ -23,9 +19,15 @@ struct ConfigFingerprint: Equatable {
         return fingerprint
     }
 
+    /// Foundation's view of `stat` rather than the C call: which C module owns `struct stat` differs from
+    /// one build to another, and MemberImportVisibility then hides its fields.
     private static func identity(_ path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target) else { return nil }
+        let time = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let fields: [Any] = [
+            attributes[.systemNumber] ?? "", attributes[.systemFileNumber] ?? "", attributes[.size] ?? "", time,
+        ]
+        return fields.map { "\($0)" }.joined(separator: ":")
     }
 }

@@ -128,6 +128,17 @@ extension PostgresDeliveryStore {
         return rows.count
     }
 
+    package func hasten(kind: WorkKind, key: String) async throws -> Bool {
+        let rows = try await self.rows(
+            """
+            UPDATE pushrelay.work SET next_attempt_at = LEAST(next_attempt_at, now())
+            WHERE kind = \(kind.rawValue) AND key = \(key) AND state IN ('pending', 'running')
+            RETURNING id
+            """
+        )
+        return !rows.isEmpty
+    }
+
     package func release(_ work: [ClaimedWork]) async throws {
         guard !work.isEmpty else { return }
         _ = try await self.rows(

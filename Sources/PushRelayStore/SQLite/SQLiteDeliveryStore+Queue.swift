@@ -110,6 +110,19 @@ extension SQLiteDeliveryStore {
         }
     }
 
+    package func hasten(kind: WorkKind, key: String) async throws -> Bool {
+        let now = Date().timeIntervalSince1970
+        return try await self.batcher.perform(singleStatement: true) { connection in
+            try await connection.query(
+                """
+                UPDATE work SET next_attempt_at = MIN(next_attempt_at, ?1)
+                WHERE kind = ?2 AND key = ?3 AND state IN ('pending', 'running') RETURNING id
+                """,
+                [.float(now), .text(kind.rawValue), .text(key)]
+            ).count > 0
+        }
+    }
+
     package func release(_ work: [ClaimedWork]) async throws {
         guard !work.isEmpty else { return }
         try await self.batcher.perform { connection in
