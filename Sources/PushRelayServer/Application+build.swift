@@ -39,10 +39,8 @@ package func buildRouter(
         middleware: WebhookMethodGuard { provider, context in webhooks.methodNotAllowed(provider, context: context) }
     )
     router.post("/hooks", use: webhooks.receiveDetected)
-    router.post(
-        "/hooks/terrakube",
-        use: TerrakubeHintController(config: config, queue: store, metrics: metrics).receive
-    )
+    let hints = TerrakubeHintController(config: config, queue: store, metrics: metrics, budget: budget)
+    router.post("/hooks/terrakube", use: hints.receive)
     router.post("/hooks/:provider", use: webhooks.receive)
     return router
 }

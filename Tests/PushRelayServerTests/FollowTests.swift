@@ -167,15 +167,7 @@ struct FollowTests {
     @Test func aJobTerrakubeNoLongerHasOrThatRunsPastTheLimitEnds() {
         let follower = TerrakubeJobFollower(api: NoTerrakube())
         let job = FollowedJob(organization: "org", jobID: "7", since: Date(timeIntervalSince1970: 0), status: "running")
-        let running = TerrakubeJobSummary(
-            id: "7",
-            createdAt: nil,
-            workspace: nil,
-            templateReference: nil,
-            overrideBranch: nil,
-            commitID: nil,
-            status: "running"
-        )
+        let running = Self.summary("running")
         #expect(follower.outcome(job, now: nil, at: Date()).name == "missing")
         #expect(follower.outcome(job, now: running, at: Date(timeIntervalSince1970: 6 * 3600)).name == "expired")
         // Reads that keep failing are retried, until the same limit ends following.
@@ -201,23 +193,26 @@ struct FollowTests {
         #expect(FollowCadence().next(after: "waitingApproval", now: Date(timeIntervalSince1970: 62)) == .seconds(28))
     }
 
+    /// Job 7 as a read finds it.
+    static func summary(_ state: String) -> TerrakubeJobSummary {
+        TerrakubeJobSummary(
+            id: "7",
+            createdAt: nil,
+            workspace: nil,
+            templateReference: nil,
+            overrideBranch: nil,
+            commitID: nil,
+            status: state
+        )
+    }
+
     /// A change is handed on only when the commit would show something else: a created job was posted
     /// as "queued", and Terrakube's `queue` after `pending` is still "queued".
     @Test func aStateThatShowsTheSameIsNotHandedOn() {
         var follower = TerrakubeJobFollower(api: NoTerrakube())
         follower.onChange = { _, progress in [NewWork(kind: "seen", payload: Array("\(progress)".utf8))] }
         let created = FollowedJob(organization: "org", jobID: "7", since: Date(), status: "pending")
-        let read = { (state: String) in
-            TerrakubeJobSummary(
-                id: "7",
-                createdAt: nil,
-                workspace: nil,
-                templateReference: nil,
-                overrideBranch: nil,
-                commitID: nil,
-                status: state
-            )
-        }
+        let read = { (state: String) in Self.summary(state) }
         #expect(follower.outcome(created, now: read("queue"), at: Date()).next.isEmpty)
         #expect(follower.outcome(created, now: read("running"), at: Date()).next.count == 1)
         #expect(follower.outcome(created, now: read("completed"), at: Date()).next.count == 1)

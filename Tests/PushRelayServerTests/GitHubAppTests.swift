@@ -77,20 +77,25 @@ struct GitHubAppTests {
         }
     }
 
+    /// One post of a running job to `acme/infra`, signed with the key in `keyFile`.
+    static func postOnce(_ url: String, keyFile: String) async throws -> WorkOutcome {
+        let tokens = try GitHubAppTokens(
+            .init(id: "4711", privateKeyFile: keyFile),
+            apiURL: url,
+            exchange: HostExchange(client: HTTPClient.shared)
+        )
+        return await Self.poster(url, tokens: tokens).perform(
+            StatusPosterTests.item(.terrakube(jobID: "1", state: "running")),
+            logger: StatusPosterTests.logger
+        )
+    }
+
     @Test func aRepositoryWithoutTheAppEndsThePostWithGitHubsReason() async throws {
         let key = try Self.app(installations: ["acme/other": 3])
         defer { try? FileManager.default.removeItem(atPath: key.file) }
         let host = GitHostStandIn(app: key.app)
         try await host.whileRunning { (url: String) async throws -> Void in
-            let tokens = try GitHubAppTokens(
-                .init(id: "4711", privateKeyFile: key.file),
-                apiURL: url,
-                exchange: HostExchange(client: HTTPClient.shared)
-            )
-            let outcome = await Self.poster(url, tokens: tokens).perform(
-                StatusPosterTests.item(.terrakube(jobID: "1", state: "running")),
-                logger: StatusPosterTests.logger
-            )
+            let outcome = try await Self.postOnce(url, keyFile: key.file)
             guard case .failed(let status, let error, _) = outcome else {
                 Issue.record("not failed: \(outcome)")
                 return
@@ -108,15 +113,7 @@ struct GitHubAppTests {
         // GitHub knows the other key.
         let host = GitHostStandIn(app: other.app)
         try await host.whileRunning { (url: String) async throws -> Void in
-            let tokens = try GitHubAppTokens(
-                .init(id: "4711", privateKeyFile: key.file),
-                apiURL: url,
-                exchange: HostExchange(client: HTTPClient.shared)
-            )
-            let outcome = await Self.poster(url, tokens: tokens).perform(
-                StatusPosterTests.item(.terrakube(jobID: "1", state: "running")),
-                logger: StatusPosterTests.logger
-            )
+            let outcome = try await Self.postOnce(url, keyFile: key.file)
             guard case .failed(401, let error, _) = outcome else {
                 Issue.record("not refused: \(outcome)")
                 return

@@ -20,8 +20,15 @@ struct StatusProcessTests {
     func killedMidLifecycleTheFinalStatusStillArrives(_ store: Store) async throws {
         let git = GitHostStandIn()
         let standIn = TerrakubeStandIn(token: RelayHarness.token)
-        // Held at running until the process is gone.
-        standIn.script(job: 1, "queue", "running")
+        // Each state once the host has the one before; held waiting for approval until the process is gone.
+        standIn.script(job: 1, "queue")
+        git.onPost { request in
+            switch request.json?["description"] as? String {
+            case "Terrakube job 1: queued": standIn.script(job: 1, "running")
+            case "Terrakube job 1: running": standIn.script(job: 1, "waitingApproval")
+            default: break
+            }
+        }
         try await standIn.whileRunning { terrakube in
             try await git.whileRunning { gitURL in
                 var environment = ["STATUS_TOKEN": "status-token"]
@@ -46,10 +53,12 @@ struct StatusProcessTests {
                 let port = try await first.port()
                 let (body, headers, commit) = ProcessLifecycleTests.delivery(11)
                 #expect(await ReplicaTests.post(client, port: port, body: body, headers: headers) == 202)
-                let running = await eventually(within: .seconds(30)) {
-                    git.requests.contains { $0.json?["description"] as? String == "Terrakube job 1: running" }
+                let waiting = await eventually(within: .seconds(30)) {
+                    git.requests.contains {
+                        $0.json?["description"] as? String == "Terrakube job 1: waiting for approval"
+                    }
                 }
-                #expect(running, "\(first.logText())")
+                #expect(waiting, "\(first.logText())")
                 first.signal(SIGKILL)
                 _ = try await first.exitStatus(timeout: .seconds(10))
                 standIn.script(job: 1, "completed")
@@ -74,8 +83,13 @@ struct StatusProcessTests {
                 )
                 #expect(post.contains("status pushrelay/ws-hello, commit \(commit.prefix(12))"), "\(show.stdout)")
                 #expect(post.contains("says success: Terrakube job 1: completed"), "\(show.stdout)")
-                // Not `running`: the kill may come between its post and its record (then an `interrupted` row).
-                #expect(show.stdout.contains("posted pending \"Terrakube job 1: queued\": HTTP 201"), "\(show.stdout)")
+                // Not the state before the kill: it may come between its post and its record.
+                for state in ["queued", "running"] {
+                    #expect(
+                        show.stdout.contains("posted pending \"Terrakube job 1: \(state)\": HTTP 201"),
+                        "\(show.stdout)"
+                    )
+                }
                 #expect(
                     show.stdout.contains("posted success \"Terrakube job 1: completed\": HTTP 201"),
                     "\(show.stdout)"

@@ -11,6 +11,7 @@ struct TerrakubeHintController<Queue: WorkQueue>: Sendable {
     let config: ConfigHolder
     let queue: Queue
     let metrics: RelayMetrics
+    let budget: BodyBudget
 
     /// A notification is small (its failure reason is cut to 500 characters): anything larger is not one.
     static var maxBodyBytes: Int { 64 << 10 }
@@ -23,12 +24,25 @@ struct TerrakubeHintController<Queue: WorkQueue>: Sendable {
                 .error(404, "Terrakube notifications are not configured (terrakube.notification_secret_env)")
             )
         }
-        guard let buffer = try? await request.body.collect(upTo: Self.maxBodyBytes) else {
+        // Read within the process's body budget, as webhooks are.
+        let reader = BodyReader(limit: Self.maxBodyBytes, budget: self.budget)
+        let body: [UInt8]
+        switch await reader.read(request.body, declaredLength: request.headers[.contentLength].flatMap(Int.init)) {
+        case .read(let bytes, let held):
+            reader.giveBack(held)
+            body = bytes
+        case .tooLarge:
             var response = self.answer(.error(413, "body over the \(Self.maxBodyBytes)-byte limit"))
             response.headers[.connection] = "close"
             return response
+        case .overBudget:
+            var response = self.answer(.error(503, "too many request bodies in memory; retry later"))
+            response.headers[.connection] = "close"
+            response.headers[.retryAfter] = "5"
+            return response
+        case .unreadable:
+            return self.answer(.error(400, "request body could not be read"))
         }
-        let body = Array(buffer: buffer)
         switch TerrakubeNotification.verify(signature: request.headers[Self.signature], body: body, secrets: secrets) {
         case .valid:
             break
