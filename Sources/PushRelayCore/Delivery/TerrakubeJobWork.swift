@@ -18,11 +18,6 @@ package enum TerrakubeJobWork {
         Array(try! self.encoder.encode(Order(spec: spec, status: status)))
     }
 
-    /// The status target a creation payload carries, if any.
-    package static func status(_ payload: [UInt8]) -> StatusTarget? {
-        (try? self.decoded(payload))?.status
-    }
-
     /// The job and its status target, read once.
     package static func decoded(_ payload: [UInt8]) throws -> (spec: JobSpec, status: StatusTarget?) {
         let order = try JSONDecoder().decode(Order.self, from: Data(payload))
