@@ -54,9 +54,10 @@ struct DurabilityTests {
 
     @Test func anUncertainAttemptThatCreatedNothingIsSentAgain() async throws {
         // Terrakube hangs past the timeout and creates nothing: the lookup finds nothing, the job is sent again.
+        // (A 2 s timeout, not 1: the lookup must not itself run out of time on a loaded machine.)
         let standIn = TerrakubeStandIn(token: RelayHarness.token)
-        standIn.inject(.hangThenFail(.seconds(3)))
-        try await RelayHarness.run(requestTimeoutSeconds: 1, standIn: standIn) { relay in
+        standIn.inject(.hangThenFail(.seconds(6)))
+        try await RelayHarness.run(requestTimeoutSeconds: 2, standIn: standIn) { relay in
             #expect(
                 try await relay.post(
                     "/hooks/github",

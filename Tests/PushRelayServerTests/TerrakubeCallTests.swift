@@ -11,11 +11,12 @@ struct TerrakubeCallTests {
     static let body = Fixture.load("github", "go-scm-push").body
 
     @Test func aTrickledAnswerIsCutAtTheDeadlineAndTheJobAdoptedNotRepeated() async throws {
-        // The 201's head comes at once, its body a byte every 200 ms (a minute in all): the 1 s deadline
-        // cuts it, the outcome is unknown, and the retry looks first and finds the job.
+        // The 201's head comes at once, its body a byte every 200 ms (a minute in all): the 2 s deadline
+        // cuts it, the outcome is unknown, and the retry looks first and finds the job. (2 s, not 1: the
+        // lookup must not itself run out of time on a loaded machine.)
         let standIn = TerrakubeStandIn(token: RelayHarness.token)
         standIn.inject(.createThenTrickle(.milliseconds(200)))
-        try await RelayHarness.run(requestTimeoutSeconds: 1, standIn: standIn) { relay in
+        try await RelayHarness.run(requestTimeoutSeconds: 2, standIn: standIn) { relay in
             let answer = try await relay.post(
                 "/hooks/github",
                 headers: RelayHarness.github(Self.body, delivery: "trickle-1"),
