@@ -14,17 +14,25 @@ enum FuzzInputs {
         let fields: [(String, String)]
         switch kind {
         case .github:
-            fields = [("X-GitHub-Event", ["push", "delete", "ping", "create"][pick % 4]), ("X-GitHub-Delivery", "d")]
+            fields = [
+                ("X-GitHub-Event", ["push", "delete", "ping", "create", "pull_request"][pick % 5]),
+                ("X-GitHub-Delivery", "d"),
+            ]
         case .gitlab:
             fields = [
-                ("X-Gitlab-Event", ["Push Hook", "Tag Push Hook", "System Hook"][pick % 3]),
+                ("X-Gitlab-Event", ["Push Hook", "Tag Push Hook", "System Hook", "Merge Request Hook"][pick % 4]),
                 ("X-Gitlab-Event-UUID", "d"),
             ]
         case .gitea:
-            fields = [("X-Gitea-Event", ["push", "delete", "create"][pick % 3]), ("X-Gitea-Delivery", "d")]
+            fields = [
+                ("X-Gitea-Event", ["push", "delete", "create", "pull_request"][pick % 4]), ("X-Gitea-Delivery", "d"),
+            ]
         case .bitbucket:
             fields = [
-                ("X-Event-Key", ["repo:push", "repo:refs_changed", "diagnostics:ping"][pick % 3]),
+                (
+                    "X-Event-Key",
+                    ["repo:push", "repo:refs_changed", "diagnostics:ping", "pullrequest:created", "pr:opened"][pick % 5]
+                ),
                 ("X-Request-UUID", "d"),
             ]
         case .azureDevOps:
@@ -150,20 +158,20 @@ enum FuzzInputs {
         secret_env: SECRET
         """
 
-    /// Routes for every branch, tag and path on the fixtures' repositories.
+    /// Routes for every branch, tag and path on the fixtures' repositories, and plans of their pull requests.
     static let routedConfig: RelayConfig = {
-        let routes = [
-            Route(
-                file: "repos/f.yaml",
-                line: 1,
-                branches: try! PatternSet(["**", "!skip/**"]),
-                tags: try! PatternSet(["v*"]),
-                paths: try! PatternSet(["envs/**", "*.tf"]),
-                workspace: "ws",
-                template: "tpl",
-                onDeleteTemplate: "destroy"
-            )
-        ]
+        var route = Route(
+            file: "repos/f.yaml",
+            line: 1,
+            branches: try! PatternSet(["**", "!skip/**"]),
+            tags: try! PatternSet(["v*"]),
+            paths: try! PatternSet(["envs/**", "*.tf"]),
+            workspace: "ws",
+            template: "tpl",
+            onDeleteTemplate: "destroy"
+        )
+        route.pullRequests = PullRequestPlans(template: "plan", drafts: true)
+        let routes = [route]
         let identities = [
             "github.com/codertocat/hello-world", "gitlab.com/gitlab-org/hello-world", "localhost/gitea/webhooks",
             "bitbucket.org/brydzewski/foo", "dev.azure.com/fabrikam-fiber-inc/fabrikam-fiber-git/fabrikam-fiber-git",

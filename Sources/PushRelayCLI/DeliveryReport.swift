@@ -35,7 +35,7 @@ enum DeliveryReport {
         case .followTerrakubeJob:
             guard let job = try? FollowedJob.decoded(work.payload) else { return [] }
             // Its end is in its history; while it runs, the state it last read.
-            let seen = work.state == .done || work.state == .failed ? [] : [("last_seen", job.status ?? "-")]
+            let seen = work.state.isFinished ? [] : [("last_seen", job.status ?? "-")]
             return [("terrakube_job", job.jobID)] + seen
         case let kind where StatusPostWork.isPost(kind):
             guard let item = try? StatusPostWork.decoded(work.payload) else { return [] }

@@ -10,7 +10,8 @@ enum ReplayReport {
                 + "\(shown(evaluation.repository ?? "-")) signature \(evaluation.signature)"
         ]
         for ref in evaluation.refs {
-            lines.append("  \(shown(ref.ref?.name ?? "-")): \(ref.decision.rawValue): \(shown(ref.reason))")
+            let what = ref.pullRequest.map { "pull request #\($0.number) \($0.action)" } ?? ref.ref?.name ?? "-"
+            lines.append("  \(shown(what)): \(ref.decision.rawValue): \(shown(ref.reason))")
             for job in ref.jobs {
                 lines.append("    POST \(TerrakubeJobDocument.path(organization: job.organization))")
                 lines.append("    " + String(decoding: TerrakubeJobDocument(job).encoded(), as: UTF8.self))

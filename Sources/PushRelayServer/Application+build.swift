@@ -90,6 +90,8 @@ package func buildServiceGroup(
         retry: retry ?? RetryPolicy(maxAttempts: settings.dispatch.maxAttempts)
     )
     creation.uncertainRetryFloor = .seconds(settings.dispatch.requestTimeoutSeconds)
+    let statusHosts = try StatusHosts(settings, client: client)
+    creation.commits = statusHosts.commitResolver
     var dispatcher = WorkDispatcher(
         store: store,
         handlers: [creation],
@@ -120,11 +122,11 @@ package func buildServiceGroup(
     services.append(QueueUpkeep(queue: store, owner: owner, lease: lease, wake: wake, logger: logger))
     services.append(RetentionSweeper(store: store, config: holder, logger: logger))
     services.append(dispatcher)
-    services += try statusDispatchers(
+    services += statusDispatchers(
         settings,
+        hosts: statusHosts,
         store: store,
         api: api,
-        client: client,
         owner: owner,
         lease: lease,
         metrics: metrics,

@@ -18,6 +18,9 @@ struct ReplayEvaluationTests {
             "localhost/gitea/webhooks", "localhost/unknwon/webhooks", "bitbucket.org/brydzewski/foo",
             "bitbucket.example.com/prj/my-repo",
             "dev.azure.com/fabrikam-fiber-inc/fabrikam-fiber-git/fabrikam-fiber-git",
+            // The pull request fixtures' repositories.
+            "example.com/gitlabhq/gitlab-test", "localhost/example/example", "try.gitea.io/gogits/hello-world",
+            "server.bitbucket.local/~gopher/webhook-test", "dev.azure.com/fabrikam/fabrikam/fabrikam",
         ]
         return RelayConfig(
             settings: ServiceSettings(
@@ -31,19 +34,24 @@ struct ReplayEvaluationTests {
                     identity: RepositoryIdentity(normalizing: identity)!,
                     file: "repos/x.yaml",
                     secrets: [Self.secret],
-                    routes: [
-                        Route(
-                            file: "repos/x.yaml",
-                            line: 3,
-                            branches: try! PatternSet(["**"]),
-                            tags: try! PatternSet(["**"]),
-                            workspace: "ws",
-                            template: "tpl"
-                        )
-                    ]
+                    routes: [Self.everything]
                 )
             }
         )
+    }()
+
+    /// Every branch and tag, and pull requests into any branch, forks and drafts included.
+    static let everything: Route = {
+        var route = Route(
+            file: "repos/x.yaml",
+            line: 3,
+            branches: try! PatternSet(["**"]),
+            tags: try! PatternSet(["**"]),
+            workspace: "ws",
+            template: "tpl"
+        )
+        route.pullRequests = PullRequestPlans(template: "plan", allowForks: true, drafts: true)
+        return route
     }()
 
     /// The fixture's headers, signed (or authenticated) with the test secret in its provider's way.
@@ -85,6 +93,17 @@ struct ReplayEvaluationTests {
             #expect(object["tag"] as? String == fixture.meta.tag)
             #expect(object["deleted"] as? Bool == (fixture.meta.deleted ?? false))
             #expect(object["commit"] as? String == fixture.meta.head_commit)
+        } else if let pull = fixture.meta.pull_request {
+            // A pull request names no ref: its source branch and head commit, and the pull request itself.
+            #expect(object["ref"] is NSNull)
+            #expect(object["branch"] as? String == pull.source_branch)
+            #expect(object["commit"] as? String == pull.head_sha)
+            #expect(object["decision"] as? String == (pull.plans ? "queue" : "ignore"))
+            let shown = try #require(object["pull_request"] as? [String: Any])
+            #expect(shown["number"] as? Int == pull.number)
+            #expect(shown["target"] as? String == pull.target_branch)
+            #expect(shown["fork"] as? Bool == pull.fork)
+            #expect(shown["action"] as? String == pull.action)
         } else {
             #expect(object["decision"] as? String == "ignore")
         }

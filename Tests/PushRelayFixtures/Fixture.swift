@@ -19,6 +19,20 @@ package struct Fixture: Sendable, CustomStringConvertible {
         package var head_commit: String?
         package var commit_count: Int?
         package var total_commits_count: Int?
+        package var pull_request: PullRequest?
+
+        /// What a pull or merge request fixture is: its action, branches, head and whether it plans.
+        package struct PullRequest: Decodable, Sendable {
+            package var action: String
+            package var number: Int
+            package var source_branch: String
+            package var target_branch: String
+            package var head_sha: String?
+            package var fork: Bool
+            package var plans: Bool
+            /// Why it does not plan, when it does not.
+            package var reason: String?
+        }
 
         /// `push` from `X-GitHub-Event: push`.
         package var event: String {

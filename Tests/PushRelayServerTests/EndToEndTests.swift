@@ -140,14 +140,15 @@ struct EndToEndTests {
 
     @Test func anUnconfiguredRepositoryIsIgnoredOrRefusedAsAConfiguredOneWouldBe() async throws {
         try await RelayHarness.run { relay in
-            let body = Fixture.load("github", "octokit-pull_request-opened").body  // a configured repo, but not a push
+            // A configured repository's pull request, which no route plans.
+            let body = Fixture.load("github", "octokit-pull_request-opened").body
             let other = try await relay.post(
                 "/hooks/github",
                 headers: RelayHarness.github(body, event: "pull_request", delivery: "pr-1"),
                 body: body
             )
             #expect(other.status == 200)
-            #expect(other.body["reason"] as? String == "event 'pull_request' is not a push")
+            #expect(other.body["reason"] as? String == "no route plans pull requests into master")
 
             let unknown = Array(
                 String(decoding: Fixture.load("github", "go-scm-push").body, as: UTF8.self)

@@ -29,7 +29,7 @@ struct PostgresDeliveryStoreTests {
             try cluster.psql(
                 database,
                 "SELECT string_agg(version::text, ',' ORDER BY version) FROM pushrelay.schema_version"
-            ) == "1,2"
+            ) == "1,2,3"
         )
     }
 

@@ -85,4 +85,26 @@ enum StorePlans {
             body: Array("{}".utf8)
         )
     }
+
+    /// Pull request 7's plan for `head` (`nil`: a payload without one), in workspace `workspace`.
+    static func plan(_ id: String, pullRequestHead head: String?, workspace: String = "ws-0") -> DeliveryPlan {
+        var plan = self.plan(id)
+        plan.event = "pull_request"
+        plan.ref = nil
+        plan.jobs[0].workspace = workspace
+        plan.jobs[0].commitID = head ?? ""
+        plan.pullRequest = PullRequestPlanKey(
+            repository: "github.com/acme/infra",
+            pull: PullRequestEvent(
+                number: 7,
+                action: "synchronize",
+                sourceBranch: "feature",
+                targetBranch: "main",
+                headCommit: head,
+                fork: false,
+                draft: false
+            )
+        )
+        return plan
+    }
 }

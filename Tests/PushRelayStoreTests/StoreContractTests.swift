@@ -519,4 +519,87 @@ struct StoreContractTests {
             #expect(try await stores[1].hasten(kind: follow, key: "job 7") == false)
         }
     }
+
+    /// A pull request's plan for one head commit is one item however many deliveries carry it, whichever
+    /// instances record them, at the same instant or later.
+    @Test(arguments: StoreBackend.allCases)
+    func aPlanIsQueuedOncePerHeadAcrossInstances(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            let results = try await withThrowingTaskGroup(of: RecordResult.self) { group in
+                for index in 0..<10 {
+                    let store = stores[index % 2]
+                    group.addTask { try await store.record(StorePlans.plan("pr-\(index)", pullRequestHead: "aaa")) }
+                }
+                return try await group.reduce(into: [RecordResult]()) { $0.append($1) }
+            }
+            #expect(!results.contains(.duplicate))  // ten deliveries, each stored
+            #expect(try await stores[0].workCounts()[.createTerrakubeJob] == [.pending: 1])
+            let job = try #require(try await stores[1].claim(owner: Self.owner, limit: 5, lease: Self.lease).first)
+            #expect(try await stores[1].finish(job, outcome: TerrakubeJobWork.created("41")))
+            // Delivered again once created: still the one plan, done.
+            _ = try await stores[0].record(StorePlans.plan("pr-late", pullRequestHead: "aaa"))
+            #expect(try await stores[0].workCounts()[.createTerrakubeJob] == [.done: 1])
+            // Asked for on purpose, it runs again.
+            #expect(try await stores[0].requeueWork(provider: .github, deliveryID: job.deliveryID) == 1)
+            #expect(try await stores[0].workCounts()[.createTerrakubeJob] == [.done: 1, .pending: 1])
+        }
+    }
+
+    /// A newer head's plan drops the older heads' plans not yet created: one waiting at once, one in flight
+    /// once its attempt fails or is handed back, never one that was created, nor another workspace's.
+    @Test(arguments: StoreBackend.allCases)
+    func aNewerHeadSupersedesTheOlderPlansNotYetCreated(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            let (first, second) = (stores[0], stores[1])
+            func state(_ id: String) async throws -> WorkState? {
+                try await first.work(provider: .github, deliveryID: id).first?.state
+            }
+            _ = try await first.record(StorePlans.plan("head-a", pullRequestHead: "a"))
+            _ = try await first.record(StorePlans.plan("other-ws", pullRequestHead: "a", workspace: "ws-9"))
+            _ = try await second.record(StorePlans.plan("head-b", pullRequestHead: "b"))
+            #expect(try await state("head-a") == .superseded)
+            #expect(try await state("other-ws") == .pending)
+
+            // In flight when superseded: a failed attempt drops it, and it is never sent again.
+            let b = try #require(
+                try await first.claim(owner: Self.owner, limit: 5, lease: Self.lease).first {
+                    $0.deliveryID == "head-b"
+                }
+            )
+            _ = try await second.record(StorePlans.plan("head-c", pullRequestHead: "c"))
+            #expect(try await state("head-b") == .running)
+            #expect(
+                try await first.finish(
+                    b,
+                    outcome: .retry(status: 503, error: "down", after: .zero, outcomeUnknown: false)
+                )
+            )
+            #expect(try await state("head-b") == .superseded)
+
+            // In flight and created: it stays created.
+            let c = try #require(
+                try await first.claim(owner: Self.owner, limit: 5, lease: Self.lease).first {
+                    $0.deliveryID == "head-c"
+                }
+            )
+            _ = try await second.record(StorePlans.plan("head-d", pullRequestHead: "d"))
+            #expect(try await first.finish(c, outcome: TerrakubeJobWork.created("43")))
+            #expect(try await state("head-c") == .done)
+
+            // Claimed but not started (a shutdown hands it back): dropped too.
+            let d = try #require(
+                try await first.claim(owner: Self.owner, limit: 5, lease: Self.lease).first {
+                    $0.deliveryID == "head-d"
+                }
+            )
+            _ = try await second.record(StorePlans.plan("head-e", pullRequestHead: nil))
+            try await first.release([d])
+            #expect(try await state("head-d") == .superseded)
+
+            // Only the newest head is left to send (the other workspace's plan went with the first claim).
+            let left = try await second.claim(owner: Self.owner, limit: 10, lease: Self.lease)
+            #expect(left.map(\.deliveryID) == ["head-e"])
+            #expect(try await first.workCounts()[.createTerrakubeJob] == [.superseded: 3, .done: 1, .running: 2])
+        }
+    }
 }

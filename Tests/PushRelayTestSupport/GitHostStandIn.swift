@@ -70,6 +70,8 @@ package final class GitHostStandIn: Sendable {
         var reads: [Recorded] = []
         /// Targets whose reads answer `404`, as a host does for a repository the token cannot see.
         var hidden: Set<String> = []
+        /// Abbreviated commit → full sha, for `GET …/commit/{abbreviated}`.
+        var commits: [String: String] = [:]
         /// Minted token → when it expires.
         var tokens: [String: Date] = [:]
     }
@@ -89,6 +91,11 @@ package final class GitHostStandIn: Sendable {
     /// Reads of these targets answer `404` with GitHub's "Not Found"; others `200`.
     package func hide(_ targets: String...) {
         self.state.withLock { $0.hidden.formUnion(targets) }
+    }
+
+    /// Answers `GET …/commit/{abbreviated}` with the commit's full sha, as Bitbucket Cloud does.
+    package func know(commit abbreviated: String, fullSHA: String) {
+        self.state.withLock { $0.commits[abbreviated] = fullSHA }
     }
 
     /// The app API's requests: installation lookups and token exchanges.
@@ -154,11 +161,15 @@ package final class GitHostStandIn: Sendable {
             }
         }
         if recorded.method == "GET" {
-            let hidden = self.state.withLock { state in
+            let (hidden, commit) = self.state.withLock { state in
                 state.reads.append(recorded)
-                return state.hidden.contains(recorded.target)
+                let commit = state.commits.first { recorded.target.hasSuffix("/commit/" + $0.key) }?.value
+                return (state.hidden.contains(recorded.target), commit)
             }
-            return hidden ? Self.json(404, ["message": "Not Found"]) : Self.json(200, ["id": 1])
+            if hidden { return Self.json(404, ["message": "Not Found"]) }
+            // Bitbucket Cloud's commit, as `GET …/commit/{abbreviated}` gives it.
+            if let commit { return Self.json(200, ["type": "commit", "hash": commit]) }
+            return Self.json(200, ["id": 1])
         }
         let (fault, onPost) = self.state.withLock { state -> (Fault?, (@Sendable (Recorded) -> Void)?) in
             state.requests.append(recorded)

@@ -36,6 +36,8 @@ package final class TerrakubeStandIn: Sendable {
         case createThenHold(Gate)
         /// Hang this long, then answer 503 without creating anything.
         case hangThenFail(Duration)
+        /// Hold the request until the test opens `gate`, then answer 503 without creating anything.
+        case holdThenFail(Gate)
         /// Create the job and send the `201` head at once, then its body one byte per `interval`: a
         /// deadline that ends with the head would wait for all of it.
         case createThenTrickle(Duration)
@@ -247,6 +249,9 @@ package final class TerrakubeStandIn: Sendable {
         case .hangThenFail(let duration):
             try? await Task.sleep(for: duration)
             return Self.error(.serviceUnavailable, "Injected hang")
+        case .holdThenFail(let gate):
+            await gate.wait()
+            return Self.error(.serviceUnavailable, "Injected failure after a hold")
         case .createThenDelay(let duration):
             let created = self.store(attributes, workspace: workspaceID)
             try? await Task.sleep(for: duration)

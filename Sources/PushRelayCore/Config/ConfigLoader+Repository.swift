@@ -7,8 +7,10 @@ extension ConfigLoader {
     ]
     private static let routeKeys: Set<String> = [
         "branches", "tags", "paths", "workspace", "workspace_name", "template", "template_name", "on_delete",
+        "pull_requests",
     ]
     private static let onDeleteKeys: Set<String> = ["template", "template_name"]
+    private static let pullRequestKeys: Set<String> = ["template", "template_name", "allow_forks", "drafts"]
 
     /// One `repos/*.yaml` file.
     func repository(
@@ -119,6 +121,23 @@ extension ConfigLoader {
             section.reportUnknownKeys(allowed: Self.onDeleteKeys, problems: &problems)
             onDelete = self.reference(section, id: "template", name: "template_name", problems: &problems)
         }
+        var pullRequests: PullRequestPlans? = nil
+        if let section = fields.mapping("pull_requests", problems: &problems) {
+            section.reportUnknownKeys(allowed: Self.pullRequestKeys, problems: &problems)
+            if !fields.has("branches") {
+                problems.append(
+                    fields.problem("pull_requests", "'pull_requests' needs 'branches': the target branches it plans")
+                )
+            }
+            if let template = self.reference(section, id: "template", name: "template_name", problems: &problems) {
+                pullRequests = PullRequestPlans(
+                    template: template.id ?? "",
+                    templateName: template.name,
+                    allowForks: section.bool("allow_forks", problems: &problems) ?? false,
+                    drafts: section.bool("drafts", problems: &problems) ?? false
+                )
+            }
+        }
 
         guard let workspace, let template, !problems[before...].contains(where: { $0.severity == .error }) else {
             return nil
@@ -136,6 +155,7 @@ extension ConfigLoader {
         route.workspaceName = workspace.name
         route.templateName = template.name
         route.onDeleteTemplateName = onDelete?.name
+        route.pullRequests = pullRequests
         return route
     }
 

@@ -43,13 +43,22 @@ package struct NameResolver<Directory: TerrakubeDirectory>: Sendable {
                     route.workspace =
                         self.id(result, kind: "workspace", name: name, route: route, problems: &problems) ?? ""
                 }
-                for (name, isOnDelete) in [(route.templateName, false), (route.onDeleteTemplateName, true)] {
+                let names: [(String?, WritableKeyPath<Route, String?>)] = [
+                    (route.templateName, \.templateID), (route.onDeleteTemplateName, \.onDeleteTemplate),
+                    (route.pullRequests?.templateName, \.pullRequestTemplateID),
+                ]
+                for (name, field) in names {
                     guard let name else { continue }
                     let result = await self.cached(&templates, name) { () async throws(TerrakubeFailure) in
                         try await self.directory.templateID(named: name, organization: organization)
                     }
-                    let id = self.id(result, kind: "template", name: name, route: route, problems: &problems)
-                    if isOnDelete { route.onDeleteTemplate = id } else { route.template = id ?? "" }
+                    route[keyPath: field] = self.id(
+                        result,
+                        kind: "template",
+                        name: name,
+                        route: route,
+                        problems: &problems
+                    )
                 }
                 config.repositories[index].routes[routeIndex] = route
             }
@@ -105,5 +114,19 @@ package struct NameResolver<Directory: TerrakubeDirectory>: Sendable {
             }
         }
         return .failure(last)
+    }
+}
+
+extension Route {
+    /// The route's template id, as the optional the resolver writes (`nil` stays empty).
+    fileprivate var templateID: String? {
+        get { self.template.isEmpty ? nil : self.template }
+        set { self.template = newValue ?? "" }
+    }
+
+    /// The `pull_requests` template id, as the optional the resolver writes.
+    fileprivate var pullRequestTemplateID: String? {
+        get { self.pullRequests?.template }
+        set { self.pullRequests?.template = newValue ?? "" }
     }
 }

@@ -55,11 +55,14 @@ package struct Route: Sendable, Equatable {
     package var workspaceName: String?
     package var templateName: String?
     package var onDeleteTemplateName: String?
+    /// `pull_requests:`: this route also plans pull requests into the branches it watches.
+    package var pullRequests: PullRequestPlans?
 
     /// True when every id is known.
     package var isResolved: Bool {
         !self.workspace.isEmpty && !self.template.isEmpty
             && (self.onDeleteTemplateName == nil || self.onDeleteTemplate != nil)
+            && self.pullRequests?.template.isEmpty != true
     }
 
     package init(
@@ -80,5 +83,24 @@ package struct Route: Sendable, Equatable {
         self.paths = paths
         self.workspace = workspace
         self.template = template
+    }
+}
+
+/// A route's `pull_requests:` section: the plan-only template, and which pull requests may run it.
+package struct PullRequestPlans: Sendable, Equatable {
+    /// The template id; empty until ``templateName`` is resolved.
+    package var template: String
+    package var templateName: String?
+    /// `allow_forks: true`: a pull request from a fork plans too, running the fork's code with the
+    /// workspace's credentials. Off by default.
+    package var allowForks: Bool
+    /// `drafts: true`: a draft pull request plans; by default it waits until it is ready.
+    package var drafts: Bool
+
+    package init(template: String, templateName: String? = nil, allowForks: Bool = false, drafts: Bool = false) {
+        self.template = template
+        self.templateName = templateName
+        self.allowForks = allowForks
+        self.drafts = drafts
     }
 }

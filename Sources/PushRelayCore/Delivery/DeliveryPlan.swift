@@ -52,13 +52,18 @@ package struct DeliveryPlan: Sendable, Equatable {
 
     /// Where each job's commit status goes, by the job's index in ``jobs``; empty without statuses.
     package var statusTargets: [Int: StatusTarget] = [:]
+    /// Set when the jobs are a pull request's plans.
+    package var pullRequest: PullRequestPlanKey?
 
-    /// What the store queues with the delivery: one Terrakube job creation per job, and its first
-    /// commit status ("Queued") where it has one.
+    /// What the store queues with the delivery: one Terrakube job creation per job (a pull request's plan
+    /// once per head commit, superseding its older heads' plans), and its first commit status ("Queued")
+    /// where it has one.
     package var work: [NewWork] {
         self.jobs.enumerated().flatMap { index, job -> [NewWork] in
-            guard let target = self.statusTargets[index] else { return [TerrakubeJobWork.work(job)] }
-            return [TerrakubeJobWork.work(job, status: target), target.post(.queued)]
+            let target = self.statusTargets[index]
+            var creation = TerrakubeJobWork.work(job, status: target)
+            if let pullRequest = self.pullRequest { pullRequest.plan(job, &creation) }
+            return [creation] + (target.map { [$0.post(.queued)] } ?? [])
         }
     }
 

@@ -49,7 +49,7 @@ package struct TerrakubeJobSummary: Sendable, Equatable {
     /// Terrakube ignored must not make PushRelay adopt another push's job.
     package func matches(_ spec: JobSpec) -> Bool {
         self.workspace == spec.workspace && self.templateReference == spec.template
-            && self.overrideBranch == spec.overrideBranch && self.commitID == spec.commitID
+            && self.overrideBranch == spec.overrideBranch && (self.commitID ?? "") == spec.commitID
     }
 }
 

@@ -12,7 +12,8 @@ package struct TerrakubeJobDocument: Codable, Equatable, Sendable {
     package struct Attributes: Codable, Equatable, Sendable {
         package var templateReference: String
         package var overrideBranch: String
-        package var commitId: String
+        /// Absent where the payload names no commit (a Gogs pull request, a deletion of an unknown branch).
+        package var commitId: String?
         package var via: String
     }
 
@@ -37,7 +38,7 @@ package struct TerrakubeJobDocument: Codable, Equatable, Sendable {
             attributes: Attributes(
                 templateReference: job.template,
                 overrideBranch: job.overrideBranch,
-                commitId: job.commitID,
+                commitId: job.commitID.isEmpty ? nil : job.commitID,
                 via: job.via
             ),
             relationships: Relationships(workspace: ToOne(data: Identifier(type: "workspace", id: job.workspace)))
@@ -60,12 +61,13 @@ package struct TerrakubeJobDocument: Codable, Equatable, Sendable {
                     ("type", JSONText.quote(self.data.type)),
                     (
                         "attributes",
-                        JSONText.object([
-                            ("templateReference", JSONText.quote(attributes.templateReference)),
-                            ("overrideBranch", JSONText.quote(attributes.overrideBranch)),
-                            ("commitId", JSONText.quote(attributes.commitId)),
-                            ("via", JSONText.quote(attributes.via)),
-                        ])
+                        JSONText.object(
+                            [
+                                ("templateReference", JSONText.quote(attributes.templateReference)),
+                                ("overrideBranch", JSONText.quote(attributes.overrideBranch)),
+                            ] + (attributes.commitId.map { [("commitId", JSONText.quote($0))] } ?? [])
+                                + [("via", JSONText.quote(attributes.via))]
+                        )
                     ),
                     (
                         "relationships",

@@ -4,12 +4,12 @@ import Foundation
 /// and commit (`GET /api/v1/organization/{org}/job?filter[job]=…`).
 package enum TerrakubeJobQuery {
     package static func filter(for job: JobSpec) -> String {
-        [
+        // A job sent without a commit is looked for without one.
+        ([
             "workspace.id==\(self.quote(job.workspace))",
             "templateReference==\(self.quote(job.template))",
             "overrideBranch==\(self.quote(job.overrideBranch))",
-            "commitId==\(self.quote(job.commitID))",
-        ].joined(separator: ";")
+        ] + (job.commitID.isEmpty ? [] : ["commitId==\(self.quote(job.commitID))"])).joined(separator: ";")
     }
 
     /// The jobs with these ids, for following them (`filter[job]=id=in=('41','42')`).

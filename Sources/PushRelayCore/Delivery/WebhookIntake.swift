@@ -1,9 +1,8 @@
 import Foundation
 
-/// The accept path, minus I/O: find the repository, verify, parse, route. `serve` and `replay` share it.
-///
-/// The order matters: the payload is read only far enough to choose which secret to use, and the
-/// signature is checked before any decision is made or any dedupe look-up tells a caller what was seen.
+/// `serve`'s accept path, minus I/O: the shared ``DeliveryAssessment``, then what to refuse and what to
+/// store. The signature is checked before any decision is made or any dedupe look-up tells a caller what
+/// was seen.
 package struct WebhookIntake: Sendable {
     package enum Outcome: Sendable, Equatable {
         /// Refused before anything is stored.
@@ -24,80 +23,44 @@ package struct WebhookIntake: Sendable {
         body: [UInt8],
         receivedAt: Date = Date()
     ) -> Outcome {
-        let delivery: ProviderDelivery
+        let assessment: DeliveryAssessment
         do {
-            delivery = try provider.read(headers: headers, body: body)
+            assessment = try DeliveryAssessment.assess(
+                provider: provider,
+                headers: headers,
+                body: body,
+                config: self.config,
+                now: receivedAt
+            )
         } catch {
             return .reject(.error(400, error.reason))
         }
-        guard delivery.deliveryID.utf8.count <= 256 else {
-            return .reject(.error(400, "delivery id longer than 256 bytes"))
-        }
-        let event = delivery.event
-        let eventName = delivery.eventName
-        let deliveryID = delivery.deliveryID
-
-        let repository = self.config.repository(for: event)
-        let signature: SignatureCheck
-        if let repository, repository.insecureNoSignature {
-            signature = .notChecked
-        } else if let repository {
-            signature = provider.authenticate(
-                headers: headers,
-                body: body,
-                secrets: repository.secrets,
-                options: repository.signatureOptions,
-                now: receivedAt
-            )
-        } else {
-            // Unknown repository: only the default secret may vouch for it, and then there is nothing to do.
-            // Without one, a secret no sender knows takes its place, so that the work done and the answer
-            // given are those of a configured repository's wrong signature.
-            let defaults = self.config.settings.defaultSecrets
-            signature = provider.authenticate(
-                headers: headers,
-                body: body,
-                secrets: defaults.isEmpty ? [Self.decoy] : defaults,
-                now: receivedAt
-            )
-        }
+        let delivery = assessment.delivery
+        let repository = assessment.repository
         // The same status and reason whether or not the repository is configured: an unauthenticated
         // client cannot tell which repositories drive Terrakube.
-        switch signature {
+        switch assessment.signature {
         case .valid, .notChecked: break
         case .absent: return .reject(.error(401, "missing \(provider.signatureHeaderName) header"))
         case .invalid: return .reject(.error(401, "\(provider.signatureHeaderName) does not verify"))
         }
-
-        // Verified, but still the sender's text: a ref Git would refuse is refused here, before anything is stored.
-        if case .push(let pushes) = event.kind {
-            for push in pushes {
-                if let problem = RefNameRules.problem(in: push.ref.name) {
-                    return .reject(.error(400, "pushed ref is not a valid Git ref name: \(problem)"))
-                }
-            }
-        }
+        if let refusal = assessment.refusal { return .reject(.error(400, refusal)) }
 
         var plan = DeliveryPlan(
             provider: provider.kind,
-            deliveryID: deliveryID,
-            event: eventName,
+            deliveryID: delivery.deliveryID,
+            event: delivery.eventName,
             receivedAt: receivedAt,
-            repository: (repository?.identity ?? event.repositoryIdentities.first)?.description,
+            repository: (repository?.identity ?? delivery.event.repositoryIdentities.first)?.description,
             ref: nil,
             decision: .ignore,
             reason: "",
             jobs: [],
-            signature: signature,
+            signature: assessment.signature,
             headers: Self.storable(headers, provider: provider),
             body: body
         )
-        let refs = DeliveryDecision.decide(
-            event,
-            repository: repository,
-            organization: self.config.settings.terrakube.organization,
-            via: provider.kind.via
-        )
+        let refs = assessment.refs
         let names = refs.compactMap(\.ref?.name)
         plan.ref = names.isEmpty ? nil : names.joined(separator: ",")
         // Two refs asking for the same job create it once.
@@ -106,7 +69,10 @@ package struct WebhookIntake: Sendable {
         for reason in refs.map(\.reason) where !reasons.contains(reason) { reasons.append(reason) }
         plan.reason = reasons.joined(separator: "; ")
         plan.decision = plan.jobs.isEmpty ? .ignore : .queue
-        if let repository { plan.statusTargets = self.statusTargets(plan.jobs, repository: repository) }
+        if let repository, let pull = refs.first?.pullRequest, !plan.jobs.isEmpty {
+            plan.pullRequest = PullRequestPlanKey(repository: repository.identity.description, pull: pull)
+        }
+        if let repository { plan.statusTargets = self.statusTargets(plan, repository: repository) }
         // Kept for its id (dedupe) and decision, not its body: what a holder of the default secret sends
         // for repositories no config names must not fill the store.
         if repository == nil { plan.body = [] }
@@ -115,19 +81,23 @@ package struct WebhookIntake: Sendable {
 
     /// Where each job's status goes: the repository's host has a `status.hosts` entry, and the
     /// repository has not turned statuses off.
-    private func statusTargets(_ jobs: [JobSpec], repository: RepositoryConfig) -> [Int: StatusTarget] {
+    /// A pull request's plans go on its head commit, named `…/plan`.
+    private func statusTargets(_ plan: DeliveryPlan, repository: RepositoryConfig) -> [Int: StatusTarget] {
         let settings = self.config.settings
         guard settings.statusHost(for: repository) != nil, let status = settings.status,
             let uiURL = settings.terrakube.uiURL
         else { return [:] }
         var targets: [Int: StatusTarget] = [:]
-        for (index, job) in jobs.enumerated() {
+        for (index, job) in plan.jobs.enumerated() {
+            // A plan without a head commit (Gogs, which has no status API anyway) has nothing to show it on.
+            let commit = plan.pullRequest.map { $0.head ?? "" } ?? job.commitID
+            guard !commit.isEmpty else { continue }
             let name = repository.routes.first { $0.workspace == job.workspace }?.workspaceName ?? job.workspace
             targets[index] = StatusTarget(
                 host: repository.identity.host,
                 repository: repository.identity.spelledPath,
-                commit: job.commitID,
-                context: "\(status.context)/\(name)",
+                commit: commit,
+                context: "\(status.context)/\(name)" + (plan.pullRequest == nil ? "" : "/plan"),
                 organization: job.organization,
                 workspace: job.workspace,
                 uiURL: uiURL
@@ -135,11 +105,6 @@ package struct WebhookIntake: Sendable {
         }
         return targets
     }
-
-    /// Stands in for a default secret where there is none: random, never told to anyone.
-    private static let decoy = WebhookSecret(
-        String((0..<32).map { _ in "0123456789abcdef".randomElement()! })
-    )
 
     /// Headers worth keeping for `deliveries show` and `export`, less any that carry a secret.
     private static func storable(

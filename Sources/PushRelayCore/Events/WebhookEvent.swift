@@ -3,6 +3,8 @@ package struct WebhookEvent: Sendable, Equatable {
     package enum Kind: Sendable, Equatable {
         /// Pushed refs; most pushes change one, some hosts send several in one delivery.
         case push([PushEvent])
+        /// A pull or merge request opened, updated or otherwise acted on.
+        case pullRequest(PullRequestEvent)
         /// The host checking that the hook works.
         case ping
         /// Any event PushRelay does not act on, by its provider name.

@@ -77,6 +77,8 @@ package struct AzureDevOpsProvider: WebhookProvider {
                     )
                 }
             )
+        } else if eventName.hasPrefix("git.pullrequest."), let resource = payload.resource {
+            kind = .pullRequest(try resource.pullRequest(eventName: eventName))
         } else {
             kind = .other(eventName)
         }
@@ -131,10 +133,47 @@ extension AzureDevOpsProvider {
             var comment: String?
         }
 
+        /// Present on a pull request from a fork; its fields are not read.
+        struct ForkSource: Decodable {}
+
         struct Resource: Decodable {
             var refUpdates: [RefUpdate]?
             var commits: [Commit]?
             var repository: Repository?
+            var pullRequestId: Int?
+            /// `active`, `completed`, `abandoned`.
+            var status: String?
+            var sourceRefName: String?
+            var targetRefName: String?
+            var lastMergeSourceCommit: Commit?
+            var isDraft: Bool?
+            var forkSource: ForkSource?
+
+            /// `created` plans; `updated`, which is also sent for votes, reviewers and completion, plans
+            /// while the pull request is active (its head commit tells a push from a vote downstream).
+            func pullRequest(eventName: String) throws(PayloadError) -> PullRequestEvent {
+                guard let number = self.pullRequestId, let source = self.sourceRefName, let target = self.targetRefName
+                else {
+                    throw PayloadError("pull request payload lacks pullRequestId, sourceRefName or targetRefName")
+                }
+                let notPlanning: String? =
+                    switch eventName {
+                    case "git.pullrequest.created": nil
+                    case "git.pullrequest.updated":
+                        self.status == "active" ? nil : "pull request is \(self.status ?? "not active"), not active"
+                    default: PullRequestEvent.notPlanning(action: eventName)
+                    }
+                return PullRequestEvent(
+                    number: number,
+                    action: eventName,
+                    notPlanning: notPlanning,
+                    sourceBranch: PullRequestEvent.branch(source),
+                    targetBranch: PullRequestEvent.branch(target),
+                    headCommit: self.lastMergeSourceCommit?.commitId,
+                    fork: self.forkSource != nil,
+                    draft: self.isDraft ?? false
+                )
+            }
         }
 
         var id: String?

@@ -2,7 +2,7 @@ import Foundation
 
 /// Bitbucket Cloud (`repo:push`) and Bitbucket Data Center (`repo:refs_changed`), both signing with
 /// `X-Hub-Signature: sha256=<hex>`; `diagnostics:ping` is Data Center's test. One push can change several
-/// refs, and each is routed.
+/// refs, and each is routed. Pull requests: ``BitbucketPullRequest``.
 package struct BitbucketProvider: WebhookProvider {
     package var kind: ProviderKind { .bitbucket }
     package var signatureHeaderName: String { "X-Hub-Signature" }
@@ -35,6 +35,10 @@ package struct BitbucketProvider: WebhookProvider {
         let eventName = try self.required("X-Event-Key", in: headers)
         guard let deliveryID = headers["X-Request-UUID"] ?? headers["X-Request-Id"], !deliveryID.isEmpty else {
             throw PayloadError("missing X-Request-UUID or X-Request-Id header")
+        }
+        if BitbucketPullRequest.isPullRequest(eventName) {
+            let event = try BitbucketPullRequest.read(body, eventName: eventName)
+            return ProviderDelivery(eventName: eventName, deliveryID: deliveryID, event: event)
         }
         let payload = try PayloadJSON.decode(Payload.self, from: body, provider: self.kind)
         let event: WebhookEvent

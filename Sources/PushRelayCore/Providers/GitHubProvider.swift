@@ -1,9 +1,12 @@
 import Foundation
 
-/// GitHub: `X-Hub-Signature-256`, `X-GitHub-Event` (`push`, `ping`, `delete`), `X-GitHub-Delivery`.
+/// GitHub: `X-Hub-Signature-256`, `X-GitHub-Event` (`push`, `ping`, `delete`, `pull_request`),
+/// `X-GitHub-Delivery`.
 package struct GitHubProvider: WebhookProvider {
     /// GitHub lists at most this many commits in a push payload; a push at the cap may have more.
     package static let commitCap = 2048
+    /// The `pull_request` actions that plan: new commits, or a pull request that is new or ready again.
+    static let planningActions: Set<String> = ["opened", "synchronize", "reopened", "ready_for_review"]
 
     package var kind: ProviderKind { .github }
     package var signatureHeaderName: String { "X-Hub-Signature-256" }
@@ -33,6 +36,14 @@ package struct GitHubProvider: WebhookProvider {
     package func read(headers: WebhookHeaders, body: [UInt8]) throws(PayloadError) -> ProviderDelivery {
         let eventName = try self.required("X-GitHub-Event", in: headers)
         let deliveryID = try self.required("X-GitHub-Delivery", in: headers)
+        if eventName == "pull_request" {
+            let payload = try GitHubStylePullRequest.read(body, provider: self.kind)
+            let event = WebhookEvent(
+                kind: .pullRequest(try payload.event(planning: Self.planningActions)),
+                repositoryURLs: payload.repositoryURLs
+            )
+            return ProviderDelivery(eventName: eventName, deliveryID: deliveryID, event: event)
+        }
         let payload = try GitHubStylePayload(json: body, provider: self.kind)
         let event: WebhookEvent
         switch eventName {

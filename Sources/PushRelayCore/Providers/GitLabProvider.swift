@@ -64,6 +64,9 @@ package struct GitLabProvider: WebhookProvider {
             guard let ref = payload.ref else { throw PayloadError("push payload has no 'ref'") }
             guard !urls.isEmpty else { throw PayloadError("push payload names no repository") }
             event = WebhookEvent(kind: .push([payload.push(ref: ref)]), repositoryURLs: urls)
+        case "Merge Request Hook", "merge_request":
+            guard !urls.isEmpty else { throw PayloadError("merge request payload names no repository") }
+            event = WebhookEvent(kind: .pullRequest(try GitLabMergeRequest.read(body)), repositoryURLs: urls)
         default:
             event = WebhookEvent(kind: .other(eventName), repositoryURLs: urls)
         }

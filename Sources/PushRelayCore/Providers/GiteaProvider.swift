@@ -6,6 +6,8 @@ import Foundation
 package struct GiteaProvider: WebhookProvider {
     /// Header prefixes, most specific first: Forgejo sends Gitea's headers too, and Gitea sends Gogs'.
     private static let families = ["X-Forgejo", "X-Gitea", "X-Gogs"]
+    /// The `pull_request` actions that plan (Gitea spells GitHub's `synchronize` `synchronized`).
+    static let planningActions: Set<String> = ["opened", "synchronized", "reopened"]
 
     package var kind: ProviderKind { .gitea }
     package var signatureHeaderName: String { "X-Gitea-Signature" }
@@ -50,6 +52,16 @@ package struct GiteaProvider: WebhookProvider {
         }
         guard let deliveryID = self.first("-Delivery", in: headers), !deliveryID.isEmpty else {
             throw PayloadError("missing X-Gitea-Delivery header")
+        }
+        // `pull_request_sync` is the event type Gitea names in `X-Gitea-Event-Type`; some versions send it
+        // as the event.
+        if eventName == "pull_request" || eventName == "pull_request_sync" {
+            let payload = try GitHubStylePullRequest.read(body, provider: self.kind)
+            let event = WebhookEvent(
+                kind: .pullRequest(try payload.event(planning: Self.planningActions)),
+                repositoryURLs: payload.repositoryURLs
+            )
+            return ProviderDelivery(eventName: eventName, deliveryID: deliveryID, event: event)
         }
         let payload = try GitHubStylePayload(json: body, provider: self.kind)
         let kind: WebhookEvent.Kind

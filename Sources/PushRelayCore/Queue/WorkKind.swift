@@ -25,12 +25,28 @@ package struct NewWork: Sendable, Equatable {
     /// Makes the item the one of its kind with this key (a commit status: host, commit and name). Queuing
     /// it again replaces what it will do rather than adding another; see ``WorkQueue``.
     package var key: String?
+    /// A keyed item queued only if none of its kind has the key yet: queuing it again does nothing (a pull
+    /// request's plan for one head commit, however many deliveries carry it).
+    package var once: Bool
+    /// Queuing it supersedes the items of its kind and group queued before it that have not finished: one
+    /// pending is dropped (state `superseded`); one running is dropped when its attempt ends, unless the
+    /// attempt succeeded.
+    package var group: String?
 
-    package init(kind: WorkKind, payload: [UInt8], after: Duration = .zero, key: String? = nil) {
+    package init(
+        kind: WorkKind,
+        payload: [UInt8],
+        after: Duration = .zero,
+        key: String? = nil,
+        once: Bool = false,
+        group: String? = nil
+    ) {
         self.kind = kind
         self.payload = payload
         self.after = after
         self.key = key
+        self.once = once
+        self.group = group
     }
 
     /// The items in order, with only the last of each kind and key: one statement can then write them

@@ -60,6 +60,11 @@ package enum WorkState: String, Sendable, Codable, CaseIterable {
     case done
     /// Given up, with the reason recorded.
     case failed
+    /// Dropped before it was done: a newer item of its group was queued (``NewWork/group``).
+    case superseded
+
+    /// Done, failed or superseded: nothing more will happen to it.
+    package var isFinished: Bool { self == .done || self == .failed || self == .superseded }
 }
 
 /// How one attempt ended, as the kind's handler says.

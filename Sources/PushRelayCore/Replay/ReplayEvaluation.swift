@@ -1,8 +1,7 @@
 import Foundation
 
 /// What a delivery would do, per changed ref, without sending or storing anything: `replay --dry-run`.
-/// It goes through the same provider reader, repository lookup, signature check and route matcher as
-/// `serve`, and reports the signature instead of refusing on it.
+/// It is `serve`'s ``DeliveryAssessment``, reporting the signature instead of refusing on it.
 package struct ReplayEvaluation: Sendable, Equatable {
     package var provider: ProviderKind
     package var event: String
@@ -21,41 +20,44 @@ package struct ReplayEvaluation: Sendable, Equatable {
     ) throws(PayloadError)
         -> ReplayEvaluation
     {
-        let provider = WebhookProviders.provider(for: input.provider)
-        let delivery = try provider.read(headers: input.headers, body: input.body)
-        let identities = delivery.event.repositoryIdentities
-        let repository = config.repository(for: identities).map(Self.showingNames)
-        let signature: SignatureCheck
-        if !input.bodyIsOriginal || repository?.insecureNoSignature == true {
-            signature = .notChecked
-        } else {
-            signature = provider.authenticate(
-                headers: input.headers,
-                body: input.body,
-                secrets: repository?.secrets ?? config.settings.defaultSecrets,
-                options: repository?.signatureOptions ?? SignatureOptions(),
-                now: now
-            )
+        let assessment = try DeliveryAssessment.assess(
+            provider: WebhookProviders.provider(for: input.provider),
+            headers: input.headers,
+            body: input.body,
+            config: Self.showingNames(config),
+            checksSignature: input.bodyIsOriginal,
+            now: now
+        )
+        var refs = assessment.refs
+        if let refusal = assessment.refusal {
+            // What `serve` answers: nothing is stored or sent.
+            refs = refs.map { ref in
+                var ref = ref
+                ref.decision = .ignore
+                ref.reason = "refused (400): " + refusal
+                ref.jobs = []
+                return ref
+            }
         }
-        var evaluation = ReplayEvaluation(
+        let delivery = assessment.delivery
+        return ReplayEvaluation(
             provider: input.provider,
             event: delivery.eventName,
             deliveryID: delivery.deliveryID,
-            repository: (repository?.identity ?? identities.first)?.description,
-            signature: signature,
-            refs: []
+            repository: (assessment.repository?.identity ?? delivery.event.repositoryIdentities.first)?.description,
+            signature: assessment.signature,
+            refs: refs
         )
-        evaluation.refs = DeliveryDecision.decide(
-            delivery.event,
-            repository: repository,
-            organization: config.settings.terrakube.organization,
-            via: input.provider.via
-        )
-        return evaluation
     }
 
     /// A route given by name and not resolved (a dry run without `--online`) shows `name:<name>` where the
     /// id would be.
+    private static func showingNames(_ config: RelayConfig) -> RelayConfig {
+        var config = config
+        config.repositories = config.repositories.map(Self.showingNames)
+        return config
+    }
+
     private static func showingNames(_ repository: RepositoryConfig) -> RepositoryConfig {
         var repository = repository
         repository.routes = repository.routes.map { route in
@@ -64,6 +66,9 @@ package struct ReplayEvaluation: Sendable, Equatable {
             if route.template.isEmpty, let name = route.templateName { route.template = "name:" + name }
             if route.onDeleteTemplate == nil, let name = route.onDeleteTemplateName {
                 route.onDeleteTemplate = "name:" + name
+            }
+            if route.pullRequests?.template.isEmpty == true, let name = route.pullRequests?.templateName {
+                route.pullRequests?.template = "name:" + name
             }
             return route
         }
@@ -88,16 +93,31 @@ package struct ReplayEvaluation: Sendable, Equatable {
                 ])
             }
             let optional = { (text: String?) in text.map(JSONText.quote) ?? "null" }
-            return JSONText.object([
-                ("file", JSONText.quote(file)), ("provider", JSONText.quote(self.provider.rawValue)),
-                ("event", JSONText.quote(self.event)), ("delivery", JSONText.quote(self.deliveryID)),
-                ("repository", optional(self.repository)), ("ref", optional(ref.ref?.name)),
-                ("branch", optional(ref.ref?.branch)), ("tag", optional(ref.ref?.tag)),
-                ("commit", optional(ref.deleted ? nil : ref.commit)), ("deleted", ref.deleted ? "true" : "false"),
-                ("signature", JSONText.quote(self.signature.description)),
-                ("decision", JSONText.quote(ref.decision.rawValue)), ("reason", JSONText.quote(ref.reason)),
-                ("jobs", "[" + jobs.joined(separator: ",") + "]"),
-            ])
+            // A pull request names no ref: `branch` is its source branch, `commit` its head.
+            let pullRequest = ref.pullRequest.map { pull in
+                [
+                    (
+                        "pull_request",
+                        JSONText.object([
+                            ("number", String(pull.number)), ("target", JSONText.quote(pull.targetBranch)),
+                            ("fork", pull.fork ? "true" : "false"), ("action", JSONText.quote(pull.action)),
+                        ])
+                    )
+                ]
+            }
+            return JSONText.object(
+                [
+                    ("file", JSONText.quote(file)), ("provider", JSONText.quote(self.provider.rawValue)),
+                    ("event", JSONText.quote(self.event)), ("delivery", JSONText.quote(self.deliveryID)),
+                    ("repository", optional(self.repository)), ("ref", optional(ref.ref?.name)),
+                    ("branch", optional(ref.pullRequest?.sourceBranch ?? ref.ref?.branch)),
+                    ("tag", optional(ref.ref?.tag)), ("commit", optional(ref.deleted ? nil : ref.commit)),
+                    ("deleted", ref.deleted ? "true" : "false"),
+                    ("signature", JSONText.quote(self.signature.description)),
+                    ("decision", JSONText.quote(ref.decision.rawValue)), ("reason", JSONText.quote(ref.reason)),
+                    ("jobs", "[" + jobs.joined(separator: ",") + "]"),
+                ] + (pullRequest ?? [])
+            )
         }
     }
 }

@@ -20,15 +20,11 @@ package struct ReplayRequest: Sendable, Equatable {
     ) throws(PayloadError) -> ReplayRequest {
         let provider = WebhookProviders.provider(for: input.provider)
         let delivery = try provider.read(headers: input.headers, body: input.body)
-        let secret: WebhookSecret?
-        if let repository = config.repository(for: delivery.event.repositoryIdentities) {
-            secret = repository.insecureNoSignature ? nil : repository.secrets.first
-        } else {
-            secret = config.settings.defaultSecrets.first
-        }
+        // The repository and its secrets by the rule `serve` verifies with.
+        let credentials = config.credentials(for: config.repository(for: delivery.event))
         let request = provider.resend(
             WebhookRequest(headers: input.headers, body: input.body),
-            secret: secret,
+            secret: credentials.signingSecret,
             deliveryID: freshDeliveryID,
             now: now
         )

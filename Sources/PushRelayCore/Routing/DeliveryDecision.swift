@@ -7,6 +7,8 @@ package struct RefDecision: Sendable, Equatable {
     package var decision: DeliveryPlan.Decision
     package var reason: String
     package var jobs: [JobSpec]
+    /// The pull request, for a pull request event.
+    package var pullRequest: PullRequestEvent?
 }
 
 /// The decision for a delivery, per changed ref: one rule set for `serve`'s accept path and `replay`.
@@ -31,6 +33,23 @@ package enum DeliveryDecision {
                     jobs: []
                 )
             ]
+        case .pullRequest(let pull):
+            var decision = RefDecision(
+                ref: nil,
+                commit: pull.headCommit,
+                deleted: false,
+                decision: .ignore,
+                reason: "repository not configured",
+                jobs: [],
+                pullRequest: pull
+            )
+            if let repository {
+                let outcome = RouteMatcher.match(pull, repository: repository, organization: organization, via: via)
+                decision.reason = outcome.reason
+                decision.jobs = outcome.jobs
+                decision.decision = outcome.jobs.isEmpty ? .ignore : .queue
+            }
+            return [decision]
         case .push(let pushes):
             return pushes.map { push in
                 guard let repository else {

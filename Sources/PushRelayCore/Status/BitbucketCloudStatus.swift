@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// Bitbucket Cloud: `POST {api}/repositories/{workspace}/{repo}/commit/{sha}/statuses/build`. A post with
 /// the key of an earlier one replaces it; keys are at most 40 characters, so the key is the hex SHA-1 of
@@ -34,6 +35,31 @@ package enum BitbucketCloudStatus: StatusAPIKind {
 
     package static func readURL(repository: String, apiURL: String) -> String {
         "\(apiURL)/repositories/\(repository)"
+    }
+
+    /// `GET {api}/repositories/{workspace}/{repo}/commit/{hash}`: a pull request's payload gives its head
+    /// abbreviated, and this gives the commit, with the full `hash`.
+    package static func commitRequest(
+        repository: String,
+        hash: String,
+        apiURL: String,
+        token: APIToken
+    ) -> StatusRequest {
+        StatusRequest(
+            get: "\(apiURL)/repositories/\(repository)/commit/\(hash.pathSegmentEncoded)",
+            headers: self.headers(token)
+        )
+    }
+
+    /// The full sha in a commit's answer, if it is one (40 hex characters that begin with `abbreviated`).
+    package static func fullHash(in body: [UInt8], abbreviated: String) -> String? {
+        struct Commit: Decodable {
+            var hash: String?
+        }
+        guard let hash = try? JSONDecoder().decode(Commit.self, from: Data(body)).hash, hash.utf8.count == 40,
+            HexBytes.decode(hash) != nil, hash.lowercased().hasPrefix(abbreviated.lowercased())
+        else { return nil }
+        return hash
     }
 }
 

@@ -19,6 +19,9 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
     /// The least wait after an attempt whose outcome is unknown (set to the request timeout), so that a
     /// request Terrakube is still working on has likely finished before the lookup looks for its job.
     package var uncertainRetryFloor: Duration = .seconds(30)
+    /// Resolves a head commit a payload abbreviated (Bitbucket Cloud's pull requests) before the job is
+    /// sent; without it, such a job is sent without `commitId`.
+    package var commits: (any CommitResolving)?
 
     package var kind: WorkKind { .createTerrakubeJob }
 
@@ -64,6 +67,15 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
 
     private func attempt(_ spec: JobSpec, work: ClaimedWork) async -> WorkOutcome {
         let attempt = work.attempts + 1
+        var spec = spec
+        if let abbreviated = spec.commitToResolve, spec.commitID.isEmpty {
+            do {
+                spec.commitID = try await self.commits?.fullSHA(of: abbreviated) ?? ""
+            } catch {
+                let reason = "cannot resolve commit \(abbreviated.hash) through \(abbreviated.host): \(error)"
+                return self.outcome(of: .retryable(status: nil, reason: reason, retryAfter: nil), attempt: attempt)
+            }
+        }
         do {
             if work.uncertain, let existing = try await self.adoptable(spec, work: work) {
                 return TerrakubeJobWork.adopted(existing)

@@ -3,20 +3,37 @@ import Logging
 import PushRelayCore
 import ServiceLifecycle
 
+/// Each `status.hosts` entry's settings and credentials, made once: its posts and its commit lookups
+/// share them (and a GitHub App's tokens). Throws when a GitHub App's key cannot be read.
+struct StatusHosts {
+    var hosts: [String: HostCommitResolver.Host] = [:]
+    var exchange: HostExchange
+
+    init(_ settings: ServiceSettings, client: HTTPClient) throws {
+        self.exchange = HostExchange(client: client)
+        guard settings.status != nil, settings.terrakube.uiURL != nil else { return }
+        for (host, entry) in settings.status?.hosts ?? [:] {
+            let credentials = try StatusCredentials.of(entry, exchange: self.exchange)
+            self.hosts[host] = HostCommitResolver.Host(settings: entry, credentials: credentials)
+        }
+    }
+
+    var commitResolver: HostCommitResolver { HostCommitResolver(hosts: self.hosts, exchange: self.exchange) }
+}
+
 /// The dispatchers commit statuses need, none when `status` is not configured: one that follows the
 /// created jobs, and one per Git host, so that a slow or hanging host delays neither job creation nor
-/// another host. Each has a wake-up of its own (one waits on it at a time) and polls otherwise. Throws
-/// when a GitHub App's key cannot be read.
+/// another host. Each has a wake-up of its own (one waits on it at a time) and polls otherwise.
 func statusDispatchers(
     _ settings: ServiceSettings,
+    hosts: StatusHosts,
     store: some WorkQueue,
     api: some TerrakubeAPI,
-    client: HTTPClient,
     owner: String,
     lease: Duration,
     metrics: RelayMetrics,
     logger: Logger
-) throws -> [any Service] {
+) -> [any Service] {
     guard let status = settings.status, let uiURL = settings.terrakube.uiURL else { return [] }
     var follower = TerrakubeJobFollower(api: api)
     follower.cadence = FollowCadence(
@@ -25,15 +42,13 @@ func statusDispatchers(
     )
     follower.onChange = { job, progress in job.target.map { [$0.post(progress)] } ?? [] }
     var handlers: [(handler: any WorkHandler, concurrency: Int)] = [(follower, follower.batchSize * 2)]
-    let exchange = HostExchange(client: client)
-    for (host, entry) in status.hosts.sorted(by: { $0.key < $1.key }) {
-        let credentials = try StatusCredentials.of(entry, exchange: exchange)
+    for (host, entry) in hosts.hosts.sorted(by: { $0.key < $1.key }) {
         var poster = StatusPoster(
             host: host,
-            settings: entry,
-            credentials: credentials,
+            settings: entry.settings,
+            credentials: entry.credentials,
             fallbackURL: uiURL,
-            exchange: exchange
+            exchange: hosts.exchange
         )
         poster.metrics = metrics
         handlers.append((poster, 4))

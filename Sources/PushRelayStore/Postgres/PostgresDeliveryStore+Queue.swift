@@ -65,7 +65,9 @@ extension PostgresDeliveryStore {
             """
             WITH w AS (
                 UPDATE pushrelay.work
-                SET state = CASE WHEN next_payload IS NOT NULL THEN 'pending' ELSE \(change.state.rawValue) END,
+                SET state = CASE WHEN next_payload IS NOT NULL THEN 'pending'
+                                 WHEN superseded_at IS NOT NULL AND \(change.state.rawValue) <> 'done' THEN 'superseded'
+                                 ELSE \(change.state.rawValue) END,
                     result = COALESCE(\(change.result), result),
                     last_error = CASE WHEN next_payload IS NOT NULL THEN NULL ELSE \(change.lastError) END,
                     next_attempt_at = CASE WHEN next_payload IS NOT NULL THEN now()
@@ -115,6 +117,7 @@ extension PostgresDeliveryStore {
             uncertain = CASE WHEN t.state = 'running' THEN t.uncertain ELSE false END,
             state = CASE WHEN t.state = 'running' THEN 'running' ELSE 'pending' END,
             updated_at = EXCLUDED.updated_at
+        WHERE NOT EXCLUDED.key_once
         """
 
     package func renewLeases(owner: String, lease: Duration) async throws -> Int {
@@ -144,7 +147,8 @@ extension PostgresDeliveryStore {
         _ = try await self.rows(
             """
             UPDATE pushrelay.work w
-            SET state = 'pending', attempts = w.attempts - 1, owner = NULL, lease_until = NULL,
+            SET state = CASE WHEN w.superseded_at IS NULL THEN 'pending' ELSE 'superseded' END,
+                attempts = w.attempts - 1, owner = NULL, lease_until = NULL,
                 payload = COALESCE(w.next_payload, w.payload), next_payload = NULL
             FROM unnest(\(work.map(\.id)), \(work.map(\.fence))) AS r(id, fence)
             WHERE w.id = r.id AND w.fence = r.fence AND w.state = 'running'
@@ -163,7 +167,8 @@ extension PostgresDeliveryStore {
                 FOR UPDATE SKIP LOCKED
             ), u AS (
                 UPDATE pushrelay.work w
-                SET state = 'pending', next_attempt_at = now(), updated_at = now(), last_error = \(change.lastError),
+                SET state = CASE WHEN w.superseded_at IS NULL THEN 'pending' ELSE 'superseded' END,
+                    next_attempt_at = now(), updated_at = now(), last_error = \(change.lastError),
                     uncertain = true, uncertain_since = COALESCE(w.uncertain_since, w.attempt_started_at),
                     owner = NULL, lease_until = NULL, payload = COALESCE(w.next_payload, w.payload), next_payload = NULL
                 FROM r WHERE w.id = r.id AND w.state = 'running' AND w.lease_until < now()

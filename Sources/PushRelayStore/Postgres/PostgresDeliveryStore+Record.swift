@@ -56,18 +56,28 @@ extension PostgresDeliveryStore {
                 ON CONFLICT (provider, delivery_id) DO NOTHING
                 RETURNING id, provider, delivery_id
             ), j AS (
-                INSERT INTO pushrelay.work AS t (delivery, kind, payload, key, state, queued_at, next_attempt_at,
-                                                 updated_at)
-                SELECT d.id, u.kind, u.payload, NULLIF(u.key, ''), 'pending', now(),
+                INSERT INTO pushrelay.work AS t (delivery, kind, payload, key, key_once, work_group, state, queued_at,
+                                                 next_attempt_at, updated_at)
+                SELECT d.id, u.kind, u.payload, NULLIF(u.key, ''), u.once, NULLIF(u.work_group, ''), 'pending', now(),
                        now() + make_interval(secs => u.after), now()
                 FROM unnest(\(work.map(\.delivery)), \(work.map(\.work.kind.rawValue)),
                             \(work.map { ByteBuffer(bytes: $0.work.payload) }), \(work.map { $0.work.key ?? "" }),
-                            \(work.map(\.work.after.seconds))) WITH ORDINALITY AS u(n, kind, payload, key, after, k)
+                            \(work.map(\.work.once)), \(work.map { $0.work.group ?? "" }),
+                            \(work.map(\.work.after.seconds)))
+                        WITH ORDINALITY AS u(n, kind, payload, key, once, work_group, after, k)
                 JOIN i ON i.n = u.n
                 JOIN d ON d.provider = i.provider AND d.delivery_id = i.delivery_id
                 ORDER BY d.id, u.k
                 \(unescaped: Self.keyedUpsert)
-                RETURNING 1
+                RETURNING t.id, t.kind, t.work_group
+            ), s AS (
+                -- What a grouped item supersedes: its group's older unfinished items (``NewWork/group``).
+                UPDATE pushrelay.work o
+                SET state = CASE WHEN o.state = 'pending' THEN 'superseded' ELSE o.state END,
+                    superseded_at = now(), updated_at = now()
+                FROM j
+                WHERE j.work_group IS NOT NULL AND o.kind = j.kind AND o.work_group = j.work_group AND o.id < j.id
+                  AND o.state IN ('pending', 'running') AND o.superseded_at IS NULL
             ), w AS (
                 SELECT pg_notify(\(Self.channel), '') WHERE \(wake) AND EXISTS (SELECT 1 FROM j)
             )

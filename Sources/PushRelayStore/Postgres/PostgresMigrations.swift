@@ -147,6 +147,15 @@ enum PostgresMigrations {
             "CREATE INDEX work_owner ON pushrelay.work (owner) WHERE state = 'running'",
             "CREATE INDEX work_delivery ON pushrelay.work (delivery)",
         ],
+        [
+            // A keyed item queued once (a pull request's plan per head commit), and the group whose older
+            // unfinished items a newer one supersedes; a running item superseded mid-attempt is marked, and
+            // ends `superseded` unless its attempt succeeds.
+            "ALTER TABLE pushrelay.work ADD COLUMN key_once boolean NOT NULL DEFAULT false",
+            "ALTER TABLE pushrelay.work ADD COLUMN work_group text",
+            "ALTER TABLE pushrelay.work ADD COLUMN superseded_at timestamptz",
+            "CREATE INDEX work_group ON pushrelay.work (kind, work_group) WHERE work_group IS NOT NULL",
+        ],
     ]
 
     /// The schema version this binary writes.

@@ -55,7 +55,8 @@ extension SQLiteDeliveryStore {
             let moved = try await connection.query(
                 """
                 UPDATE work
-                SET state = CASE WHEN next_payload IS NOT NULL THEN 'pending' ELSE ?3 END,
+                SET state = CASE WHEN next_payload IS NOT NULL THEN 'pending'
+                                 WHEN superseded_at IS NOT NULL AND ?3 <> 'done' THEN 'superseded' ELSE ?3 END,
                     result = COALESCE(?4, result),
                     last_error = CASE WHEN next_payload IS NOT NULL THEN NULL ELSE ?5 END,
                     next_attempt_at = CASE WHEN next_payload IS NOT NULL THEN ?7
@@ -129,7 +130,8 @@ extension SQLiteDeliveryStore {
             for item in work {
                 _ = try await connection.query(
                     """
-                    UPDATE work SET state = 'pending', attempts = attempts - 1, owner = NULL, lease_until = NULL,
+                    UPDATE work SET state = CASE WHEN superseded_at IS NULL THEN 'pending' ELSE 'superseded' END,
+                                    attempts = attempts - 1, owner = NULL, lease_until = NULL,
                                     payload = COALESCE(next_payload, payload), next_payload = NULL
                     WHERE id = ? AND fence = ? AND state = 'running'
                     """,
@@ -169,8 +171,8 @@ extension SQLiteDeliveryStore {
             guard !rescued.isEmpty else { return 0 }
             _ = try await connection.query(
                 """
-                UPDATE work SET state = 'pending', next_attempt_at = ?1, updated_at = ?1, last_error = ?3,
-                                uncertain = 1, uncertain_since = COALESCE(uncertain_since, attempt_started_at),
+                UPDATE work SET state = CASE WHEN superseded_at IS NULL THEN 'pending' ELSE 'superseded' END,
+                                next_attempt_at = ?1, updated_at = ?1, last_error = ?3, uncertain = 1, uncertain_since = COALESCE(uncertain_since, attempt_started_at),
                                 owner = NULL, lease_until = NULL,
                                 payload = COALESCE(next_payload, payload), next_payload = NULL
                 WHERE \(sql)
@@ -194,14 +196,15 @@ extension SQLiteDeliveryStore {
     package func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int {
         let now = Date().timeIntervalSince1970
         return try await self.batcher.perform(singleStatement: true) { connection in
-            // One fresh item per distinct kind and payload of what the delivery itself queued (keyed items
-            // are not copied: there is one of each).
+            // One fresh item per distinct kind and payload of what the delivery itself queued. Keyed items
+            // are not copied, there is one of each; but an item queued once is, without its key: asked
+            // for on purpose, a plan runs again.
             try await connection.query(
                 """
                 INSERT INTO work (delivery, kind, payload, state, attempts, queued_at, next_attempt_at, updated_at)
                 SELECT w.delivery, w.kind, w.payload, 'pending', 0, ?1, ?1, ?1
                 FROM work w JOIN deliveries d ON d.id = w.delivery
-                WHERE d.provider = ?2 AND d.delivery_id = ?3 AND w.parent IS NULL AND w.key IS NULL
+                WHERE d.provider = ?2 AND d.delivery_id = ?3 AND w.parent IS NULL AND (w.key IS NULL OR w.key_once = 1)
                   AND w.id IN (SELECT MIN(id) FROM work WHERE parent IS NULL GROUP BY delivery, kind, payload)
                 RETURNING id
                 """,

@@ -80,7 +80,8 @@ extension SQLiteDeliveryStore {
     }
 
     /// New pending items, queued at their `at` and due `after` it, in as few statements as fit. A keyed
-    /// item already stored takes the new payload instead (``WorkQueue``'s rule, in SQL).
+    /// item already stored takes the new payload instead, unless it is queued once; a grouped item
+    /// supersedes its group's older unfinished items (``WorkQueue``'s and ``NewWork``'s rules, in SQL).
     static func insertWork(_ items: [QueuedWork], _ connection: SQLiteConnection) async throws {
         for start in stride(from: 0, to: items.count, by: self.maxWorkPerStatement) {
             let slice = items[start..<min(start + self.maxWorkPerStatement, items.count)]
@@ -89,16 +90,18 @@ extension SQLiteDeliveryStore {
                 binds += [
                     .integer(Int(item.delivery)), item.parent.map { .integer(Int($0)) } ?? .null,
                     .text(item.work.kind.rawValue), .blob(ByteBuffer(bytes: item.work.payload)),
-                    item.work.key.map(SQLiteData.text) ?? .null, .float(item.at),
+                    item.work.key.map(SQLiteData.text) ?? .null, .integer(item.work.once ? 1 : 0),
+                    item.work.group.map(SQLiteData.text) ?? .null, .float(item.at),
                     .float(item.at + item.work.after.seconds), .float(item.at),
                 ]
             }
-            let rows = Array(repeating: "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)", count: slice.count)
-            // Right-hand sides read the stored row as it was, so `work.state` is the state before.
-            _ = try await connection.query(
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)", count: slice.count)
+            // Right-hand sides read the stored row as it was, so `work.state` is the state before. Rows
+            // come back only for items inserted or taken (an item queued once and already there is not).
+            let written = try await connection.query(
                 """
-                INSERT INTO work (delivery, parent, kind, payload, key, state, attempts, queued_at, next_attempt_at,
-                                  updated_at)
+                INSERT INTO work (delivery, parent, kind, payload, key, key_once, work_group, state, attempts,
+                                  queued_at, next_attempt_at, updated_at)
                 VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT (kind, key) WHERE key IS NOT NULL DO UPDATE SET
                     payload = CASE WHEN work.state = 'running' THEN work.payload ELSE excluded.payload END,
@@ -110,9 +113,25 @@ extension SQLiteDeliveryStore {
                     uncertain = CASE WHEN work.state = 'running' THEN work.uncertain ELSE 0 END,
                     state = CASE WHEN work.state = 'running' THEN 'running' ELSE 'pending' END,
                     updated_at = excluded.updated_at
+                WHERE excluded.key_once = 0
+                RETURNING id, kind, work_group
                 """,
                 binds
             )
+            for row in written {
+                guard let group = row.column("work_group")?.string, let id = row.column("id")?.integer,
+                    let kind = row.column("kind")?.string
+                else { continue }
+                _ = try await connection.query(
+                    """
+                    UPDATE work SET state = CASE WHEN state = 'pending' THEN 'superseded' ELSE state END,
+                                    superseded_at = ?1, updated_at = ?1
+                    WHERE kind = ?2 AND work_group = ?3 AND id < ?4 AND state IN ('pending', 'running')
+                      AND superseded_at IS NULL
+                    """,
+                    [.float(slice.first?.at ?? 0), .text(kind), .text(group), .integer(id)]
+                )
+            }
         }
     }
 }

@@ -179,6 +179,15 @@ enum SQLiteMigrations {
             "CREATE UNIQUE INDEX work_result ON work (kind, result) WHERE result IS NOT NULL",
             "CREATE UNIQUE INDEX work_key ON work (kind, key) WHERE key IS NOT NULL",
         ],
+        [
+            // A keyed item queued once (a pull request's plan per head commit), and the group whose older
+            // unfinished items a newer one supersedes; a running item superseded mid-attempt is marked, and
+            // ends `superseded` unless its attempt succeeds.
+            "ALTER TABLE work ADD COLUMN key_once INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE work ADD COLUMN work_group TEXT",
+            "ALTER TABLE work ADD COLUMN superseded_at REAL",
+            "CREATE INDEX work_group ON work (kind, work_group) WHERE work_group IS NOT NULL",
+        ],
     ]
 
     /// The schema version this binary writes.

@@ -1,0 +1,71 @@
+import Foundation
+
+/// One delivery read, matched to its repository, verified and decided, with nothing stored or sent: the
+/// accept path that `serve` (``WebhookIntake``) and `replay --dry-run` (``ReplayEvaluation``) both run, so
+/// that a dry run shows each decision exactly as `serve` takes it.
+///
+/// The order matters: the payload is read only far enough to choose which secret to use, and the signature
+/// is checked before any decision is trusted.
+package struct DeliveryAssessment: Sendable {
+    package var delivery: ProviderDelivery
+    package var repository: RepositoryConfig?
+    package var signature: SignatureCheck
+    /// Why `serve` refuses this verified delivery with a `400` (a ref Git itself would refuse); `nil` when
+    /// it does not.
+    package var refusal: String?
+    /// The decision per changed ref (one for a pull request, a ping or another event).
+    package var refs: [RefDecision]
+
+    /// - Parameter checksSignature: `false` when the bytes are not the ones signed (an API delivery object
+    ///   re-serialised): the signature is then `not-checked`.
+    /// - Throws: the reason for a `400` when the body is not the provider's payload.
+    package static func assess(
+        provider: any WebhookProvider,
+        headers: WebhookHeaders,
+        body: [UInt8],
+        config: RelayConfig,
+        checksSignature: Bool = true,
+        now: Date
+    ) throws(PayloadError) -> DeliveryAssessment {
+        let delivery = try provider.read(headers: headers, body: body)
+        guard delivery.deliveryID.utf8.count <= 256 else { throw PayloadError("delivery id longer than 256 bytes") }
+        let repository = config.repository(for: delivery.event)
+        let signature =
+            checksSignature
+            ? config.credentials(for: repository).check(provider, headers: headers, body: body, now: now) : .notChecked
+        return DeliveryAssessment(
+            delivery: delivery,
+            repository: repository,
+            signature: signature,
+            refusal: Self.refusal(delivery.event),
+            refs: DeliveryDecision.decide(
+                delivery.event,
+                repository: repository,
+                organization: config.settings.terrakube.organization,
+                via: provider.kind.via
+            )
+        )
+    }
+
+    /// Verified, but still the sender's text: a ref Git would refuse is refused before anything is stored,
+    /// and never reaches Terrakube as `overrideBranch`.
+    private static func refusal(_ event: WebhookEvent) -> String? {
+        let names: [String]
+        switch event.kind {
+        case .push(let pushes): names = pushes.map(\.ref.name)
+        case .pullRequest(let pull): names = ["refs/heads/" + pull.sourceBranch, "refs/heads/" + pull.targetBranch]
+        case .ping, .other: names = []
+        }
+        for name in names {
+            if let problem = RefNameRules.problem(in: name) {
+                return "\(Self.what(event)) is not a valid Git ref name: \(problem)"
+            }
+        }
+        return nil
+    }
+
+    private static func what(_ event: WebhookEvent) -> String {
+        if case .pullRequest = event.kind { return "pull request branch" }
+        return "pushed ref"
+    }
+}

@@ -1,0 +1,73 @@
+/// The `pull_request` payload of GitHub, and of Gitea and Forgejo, which copied it; Gogs' older shape
+/// (`head_branch`, `base_branch`, `head_repo`, `base_repo`, no head sha) is read too.
+struct GitHubStylePullRequest: Decodable {
+    struct Repository: Decodable {
+        var full_name: String?
+        var clone_url: String?
+        var ssh_url: String?
+        var git_url: String?
+        var html_url: String?
+    }
+
+    struct Branch: Decodable {
+        var ref: String?
+        var sha: String?
+        /// `null` when the fork it came from was deleted.
+        var repo: Repository?
+    }
+
+    struct PullRequest: Decodable {
+        var number: Int?
+        var draft: Bool?
+        var head: Branch?
+        var base: Branch?
+        var head_branch: String?
+        var base_branch: String?
+        var head_repo: Repository?
+        var base_repo: Repository?
+    }
+
+    var action: String?
+    var number: Int?
+    var pull_request: PullRequest?
+    var repository: Repository?
+
+    static func read(_ body: [UInt8], provider: ProviderKind) throws(PayloadError) -> Self {
+        try PayloadJSON.decode(Self.self, from: body, provider: provider)
+    }
+
+    var repositoryURLs: [String] {
+        guard let repository = self.repository else { return [] }
+        return [repository.clone_url, repository.ssh_url, repository.html_url, repository.git_url].compactMap { $0 }
+    }
+
+    /// - Parameter planning: the actions of this host that plan.
+    func event(planning: Set<String>) throws(PayloadError) -> PullRequestEvent {
+        guard let pull = self.pull_request else { throw PayloadError("pull_request payload has no 'pull_request'") }
+        guard let action = self.action, !action.isEmpty else {
+            throw PayloadError("pull_request payload has no 'action'")
+        }
+        guard let number = self.number ?? pull.number else {
+            throw PayloadError("pull_request payload has no 'number'")
+        }
+        guard let source = pull.head?.ref ?? pull.head_branch, let target = pull.base?.ref ?? pull.base_branch else {
+            throw PayloadError("pull_request payload names no head or base branch")
+        }
+        let headRepository = pull.head?.repo ?? pull.head_repo
+        let baseRepository = pull.base?.repo ?? pull.base_repo ?? self.repository
+        // A head repository that is gone (a deleted fork) is not the base repository either.
+        let fork =
+            headRepository?.full_name?.lowercased() != baseRepository?.full_name?.lowercased()
+            || headRepository?.full_name == nil
+        return PullRequestEvent(
+            number: number,
+            action: action,
+            notPlanning: planning.contains(action) ? nil : PullRequestEvent.notPlanning(action: action),
+            sourceBranch: source,
+            targetBranch: target,
+            headCommit: pull.head?.sha,
+            fork: fork,
+            draft: pull.draft ?? false
+        )
+    }
+}
