@@ -233,4 +233,51 @@ struct PullRequestEndToEndTests {
             #expect(counts.values.allSatisfy { $0 == 1 }, "planned twice: \(counts.filter { $0.value > 1 })")
         }
     }
+
+    /// `replay` on a saved pull request delivery, with the real binary: the dry run shows the plan as
+    /// `serve` then takes it, and `--to` signs it as `serve` verifies; sent again under a fresh id, the
+    /// same head plans nothing more.
+    @Test func aReplayedPullRequestPlansItsHeadOnce() async throws {
+        let folder = NSTemporaryDirectory() + "pushrelay-pr-replay-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await RelayHarness.run(prepare: Self.prepare) { (relay: RelayHarness) async throws in
+            let head = Self.sha("e")
+            let saved = SavedDelivery(
+                provider: "github",
+                receivedAt: Date(),
+                headers: ["X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "saved-pr"],
+                body: Self.pullRequest(head: head, action: "opened")
+            )
+            let file = folder + "/pr.json"
+            try Data(saved.encoded()).write(to: URL(fileURLWithPath: file))
+
+            let dry = try await RelayProcess.run(
+                ["replay", "--config", relay.directory, "--json", file],
+                environment: RelayHarness.environment
+            )
+            #expect(dry.status == 0, "\(dry.stderr)")
+            let line = try #require(
+                try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any],
+                "\(dry.stdout)"
+            )
+            #expect(line["decision"] as? String == "queue")
+            #expect(line["branch"] as? String == "changes")
+            #expect(line["commit"] as? String == head)
+            #expect((line["pull_request"] as? [String: Any])?["target"] as? String == "master")
+
+            for round in 1...2 {
+                let sent = try await RelayProcess.run(
+                    ["replay", "--config", relay.directory, "--to", relay.baseURL, file],
+                    environment: RelayHarness.environment
+                )
+                #expect(sent.status == 0, "round \(round): \(sent.stdout)\(sent.stderr)")
+                #expect(sent.stdout.contains("202 queued, 1 job"), "round \(round): \(sent.stdout)")
+            }
+            #expect(try await relay.eventually { relay.standIn.jobs.count == 1 })
+            // The second delivery was stored, but its head's plan was already there: one item in all.
+            #expect(try await relay.store.jobCounts() == [.done: 1])
+            #expect(Self.commits(relay.standIn) == [head])
+        }
+    }
 }
