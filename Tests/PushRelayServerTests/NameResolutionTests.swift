@@ -35,6 +35,8 @@ struct NameResolutionTests {
             template_name: "Plan and apply"
             on_delete:
               template_name: Destroy
+            pull_requests:
+              template_name: Plan
         """
 
     static func standIn() -> TerrakubeStandIn {
@@ -43,6 +45,7 @@ struct NameResolutionTests {
         standIn.define("workspace", name: "prod", id: "ws-prod")
         standIn.define("template", name: "Plan and apply", id: "tpl-apply")
         standIn.define("template", name: "Destroy", id: "tpl-destroy")
+        standIn.define("template", name: "Plan", id: "tpl-plan")
         return standIn
     }
 
@@ -66,9 +69,10 @@ struct NameResolutionTests {
             #expect(routes.map(\.workspace) == ["ws-prod", "ws-prod"])
             #expect(routes.map(\.template) == ["tpl-apply", "tpl-apply"])
             #expect(routes[1].onDeleteTemplate == "tpl-destroy")
+            #expect(routes[1].pullRequests?.template == "tpl-plan")
             #expect(resolved?.needsNameResolution == false)
-            // organization, workspace "prod", templates "Plan and apply" and "Destroy": four lookups.
-            #expect(standIn.requests.count == 4)
+            // organization, workspace "prod", templates "Plan and apply", "Destroy" and "Plan": five lookups.
+            #expect(standIn.requests.count == 5)
             #expect(standIn.requests.allSatisfy { $0.method == "GET" })
         }
     }
@@ -112,7 +116,7 @@ struct NameResolutionTests {
             let (resolved, problems) = await resolver.resolve(config, servicePath: "pushrelay.yaml")
             #expect(problems.isEmpty)
             #expect(resolved?.settings.terrakube.organization == "org-acme")
-            #expect(standIn.requests.count == 6)  // two failed tries of the first lookup, then four
+            #expect(standIn.requests.count == 7)  // two failed tries of the first lookup, then five
         }
     }
 

@@ -36,6 +36,21 @@ struct PullRequestEndToEndTests {
 
     static func sha(_ digit: Character) -> String { String(repeating: digit, count: 40) }
 
+    /// Sends pull request #2 at `head` as GitHub would, under `delivery`.
+    static func send(
+        _ relay: RelayHarness,
+        head: String,
+        action: String = "synchronize",
+        delivery: String
+    ) async throws -> RelayHarness.Answer {
+        let body = Self.pullRequest(head: head, action: action)
+        return try await relay.post(
+            "/hooks/github",
+            headers: RelayHarness.github(body, event: "pull_request", delivery: delivery),
+            body: body
+        )
+    }
+
     static func commits(_ standIn: TerrakubeStandIn) -> [String] {
         standIn.jobs.compactMap { $0.attributes["commitId"] }
     }
@@ -45,12 +60,7 @@ struct PullRequestEndToEndTests {
     @Test func aHeadPlansOnceAndANewerHeadSupersedesAPlanInFlight() async throws {
         try await RelayHarness.run(prepare: Self.prepare) { (relay: RelayHarness) async throws in
             let (a, b, c) = (Self.sha("a"), Self.sha("b"), Self.sha("c"))
-            let opened = Self.pullRequest(head: a, action: "opened")
-            let first = try await relay.post(
-                "/hooks/github",
-                headers: RelayHarness.github(opened, event: "pull_request", delivery: "pr-a1"),
-                body: opened
-            )
+            let first = try await Self.send(relay, head: a, action: "opened", delivery: "pr-a1")
             #expect(first.status == 202)
             #expect(first.body["jobs"] as? Int == 1)
             #expect(try await relay.job("pr-a1", reaching: .done) != nil)
@@ -61,40 +71,21 @@ struct PullRequestEndToEndTests {
             #expect(job.attributes["commitId"] == a)
 
             // The same head again (GitHub sends `edited`, `labeled`… with it too): stored, not queued again.
-            let again = Self.pullRequest(head: a, action: "reopened")
-            let second = try await relay.post(
-                "/hooks/github",
-                headers: RelayHarness.github(again, event: "pull_request", delivery: "pr-a2"),
-                body: again
-            )
+            let second = try await Self.send(relay, head: a, action: "reopened", delivery: "pr-a2")
             #expect(second.status == 202)
             #expect(try await relay.store.jobs(provider: .github, deliveryID: "pr-a2").isEmpty)
 
             // Head b's attempt is held by Terrakube when head c arrives, then fails.
             let gate = Gate()
             relay.standIn.inject(.holdThenFail(gate))
-            let pushedB = Self.pullRequest(head: b)
-            #expect(
-                try await relay.post(
-                    "/hooks/github",
-                    headers: RelayHarness.github(pushedB, event: "pull_request", delivery: "pr-b"),
-                    body: pushedB
-                ).status == 202
-            )
+            #expect(try await Self.send(relay, head: b, delivery: "pr-b").status == 202)
             let inFlight = try await relay.eventually {
                 relay.standIn.requests.contains {
                     $0.method == "POST" && String(decoding: $0.body, as: UTF8.self).contains(b)
                 }
             }
             #expect(inFlight)
-            let pushedC = Self.pullRequest(head: c)
-            #expect(
-                try await relay.post(
-                    "/hooks/github",
-                    headers: RelayHarness.github(pushedC, event: "pull_request", delivery: "pr-c"),
-                    body: pushedC
-                ).status == 202
-            )
+            #expect(try await Self.send(relay, head: c, delivery: "pr-c").status == 202)
             gate.open()
             let dropped = try #require(try await relay.job("pr-b", reaching: .superseded))
             #expect(dropped.history.map(\.outcome) == ["retry"])
@@ -119,14 +110,7 @@ struct PullRequestEndToEndTests {
                 standIn: standIn
             ) { (relay: RelayHarness) async throws in
                 let head = Self.sha("d")
-                let body = Self.pullRequest(head: head, action: "opened")
-                #expect(
-                    try await relay.post(
-                        "/hooks/github",
-                        headers: RelayHarness.github(body, event: "pull_request", delivery: "pr-st"),
-                        body: body
-                    ).status == 202
-                )
+                #expect(try await Self.send(relay, head: head, action: "opened", delivery: "pr-st").status == 202)
                 let finished = await eventually(within: .seconds(30)) {
                     git.requests.last?.json?["state"] as? String == "success"
                 }
