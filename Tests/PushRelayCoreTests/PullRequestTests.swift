@@ -234,6 +234,20 @@ struct PullRequestTests {
         #expect(!casing.fork)
     }
 
+    /// Azure DevOps names the fork a pull request comes from (`forkSource`), and marks drafts (`isDraft`).
+    @Test func azureDevOpsForksAndDraftsAreTold() throws {
+        let azure = Fixture.load("azure-devops", "go-scm-pr-created")
+        let marker = #""pullRequestId": 1,"#
+        #expect(!(try Self.read(azure)).fork)
+        let fork = try Self.read(azure) {
+            $0.replacingOccurrences(of: marker, with: marker + #" "forkSource": {"name": "refs/heads/mytopic"},"#)
+        }
+        #expect(fork.fork)
+        #expect(Self.decide(fork, try Self.repository(for: azure)).reason == "pull request from a fork")
+        let draft = try Self.read(azure) { $0.replacingOccurrences(of: marker, with: marker + #" "isDraft": true,"#) }
+        #expect(draft.draft && !draft.fork)
+    }
+
     @Test func aDraftWaitsUnlessTheRouteTakesDrafts() throws {
         let github = Fixture.load("github", "octokit-pull_request-opened")
         let draft = try Self.read(github) { $0.replacingOccurrences(of: #""draft": false"#, with: #""draft": true"#) }
