@@ -131,6 +131,33 @@ struct ReplayEvaluationTests {
         for (body, want) in zip(bodies, expected) { #expect(NSDictionary(dictionary: body).isEqual(to: want)) }
     }
 
+    /// A dry run decides a delivery whose signature does not verify, and says so; `serve` refuses it.
+    @Test func aWrongSignatureIsReportedBesideTheDecision() throws {
+        let body = Fixture.load("github", "go-scm-push").body
+        let headers = WebhookHeaders([
+            (name: "X-GitHub-Event", value: "push"), (name: "X-GitHub-Delivery", value: "w-1"),
+            (name: "X-Hub-Signature-256", value: HMACSignature.sign(body: body, secret: WebhookSecret("wrong"))),
+        ])
+        let saved = SavedDelivery(
+            provider: "github",
+            receivedAt: Date(),
+            headers: Dictionary(headers.fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
+            body: body
+        )
+        let evaluation = try ReplayEvaluation.evaluate(
+            try ReplayInput.read(saved.encoded(), fallbackDeliveryID: "unused"),
+            config: Self.config
+        )
+        #expect(evaluation.signature == .invalid("signature mismatch"))
+        #expect(evaluation.refs.first?.decision == .queue)
+        let served = WebhookIntake(config: Self.config).evaluate(
+            provider: GitHubProvider(),
+            headers: headers,
+            body: body
+        )
+        #expect(served == .reject(.error(401, "X-Hub-Signature-256 does not verify")))
+    }
+
     @Test func apiObjectsAreNotSignatureChecked() throws {
         let object: [String: Any] = [
             "request": [

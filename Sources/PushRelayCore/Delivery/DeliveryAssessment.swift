@@ -13,11 +13,16 @@ package struct DeliveryAssessment: Sendable {
     /// Why `serve` refuses this verified delivery with a `400` (a ref Git itself would refuse); `nil` when
     /// it does not.
     package var refusal: String?
-    /// The decision per changed ref (one for a pull request, a ping or another event).
+    /// The decision per changed ref (one for a pull request, a ping or another event); none for a
+    /// delivery that does not verify, unless asked for.
     package var refs: [RefDecision]
 
-    /// - Parameter checksSignature: `false` when the bytes are not the ones signed (an API delivery object
-    ///   re-serialised): the signature is then `not-checked`.
+    /// - Parameters:
+    ///   - checksSignature: `false` when the bytes are not the ones signed (an API delivery object
+    ///     re-serialised): the signature is then `not-checked`.
+    ///   - decidesUnverified: decide a delivery whose signature does not verify too (a dry run reports the
+    ///     signature beside the decision); `serve` refuses it undecided, so that an unsigned flood costs
+    ///     no routing.
     /// - Throws: the reason for a `400` when the body is not the provider's payload.
     package static func assess(
         provider: any WebhookProvider,
@@ -25,6 +30,7 @@ package struct DeliveryAssessment: Sendable {
         body: [UInt8],
         config: RelayConfig,
         checksSignature: Bool = true,
+        decidesUnverified: Bool = false,
         now: Date
     ) throws(PayloadError) -> DeliveryAssessment {
         let delivery = try provider.read(headers: headers, body: body)
@@ -33,18 +39,22 @@ package struct DeliveryAssessment: Sendable {
         let signature =
             checksSignature
             ? config.credentials(for: repository).check(provider, headers: headers, body: body, now: now) : .notChecked
-        return DeliveryAssessment(
+        var assessment = DeliveryAssessment(
             delivery: delivery,
             repository: repository,
             signature: signature,
-            refusal: Self.refusal(delivery.event),
-            refs: DeliveryDecision.decide(
-                delivery.event,
-                repository: repository,
-                organization: config.settings.terrakube.organization,
-                via: provider.kind.via
-            )
+            refusal: nil,
+            refs: []
         )
+        guard decidesUnverified || signature == .valid || signature == .notChecked else { return assessment }
+        assessment.refusal = Self.refusal(delivery.event)
+        assessment.refs = DeliveryDecision.decide(
+            delivery.event,
+            repository: repository,
+            organization: config.settings.terrakube.organization,
+            via: provider.kind.via
+        )
+        return assessment
     }
 
     /// Verified, but still the sender's text: a ref Git would refuse is refused before anything is stored,

@@ -26,6 +26,7 @@ package struct ReplayEvaluation: Sendable, Equatable {
             body: input.body,
             config: Self.showingNames(config),
             checksSignature: input.bodyIsOriginal,
+            decidesUnverified: true,
             now: now
         )
         var refs = assessment.refs

@@ -1,4 +1,5 @@
-/// Decides which jobs a verified push creates, from the repository's routes. Pure: no I/O.
+/// Decides which jobs a verified push creates, from the repository's routes (a pull request's plans:
+/// `RouteMatcher+PullRequest.swift`). Pure: no I/O.
 package enum RouteMatcher {
     package struct Outcome: Sendable, Equatable {
         package var jobs: [JobSpec]
