@@ -31,7 +31,7 @@ extension SQLiteDeliveryStore {
     /// Most deliveries in one batch: their 11 bound values each stay far below SQLite's limit on bound
     /// parameters, so a batch's deliveries are always one statement.
     static let maxBatch = 256
-    /// Most items of work in one statement (7 bound values each, far below SQLite's limit).
+    /// Most items of work in one statement (10 bound values each, far below SQLite's limit).
     static let maxWorkPerStatement = 1000
 
     /// Writes a batch of deliveries with one statement and their work with as few as fit, inside the
