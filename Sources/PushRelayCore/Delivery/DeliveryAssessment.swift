@@ -60,22 +60,21 @@ package struct DeliveryAssessment: Sendable {
     /// Verified, but still the sender's text: a ref Git would refuse is refused before anything is stored,
     /// and never reaches Terrakube as `overrideBranch`.
     private static func refusal(_ event: WebhookEvent) -> String? {
-        let names: [String]
         switch event.kind {
-        case .push(let pushes): names = pushes.map(\.ref.name)
-        case .pullRequest(let pull): names = ["refs/heads/" + pull.sourceBranch, "refs/heads/" + pull.targetBranch]
-        case .ping, .other: names = []
-        }
-        for name in names {
-            if let problem = RefNameRules.problem(in: name) {
-                return "\(Self.what(event)) is not a valid Git ref name: \(problem)"
+        case .push(let pushes):
+            for push in pushes {
+                if let problem = RefNameRules.problem(in: push.ref.name) {
+                    return "pushed ref is not a valid Git ref name: \(problem)"
+                }
             }
+        case .pullRequest(let pull):
+            for branch in [pull.sourceBranch, pull.targetBranch] {
+                if let problem = RefNameRules.problem(in: "refs/heads/" + branch) {
+                    return "pull request branch is not a valid Git ref name: \(problem)"
+                }
+            }
+        case .ping, .other: break
         }
         return nil
-    }
-
-    private static func what(_ event: WebhookEvent) -> String {
-        if case .pullRequest = event.kind { return "pull request branch" }
-        return "pushed ref"
     }
 }

@@ -38,13 +38,14 @@ package struct PullRequestEvent: Sendable, Equatable {
         self.draft = draft
     }
 
-    /// The reason an action outside the host's planning ones is ignored.
-    package static func notPlanning(action: String) -> String {
-        "pull request action '\(action)' does not plan"
+    /// Why `action` is ignored: `nil` when it is one of the host's `planning` actions.
+    package static func notPlanning(_ action: String, planning: Set<String> = []) -> String? {
+        planning.contains(action) ? nil : "pull request action '\(action)' does not plan"
     }
 
-    /// `refs/heads/main` → `main`: Azure DevOps and Bitbucket Data Center give full ref names.
+    /// `refs/heads/main` → `main` (Azure DevOps and Bitbucket Data Center give full ref names); a short
+    /// name as it is.
     package static func branch(_ ref: String) -> String {
-        ref.hasPrefix("refs/heads/") ? String(ref.dropFirst("refs/heads/".count)) : ref
+        GitRef(ref).branch ?? ref
     }
 }

@@ -161,7 +161,7 @@ extension AzureDevOpsProvider {
                     case "git.pullrequest.created": nil
                     case "git.pullrequest.updated":
                         self.status == "active" ? nil : "pull request is \(self.status ?? "not active"), not active"
-                    default: PullRequestEvent.notPlanning(action: eventName)
+                    default: PullRequestEvent.notPlanning(eventName)
                     }
                 return PullRequestEvent(
                     number: number,

@@ -99,8 +99,7 @@ struct BitbucketPullRequest: Decodable {
             let event = PullRequestEvent(
                 number: number,
                 action: eventName,
-                notPlanning: Self.cloudPlanning.contains(eventName)
-                    ? nil : PullRequestEvent.notPlanning(action: eventName),
+                notPlanning: PullRequestEvent.notPlanning(eventName, planning: Self.cloudPlanning),
                 sourceBranch: source,
                 targetBranch: target,
                 headCommit: pull.source?.commit?.hash,
@@ -123,8 +122,7 @@ struct BitbucketPullRequest: Decodable {
         let event = PullRequestEvent(
             number: number,
             action: eventName,
-            notPlanning: Self.serverPlanning.contains(eventName)
-                ? nil : PullRequestEvent.notPlanning(action: eventName),
+            notPlanning: PullRequestEvent.notPlanning(eventName, planning: Self.serverPlanning),
             sourceBranch: source,
             targetBranch: target,
             headCommit: from.latestCommit,

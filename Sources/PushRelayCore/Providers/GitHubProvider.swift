@@ -37,12 +37,13 @@ package struct GitHubProvider: WebhookProvider {
         let eventName = try self.required("X-GitHub-Event", in: headers)
         let deliveryID = try self.required("X-GitHub-Delivery", in: headers)
         if eventName == "pull_request" {
-            let payload = try GitHubStylePullRequest.read(body, provider: self.kind)
-            let event = WebhookEvent(
-                kind: .pullRequest(try payload.event(planning: Self.planningActions)),
-                repositoryURLs: payload.repositoryURLs
+            return try GitHubStylePullRequest.delivery(
+                body,
+                provider: self.kind,
+                planning: Self.planningActions,
+                eventName: eventName,
+                deliveryID: deliveryID
             )
-            return ProviderDelivery(eventName: eventName, deliveryID: deliveryID, event: event)
         }
         let payload = try GitHubStylePayload(json: body, provider: self.kind)
         let event: WebhookEvent

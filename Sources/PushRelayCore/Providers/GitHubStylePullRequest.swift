@@ -32,8 +32,20 @@ struct GitHubStylePullRequest: Decodable {
     var pull_request: PullRequest?
     var repository: Repository?
 
-    static func read(_ body: [UInt8], provider: ProviderKind) throws(PayloadError) -> Self {
-        try PayloadJSON.decode(Self.self, from: body, provider: provider)
+    /// A `pull_request` delivery of GitHub or the Gitea family, whose `planning` actions plan.
+    static func delivery(
+        _ body: [UInt8],
+        provider: ProviderKind,
+        planning: Set<String>,
+        eventName: String,
+        deliveryID: String
+    ) throws(PayloadError) -> ProviderDelivery {
+        let payload = try PayloadJSON.decode(Self.self, from: body, provider: provider)
+        let event = WebhookEvent(
+            kind: .pullRequest(try payload.event(planning: planning)),
+            repositoryURLs: payload.repositoryURLs
+        )
+        return ProviderDelivery(eventName: eventName, deliveryID: deliveryID, event: event)
     }
 
     var repositoryURLs: [String] {
@@ -62,7 +74,7 @@ struct GitHubStylePullRequest: Decodable {
         return PullRequestEvent(
             number: number,
             action: action,
-            notPlanning: planning.contains(action) ? nil : PullRequestEvent.notPlanning(action: action),
+            notPlanning: PullRequestEvent.notPlanning(action, planning: planning),
             sourceBranch: source,
             targetBranch: target,
             headCommit: pull.head?.sha,

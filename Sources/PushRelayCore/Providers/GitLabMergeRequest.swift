@@ -48,7 +48,7 @@ struct GitLabMergeRequest: Decodable {
             let readied = payload.changes?.draft?.previous == true && payload.changes?.draft?.current == false
             notPlanning =
                 attributes.oldrev != nil || readied ? nil : "merge request update without new commits does not plan"
-        default: notPlanning = PullRequestEvent.notPlanning(action: action)
+        default: notPlanning = PullRequestEvent.notPlanning(action)
         }
         return PullRequestEvent(
             number: number,

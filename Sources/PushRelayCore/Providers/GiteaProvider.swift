@@ -56,12 +56,13 @@ package struct GiteaProvider: WebhookProvider {
         // `pull_request_sync` is the event type Gitea names in `X-Gitea-Event-Type`; some versions send it
         // as the event.
         if eventName == "pull_request" || eventName == "pull_request_sync" {
-            let payload = try GitHubStylePullRequest.read(body, provider: self.kind)
-            let event = WebhookEvent(
-                kind: .pullRequest(try payload.event(planning: Self.planningActions)),
-                repositoryURLs: payload.repositoryURLs
+            return try GitHubStylePullRequest.delivery(
+                body,
+                provider: self.kind,
+                planning: Self.planningActions,
+                eventName: eventName,
+                deliveryID: deliveryID
             )
-            return ProviderDelivery(eventName: eventName, deliveryID: deliveryID, event: event)
         }
         let payload = try GitHubStylePayload(json: body, provider: self.kind)
         let kind: WebhookEvent.Kind
