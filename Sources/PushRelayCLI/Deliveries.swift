@@ -12,8 +12,11 @@ extension PushRelayCommand {
                 Reads the store named in pushrelay.yaml (or the SQLite file --store names): store.sqlite, or \
                 the PostgreSQL database of store.postgres_url_env / postgres_url_file, whose variable or file \
                 must then be there. Safe to run while 'serve' is running: list, show and export only read \
-                (they take no lock and never migrate the schema). A delivery is named by the provider's delivery id, optionally prefixed \
-                with its provider (github:ID) when two providers used the same id. What is kept: every                 delivery's headers, body and decision, with its work and the attempts, until serve prunes it                 (store.retention_days, 30 by default, once its work is done); a delivery for a repository no                 config names keeps no body.
+                (they take no lock and never migrate the schema). A delivery is named by the provider's \
+                delivery id, optionally prefixed with its provider (github:ID) when two providers used the \
+                same id. What is kept: every delivery's headers, body and decision, with its work and the \
+                attempts, until serve prunes it (store.retention_days, 30 by default, once its work is done); \
+                a delivery for a repository no config names keeps no body.
                 """,
             subcommands: [List.self, Show.self, Export.self, Redeliver.self]
         )

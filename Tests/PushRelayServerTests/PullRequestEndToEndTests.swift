@@ -173,7 +173,7 @@ struct PullRequestEndToEndTests {
 
     /// The same head, delivered once to each of two replicas at the same instant under two delivery ids
     /// (as a host sends `synchronize` and then `labeled`), is planned once.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(3)), .enabled(if: PostgresTestCluster.isAvailable, "needs a PostgreSQL server"))
     func theSameHeadAtTwoReplicasAtOncePlansOnce() async throws {
         let standIn = TerrakubeStandIn(token: RelayHarness.token)
         try await standIn.whileRunning { terrakube in

@@ -14,7 +14,7 @@ import Glibc
 /// Real `pushrelay serve` processes sharing one PostgreSQL database (SPEC section 9): started together,
 /// killed, frozen, stopped, and the database itself stopped under them. Every delivery answered 202 becomes
 /// exactly one Terrakube job.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(4)), .enabled(if: PostgresTestCluster.isAvailable, "needs a PostgreSQL server"))
 struct ReplicaTests {
     typealias Setup = ProcessLifecycleTests.Setup
 

@@ -323,6 +323,17 @@ struct StatusEndToEndTests {
                     return work.contains { $0.kind == .followTerrakubeJob && $0.state == .done }
                 }
                 #expect(followed, "Terrakube's job has ended")
+                // The post in flight may still carry an older state: the host comes back only once the item
+                // holds the last one, so that whatever is sent after the switch is that state.
+                let holdsLast = try await relay.eventually {
+                    let work = try await relay.store.work(provider: .github, deliveryID: headers[1].1)
+                    return work.contains { item in
+                        StatusPostWork.isPost(item.kind) && item.state == .pending
+                            && (try? StatusPostWork.decoded(item.payload))?.post.status.description
+                                == Phase.completed.description
+                    }
+                }
+                #expect(holdsLast, "the status item holds the job's last state")
                 // Every post before the switch met the outage, every one after it a 201.
                 let refused = git.outage(nil)
                 #expect(refused >= 1, "posts were tried while the host was down")

@@ -14,9 +14,12 @@ import Glibc
 struct StatusProcessTests {
     enum Store: String, CaseIterable, Sendable {
         case sqlite, postgres
+
+        /// PostgreSQL only where its server is installed (or required).
+        static var available: [Store] { PostgresTestCluster.isAvailable ? Self.allCases : [.sqlite] }
     }
 
-    @Test(arguments: Store.allCases)
+    @Test(arguments: Store.available)
     func killedMidLifecycleTheFinalStatusStillArrives(_ store: Store) async throws {
         let git = GitHostStandIn()
         let standIn = TerrakubeStandIn(token: RelayHarness.token)

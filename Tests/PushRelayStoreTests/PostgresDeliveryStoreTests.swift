@@ -8,6 +8,7 @@ import Testing
 
 /// What is PostgreSQL's own: migrations under concurrent starts, a schema from a newer release, readers
 /// that may not migrate. The behaviour both stores share is in ``StoreContractTests``.
+@Suite(.enabled(if: PostgresTestCluster.isAvailable, "needs a PostgreSQL server"))
 struct PostgresDeliveryStoreTests {
     @Test func storesOpeningAtOnceOnAnEmptyDatabaseMigrateItOnce() async throws {
         let cluster = try PostgresTestCluster.shared()

@@ -9,7 +9,7 @@ import Testing
 
 /// The URL's `sslmode` against a real server that takes TLS connections only, with a certificate made for
 /// the test: what verifies, what is refused and why, and that nothing falls back to plain text.
-@Suite(.serialized)
+@Suite(.serialized, .enabled(if: PostgresTestCluster.isAvailable, "needs a PostgreSQL server"))
 struct PostgresTLSTests {
     /// One TLS-only server for the suite, and the file holding its certificate as a client's trust root.
     private static let server = Mutex<(cluster: PostgresTestCluster, rootFile: String)?>(nil)

@@ -6,19 +6,30 @@ import Testing
 
 @testable import PushRelayStore
 
-/// The stores the behaviour suite runs against, each on a real database: a SQLite file in a temporary
-/// folder, or a fresh database on a throwaway PostgreSQL server on loopback.
+/// The stores the behaviour suite runs against: the reference store in memory, whose rules the others are
+/// held to, and each SQL store on a real database: a SQLite file in a temporary folder, or a fresh
+/// database on a throwaway PostgreSQL server on loopback.
 enum StoreBackend: String, CaseIterable, CustomTestStringConvertible {
+    case memory
     case sqlite
     case postgres
 
     var testDescription: String { self.rawValue }
+
+    /// The backends this machine can run: PostgreSQL's only where its server is installed (or required).
+    static var available: [StoreBackend] {
+        PostgresTestCluster.isAvailable ? Self.allCases : Self.allCases.filter { $0 != .postgres }
+    }
 
     /// Runs `body` with `count` store instances open on one new, empty database (as `count` processes
     /// sharing it would have), then closes them.
     func withStores(_ count: Int = 1, _ body: ([any DeliveryStore]) async throws -> Void) async throws {
         let logger = Logger(label: "test")
         switch self {
+        case .memory:
+            // One store is one database: every "instance" is the same actor.
+            let store = InMemoryDeliveryStore()
+            try await body(Array(repeating: store, count: count))
         case .sqlite:
             let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
             defer { try? FileManager.default.removeItem(atPath: directory) }

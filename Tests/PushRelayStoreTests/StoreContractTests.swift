@@ -5,14 +5,15 @@ import Testing
 
 @testable import PushRelayStore
 
-/// The store contracts, run against every backend: what `serve` relies on, whichever store it has.
+/// The store contracts, run against every backend: what `serve` relies on, whichever store it has, with
+/// the reference store in memory (``InMemoryDeliveryStore``) giving the answers the SQL stores must give.
 /// Two instances on one database stand for two processes sharing it.
 @Suite(.serialized)
 struct StoreContractTests {
     private static let owner = "test-owner"
     private static let lease = Duration.seconds(60)
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func deliveriesAreDedupedUnderConcurrencyAcrossInstances(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             // 200 distinct deliveries plus ten copies of one id, all at once, spread over both instances.
@@ -37,7 +38,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func deliveriesWrittenTogetherKeepTheirOwnJobsAndFields(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             // Enough at once that the stores write them in groups: each delivery must still own exactly its
@@ -66,7 +67,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func claimsAreExclusiveAcrossInstances(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             for index in 0..<10 { _ = try await stores[0].record(StorePlans.plan("d-\(index)", jobs: 5)) }
@@ -91,7 +92,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func anAttemptMovesItsJobOnAndIsListedInItsHistory(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
@@ -128,7 +129,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aRetryIsDueAfterItsDelayAndAnUncertainOneLooksFirst(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
@@ -157,7 +158,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func anExpiredLeaseIsRescuedIntoTheCrashWindowPath(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
@@ -182,7 +183,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aStaleOwnersFinishChangesNothing(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             _ = try await stores[0].record(StorePlans.plan("d-1"))
@@ -207,7 +208,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func renewedLeasesAreNotRescuedAndReleasedClaimsAreUnclaimed(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
@@ -227,7 +228,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aTerrakubeJobIsRecordedForOneJobAtMost(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
@@ -244,7 +245,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func requeueAddsFreshJobsOncePerWorkspaceAndTemplate(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
@@ -263,7 +264,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func oldDeliveriesWhoseJobsAreDoneArePrunedOldestFirstInBatches(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
@@ -309,7 +310,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aDeliverySizedWriteProbeLeavesNothingBehind(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
@@ -321,7 +322,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func inspectionReadsBackWhatWasStoredByteForByte(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
@@ -357,7 +358,7 @@ struct StoreContractTests {
 
     private static let follow: WorkKind = "test.follow"
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func anOutcomeQueuesItsFollowUpsAsChildrenInTheSameTransaction(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
@@ -391,7 +392,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aFailureCanQueueFollowUpsAndResultsAreUniquePerKind(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
@@ -410,7 +411,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aClaimOfSeveralKindsTakesTheLongestDueFirstUpToItsLimit(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
@@ -433,7 +434,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aKeyedItemIsOneItemThatTakesTheNewestPayload(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             let status: WorkKind = "test.status"
@@ -495,7 +496,7 @@ struct StoreContractTests {
 
     /// A hint makes a keyed item due now, whichever process asks; an item without that key, or one
     /// finished, is not there to hasten.
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aKeyedItemCanBeMadeDueNow(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             let follow: WorkKind = "test.follow"
@@ -522,7 +523,7 @@ struct StoreContractTests {
 
     /// A pull request's plan for one head commit is one item however many deliveries carry it, whichever
     /// instances record them, at the same instant or later.
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aPlanIsQueuedOncePerHeadAcrossInstances(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             let results = try await withThrowingTaskGroup(of: RecordResult.self) { group in
@@ -547,7 +548,7 @@ struct StoreContractTests {
 
     /// A newer head's plan drops the older heads' plans not yet created: one waiting at once, one in flight
     /// once its attempt fails or is handed back, never one that was created, nor another workspace's.
-    @Test(arguments: StoreBackend.allCases)
+    @Test(arguments: StoreBackend.available)
     func aNewerHeadSupersedesTheOlderPlansNotYetCreated(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             let (first, second) = (stores[0], stores[1])

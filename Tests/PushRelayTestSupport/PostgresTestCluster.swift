@@ -31,6 +31,20 @@ package final class PostgresTestCluster: Sendable {
 
     private static let sharedCluster = Mutex<PostgresTestCluster?>(nil)
 
+    /// Whether the PostgreSQL suites run: the server binaries are installed, or the run requires them
+    /// (`PUSHRELAY_REQUIRE_POSTGRES=1`, which `.ci/run` sets), so that their absence fails those suites
+    /// instead of skipping them. Says once, on standard error, when they are skipped and how to run them.
+    package static let isAvailable: Bool = {
+        if ProcessInfo.processInfo.environment["PUSHRELAY_REQUIRE_POSTGRES"] == "1" { return true }
+        guard (try? PostgresTestCluster.findBinaries()) == nil else { return true }
+        FileHandle.standardError.write(Data((PostgresTestCluster.skipReason + "\n").utf8))
+        return false
+    }()
+
+    /// The comment on every skipped PostgreSQL test.
+    package static let skipReason =
+        "PostgreSQL suites skipped: no server under /usr/lib/postgresql; 'apt-get install postgresql' runs them"
+
     /// Starts a new cluster.
     /// - Parameter tlsOnly: a certificate for the server, which then refuses every connection that is not
     ///   TLS (`hostssl` only in `pg_hba.conf`).

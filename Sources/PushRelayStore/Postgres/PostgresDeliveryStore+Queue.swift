@@ -85,16 +85,18 @@ extension PostgresDeliveryStore {
                 WHERE id = \(work.id) AND fence = \(work.fence) AND state = 'running'
                 RETURNING id, delivery, attempt_started_at
             ), n AS (
-                INSERT INTO pushrelay.work AS t (delivery, parent, kind, payload, key, state, queued_at,
-                                                 next_attempt_at, updated_at)
-                SELECT w.delivery, w.id, u.kind, u.payload, NULLIF(u.key, ''), 'pending', now(),
-                       now() + make_interval(secs => u.after), now()
+                INSERT INTO pushrelay.work AS t (delivery, parent, kind, payload, key, key_once, work_group, state,
+                                                 queued_at, next_attempt_at, updated_at)
+                SELECT w.delivery, w.id, u.kind, u.payload, NULLIF(u.key, ''), u.once, NULLIF(u.work_group, ''),
+                       'pending', now(), now() + make_interval(secs => u.after), now()
                 FROM w, unnest(\(next.map(\.kind.rawValue)), \(next.map { ByteBuffer(bytes: $0.payload) }),
-                               \(next.map { $0.key ?? "" }), \(next.map(\.after.seconds)))
-                        WITH ORDINALITY AS u(kind, payload, key, after, k)
+                               \(next.map { $0.key ?? "" }), \(next.map(\.once)), \(next.map { $0.group ?? "" }),
+                               \(next.map(\.after.seconds)))
+                        WITH ORDINALITY AS u(kind, payload, key, once, work_group, after, k)
                 ORDER BY u.k
                 \(unescaped: Self.keyedUpsert)
-            ), h AS (
+                RETURNING t.id, t.kind, t.work_group
+            )\(unescaped: next.contains { $0.group != nil } ? Self.superseding(by: "n") : ""), h AS (
                 INSERT INTO pushrelay.work_attempts (work, started_at, finished_at, outcome, status, detail)
                 SELECT id, attempt_started_at, now(), \(change.outcome), \(change.status.map(Int32.init)), \(change.detail)
                 FROM w WHERE \(change.recordsAttempt)
@@ -119,6 +121,22 @@ extension PostgresDeliveryStore {
             updated_at = EXCLUDED.updated_at
         WHERE NOT EXCLUDED.key_once
         """
+
+    /// What the grouped items just written by CTE `written` (returning `id`, `kind` and `work_group`)
+    /// supersede: their groups' older unfinished items (``NewWork/group``). Only in statements that write
+    /// one: most work has none.
+    static func superseding(by written: String) -> String {
+        """
+        , s AS (
+            UPDATE pushrelay.work o
+            SET state = CASE WHEN o.state = 'pending' THEN 'superseded' ELSE o.state END,
+                superseded_at = now(), updated_at = now()
+            FROM \(written) j
+            WHERE j.work_group IS NOT NULL AND o.kind = j.kind AND o.work_group = j.work_group AND o.id < j.id
+              AND o.state IN ('pending', 'running') AND o.superseded_at IS NULL
+        )
+        """
+    }
 
     package func renewLeases(owner: String, lease: Duration) async throws -> Int {
         let rows = try await self.rows(

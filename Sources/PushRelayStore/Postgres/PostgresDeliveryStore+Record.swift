@@ -70,7 +70,7 @@ extension PostgresDeliveryStore {
                 ORDER BY d.id, u.k
                 \(unescaped: Self.keyedUpsert)
                 RETURNING t.id, t.kind, t.work_group
-            )\(unescaped: work.contains { $0.work.group != nil } ? Self.superseding : ""), w AS (
+            )\(unescaped: work.contains { $0.work.group != nil } ? Self.superseding(by: "j") : ""), w AS (
                 SELECT pg_notify(\(Self.channel), '') WHERE \(wake) AND EXISTS (SELECT 1 FROM j)
             )
             SELECT d.id, d.provider, d.delivery_id, (SELECT COUNT(*) FROM w) FROM d
@@ -86,17 +86,4 @@ extension PostgresDeliveryStore {
             ids.removeValue(forKey: [plan.provider.rawValue, plan.deliveryID]).map { .recorded($0) } ?? .duplicate
         }
     }
-
-    /// What the grouped items just written supersede: their groups' older unfinished items
-    /// (``NewWork/group``). Only in statements that write one: a push's work has none.
-    private static let superseding = """
-        , s AS (
-            UPDATE pushrelay.work o
-            SET state = CASE WHEN o.state = 'pending' THEN 'superseded' ELSE o.state END,
-                superseded_at = now(), updated_at = now()
-            FROM j
-            WHERE j.work_group IS NOT NULL AND o.kind = j.kind AND o.work_group = j.work_group AND o.id < j.id
-              AND o.state IN ('pending', 'running') AND o.superseded_at IS NULL
-        )
-        """
 }

@@ -1,0 +1,183 @@
+import Foundation
+import PushRelayCore
+
+/// The store's contracts in plain Swift: deliveries, the work queue and its rules, written once and read
+/// top to bottom. It is the reference the SQL stores are held to (`StoreContractTests` runs one suite on
+/// all three) and the store of the tests that need no database.
+///
+/// It is never offered to `serve`: a process that loses its queue when it stops would lose pushes.
+///
+/// The queue's rules are in ``InMemoryDeliveryStore+Queue.swift``; this file keeps the deliveries.
+package actor InMemoryDeliveryStore: DeliveryStore {
+    /// A stored delivery: its row, and the order its work was queued in.
+    struct Delivery {
+        var id: Int64
+        var plan: DeliveryPlan
+    }
+
+    /// An item of work, with every field the SQL stores keep in their `work` row.
+    struct Item {
+        var id: Int64
+        var delivery: Int64
+        var parent: Int64?
+        var kind: WorkKind
+        var payload: [UInt8]
+        var key: String?
+        var once: Bool
+        var group: String?
+        /// A keyed item queued again while it runs: its payload once the attempt ends.
+        var nextPayload: [UInt8]?
+        var state: WorkState
+        var attempts: Int
+        var queuedAt: Date
+        var nextAttemptAt: Date
+        var lastError: String?
+        var result: String?
+        var attemptStartedAt: Date?
+        var uncertain: Bool
+        var uncertainSince: Date?
+        var owner: String?
+        var leaseUntil: Date?
+        var fence: Int64
+        /// Set when a newer item of its group was queued while this one ran.
+        var supersededAt: Date?
+        var history: [AttemptRecord]
+    }
+
+    var deliveries: [Int64: Delivery] = [:]
+    /// Provider and delivery id to the stored delivery: what makes a delivery a duplicate.
+    var deliveryIDs: [[String]: Int64] = [:]
+    var items: [Int64: Item] = [:]
+    var lastID: Int64 = 0
+    /// The store's clock: every time the queue reads or writes.
+    let now: @Sendable () -> Date
+
+    package init(now: @escaping @Sendable () -> Date = { Date() }) {
+        self.now = now
+    }
+
+    func nextID() -> Int64 {
+        self.lastID += 1
+        return self.lastID
+    }
+
+    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
+        let key = [plan.provider.rawValue, plan.deliveryID]
+        guard self.deliveryIDs[key] == nil else { return .duplicate }
+        let id = self.nextID()
+        self.deliveries[id] = Delivery(id: id, plan: plan)
+        self.deliveryIDs[key] = id
+        try self.queue(plan.work, delivery: id, parent: nil, at: plan.receivedAt)
+        return .recorded(id)
+    }
+
+    package func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int {
+        guard let delivery = self.deliveryIDs[[provider.rawValue, deliveryID]] else { return 0 }
+        // One fresh item per distinct kind and payload of what the delivery itself queued. Keyed items are
+        // not copied, there is one of each; but an item queued once is, without its key: asked for on
+        // purpose, a plan runs again.
+        var seen: [(WorkKind, [UInt8])] = []
+        var copies: [NewWork] = []
+        for item in self.items(of: delivery) where item.parent == nil {
+            guard !seen.contains(where: { $0 == (item.kind, item.payload) }) else { continue }
+            seen.append((item.kind, item.payload))
+            if item.key == nil || item.once { copies.append(NewWork(kind: item.kind, payload: item.payload)) }
+        }
+        try self.queue(copies, delivery: delivery, parent: nil, at: self.now())
+        return copies.count
+    }
+
+    /// A delivery's items, in the order they were queued.
+    func items(of delivery: Int64) -> [Item] {
+        self.items.values.filter { $0.delivery == delivery }.sorted { $0.id < $1.id }
+    }
+
+    // MARK: Inspection
+
+    package func work(provider: ProviderKind, deliveryID: String) async throws -> [WorkRecord] {
+        guard let delivery = self.deliveryIDs[[provider.rawValue, deliveryID]] else { return [] }
+        return self.items(of: delivery).map(Self.record)
+    }
+
+    package func recentDeliveries(limit: Int) async throws -> [DeliverySummary] {
+        let newest = self.deliveries.values.sorted {
+            ($0.plan.receivedAt, $0.id) > ($1.plan.receivedAt, $1.id)
+        }
+        return newest.prefix(limit).map(self.summary)
+    }
+
+    package func deliveries(withID deliveryID: String, provider: ProviderKind?) async throws -> [StoredDelivery] {
+        self.deliveries.values
+            .filter { $0.plan.deliveryID == deliveryID && (provider == nil || $0.plan.provider == provider) }
+            .sorted { $0.id < $1.id }
+            .map { StoredDelivery(summary: self.summary($0), headers: $0.plan.headers, body: $0.plan.body) }
+    }
+
+    private func summary(_ delivery: Delivery) -> DeliverySummary {
+        let plan = delivery.plan
+        return DeliverySummary(
+            provider: plan.provider,
+            deliveryID: plan.deliveryID,
+            event: plan.event,
+            receivedAt: plan.receivedAt,
+            repository: plan.repository,
+            ref: plan.ref,
+            decision: plan.decision.rawValue,
+            reason: plan.reason,
+            signature: plan.signature.description,
+            work: self.items(of: delivery.id).map(Self.record)
+        )
+    }
+
+    private static func record(_ item: Item) -> WorkRecord {
+        WorkRecord(
+            id: item.id,
+            parent: item.parent,
+            kind: item.kind,
+            payload: item.payload,
+            state: item.state,
+            attempts: item.attempts,
+            lastError: item.lastError,
+            result: item.result,
+            history: item.history
+        )
+    }
+
+    package func workCounts() async throws -> [WorkKind: [WorkState: Int]] {
+        var counts: [WorkKind: [WorkState: Int]] = [:]
+        for item in self.items.values { counts[item.kind, default: [:]][item.state, default: 0] += 1 }
+        return counts
+    }
+
+    package func oldestUnfinishedWork() async throws -> [WorkKind: Date] {
+        var oldest: [WorkKind: Date] = [:]
+        for item in self.items.values where !item.state.isFinished {
+            oldest[item.kind] = min(oldest[item.kind] ?? item.queuedAt, item.queuedAt)
+        }
+        return oldest
+    }
+
+    // MARK: Retention and health
+
+    package func pruneDeliveries(receivedBefore cutoff: Date, limit: Int) async throws -> Int {
+        // Oldest first; a delivery with work still to do is kept.
+        let pruned = self.deliveries.values
+            .filter { delivery in
+                delivery.plan.receivedAt < cutoff
+                    && !self.items.values.contains { $0.delivery == delivery.id && !$0.state.isFinished }
+            }
+            .sorted { ($0.plan.receivedAt, $0.id) < ($1.plan.receivedAt, $1.id) }
+            .prefix(limit)
+        for delivery in pruned {
+            self.deliveries[delivery.id] = nil
+            self.deliveryIDs[[delivery.plan.provider.rawValue, delivery.plan.deliveryID]] = nil
+            self.items = self.items.filter { $0.value.delivery != delivery.id }
+        }
+        return pruned.count
+    }
+
+    /// Memory always takes a write.
+    package func checkWritable() async throws {}
+
+    package func checkWritable(deliveryOf bytes: Int) async throws {}
+}
