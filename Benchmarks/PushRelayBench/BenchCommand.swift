@@ -61,7 +61,7 @@ extension BenchCommand {
             var queued = 0
             for _ in 0..<self.iterations {
                 if case .accept(let plan) = intake.evaluate(provider: GitHubProvider(), headers: headers, body: bytes),
-                    plan.decision == .queue
+                    plan.record.decision == .queue
                 {
                     queued += 1
                 }
@@ -215,29 +215,32 @@ extension BenchCommand {
             }
         }
 
-        static func plan(_ index: Int) -> DeliveryPlan {
-            DeliveryPlan(
-                provider: .github,
-                deliveryID: "drain-\(index)",
-                event: "push",
-                receivedAt: Date(),
-                repository: "github.com/acme/infra",
-                ref: "refs/heads/main",
-                decision: .queue,
-                reason: "bench",
-                jobs: [
-                    JobSpec(
-                        organization: "org",
-                        workspace: "ws",
-                        template: "tpl",
-                        overrideBranch: "main",
-                        commitID: String(format: "%040d", index),
-                        via: "Github"
-                    )
-                ],
-                signature: .valid,
-                headers: [],
-                body: Array("{}".utf8)
+        /// Delivery `index`, its one job created, and its commit status posted where `status` says.
+        static func plan(_ index: Int, status: StatusTarget? = nil) -> DeliveryPlan {
+            let job = JobSpec(
+                organization: "org",
+                workspace: "ws",
+                template: "tpl",
+                overrideBranch: "main",
+                commitID: String(format: "%040d", index),
+                via: "Github"
+            )
+            return DeliveryPlan(
+                record: DeliveryRecord(
+                    provider: .github,
+                    deliveryID: "drain-\(index)",
+                    event: "push",
+                    receivedAt: Date(),
+                    repository: "github.com/acme/infra",
+                    ref: "refs/heads/main",
+                    decision: .queue,
+                    reason: "bench",
+                    signature: .valid,
+                    headers: WebhookHeaders(),
+                    body: Array("{}".utf8)
+                ),
+                jobs: [job],
+                work: [TerrakubeJobWork.work(job, status: status)] + (status.map { [$0.post(.queued)] } ?? [])
             )
         }
     }

@@ -151,17 +151,17 @@ extension BenchCommand {
         }
 
         private static func plan(_ index: Int) -> DeliveryPlan {
-            var plan = Drain.plan(index)
-            plan.deliveryID = "follow-\(index)"
-            plan.statusTargets[0] = StatusTarget(
+            let status = StatusTarget(
                 host: "github.com",
                 repository: "acme/infra",
-                commit: plan.jobs[0].commitID,
+                commit: String(format: "%040d", index),
                 context: "pushrelay/ws",
                 organization: "org",
                 workspace: "ws",
                 uiURL: "https://ui.example.com"
             )
+            var plan = Drain.plan(index, status: status)
+            plan.record.deliveryID = "follow-\(index)"
             return plan
         }
     }

@@ -94,7 +94,7 @@ enum DeliveryReport {
                 ? "body:       not kept (no config names the repository)" : "body:       \(stored.body.count) bytes",
             "headers:",
         ]
-        for header in stored.headers {
+        for header in stored.headers.fields {
             let value = self.maskedHeaders.contains(header.name.lowercased()) ? "(present, not shown)" : header.value
             lines.append("  \(shown(header.name)): \(shown(value))")
         }

@@ -4,12 +4,14 @@ import PushRelayCore
 /// A delivery's headers as both stores keep them: a JSON array of `[name, value]` pairs, in order.
 enum StoredHeaders {
     /// Written by hand: a JSONEncoder per delivery shows up in profiles.
-    static func json(_ headers: [(name: String, value: String)]) -> String {
-        "[" + headers.map { JSONText.array([$0.name, $0.value]) }.joined(separator: ",") + "]"
+    static func json(_ headers: WebhookHeaders) -> String {
+        "[" + headers.fields.map { JSONText.array([$0.name, $0.value]) }.joined(separator: ",") + "]"
     }
 
-    static func decode(_ text: String?) -> [(name: String, value: String)] {
-        guard let text, let pairs = try? JSONDecoder().decode([[String]].self, from: Data(text.utf8)) else { return [] }
-        return pairs.compactMap { $0.count == 2 ? (name: $0[0], value: $0[1]) : nil }
+    static func decode(_ text: String?) -> WebhookHeaders {
+        guard let text, let pairs = try? JSONDecoder().decode([[String]].self, from: Data(text.utf8)) else {
+            return WebhookHeaders()
+        }
+        return WebhookHeaders(pairs.compactMap { $0.count == 2 ? (name: $0[0], value: $0[1]) : nil })
     }
 }

@@ -280,25 +280,9 @@ struct PullRequestTests {
     /// One plan per pull request, head, workspace and template, and the group it supersedes in.
     @Test func aPlanIsQueuedOncePerHeadAndSupersedesItsPullRequestsOlderHeads() throws {
         let github = Fixture.load("github", "octokit-pull_request-opened")
-        var plan = DeliveryPlan(
-            provider: .github,
-            deliveryID: "d",
-            event: "pull_request",
-            receivedAt: Date(),
-            repository: nil,
-            ref: nil,
-            decision: .queue,
-            reason: "",
-            jobs: Self.decide(try Self.read(github), try Self.repository(for: github)).jobs,
-            signature: .valid,
-            headers: [],
-            body: []
-        )
-        plan.pullRequest = PullRequestPlanKey(
-            repository: "github.com/codertocat/hello-world",
-            pull: try Self.read(github)
-        )
-        let work = try #require(plan.work.first)
+        let job = try #require(Self.decide(try Self.read(github), try Self.repository(for: github)).jobs.first)
+        let work = PullRequestPlanKey(repository: "github.com/codertocat/hello-world", pull: try Self.read(github))
+            .creation(of: job, status: nil)
         #expect(work.kind == .createTerrakubeJob)
         #expect(
             work.key == "github.com/codertocat/hello-world#2 ws-1 plan-tpl ec26c3e57ca3a959ca5aad62de7213c562f8c821"
@@ -308,8 +292,8 @@ struct PullRequestTests {
 
         // Without a head sha (Gogs), every planning event plans: no key, but still the newest.
         let gogs = Fixture.load("gogs", "go-scm-pull-request-synchronized")
-        plan.pullRequest = PullRequestPlanKey(repository: "try.gitea.io/gogits/hello-world", pull: try Self.read(gogs))
-        let unkeyed = try #require(plan.work.first)
+        let unkeyed = PullRequestPlanKey(repository: "try.gitea.io/gogits/hello-world", pull: try Self.read(gogs))
+            .creation(of: job, status: nil)
         #expect(unkeyed.key == nil)
         #expect(!unkeyed.once)
         #expect(unkeyed.group == "try.gitea.io/gogits/hello-world#2 ws-1 plan-tpl")

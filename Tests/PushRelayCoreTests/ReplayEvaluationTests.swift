@@ -74,7 +74,7 @@ struct ReplayEvaluationTests {
         let saved = SavedDelivery(
             provider: provider.kind.rawValue,
             receivedAt: Date(),
-            headers: Dictionary(headers.fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
+            headers: headers,
             body: fixture.body
         )
         let input = try ReplayInput.read(saved.encoded(), fallbackDeliveryID: "unused")
@@ -120,7 +120,7 @@ struct ReplayEvaluationTests {
             return
         }
         #expect(plan.jobs == evaluation.refs.flatMap(\.jobs))
-        #expect(plan.decision == (evaluation.refs.contains { $0.decision == .queue } ? .queue : .ignore))
+        #expect(plan.record.decision == (evaluation.refs.contains { $0.decision == .queue } ? .queue : .ignore))
         let bodies = (object["jobs"] as? [[String: Any]] ?? []).compactMap {
             ($0["request"] as? [String: Any])?["body"] as? [String: Any]
         }
@@ -141,7 +141,7 @@ struct ReplayEvaluationTests {
         let saved = SavedDelivery(
             provider: "github",
             receivedAt: Date(),
-            headers: Dictionary(headers.fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
+            headers: headers,
             body: body
         )
         let evaluation = try ReplayEvaluation.evaluate(

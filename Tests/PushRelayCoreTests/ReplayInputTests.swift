@@ -41,6 +41,24 @@ struct ReplayInputTests {
         #expect(try GitHubProvider().read(headers: input.headers, body: input.body).deliveryID == "d-1")
     }
 
+    /// A field that came twice is saved as the array of its values and read back as two fields, in order;
+    /// one that came once stays a plain string, as SPEC section 8 shows it.
+    @Test func savedDeliveryKeepsRepeatedHeaders() throws {
+        let saved = SavedDelivery(
+            provider: "github",
+            receivedAt: Date(timeIntervalSince1970: 1_800_000_000),
+            headers: ["X-GitHub-Event": "push", "X-Forwarded-For": "10.0.0.1", "X-Forwarded-For": "10.0.0.2"],
+            body: Self.github.body
+        )
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(saved.encoded())) as? [String: Any])
+        let headers = try #require(object["headers"] as? [String: Any])
+        #expect(headers["X-GitHub-Event"] as? String == "push")
+        #expect(headers["X-Forwarded-For"] as? [String] == ["10.0.0.1", "10.0.0.2"])
+        let input = try ReplayInput.read(saved.encoded(), fallbackDeliveryID: "unused")
+        #expect(input.headers.fields.filter { $0.name == "X-Forwarded-For" }.map(\.value) == ["10.0.0.1", "10.0.0.2"])
+        #expect(input.headers.fields.count == 3)
+    }
+
     @Test func savedDeliveryOfBytesThatAreNotUTF8UsesBase64() throws {
         let bytes: [UInt8] = [0x7B, 0xFF, 0xFE, 0x7D]
         let saved = SavedDelivery(provider: "gitea", receivedAt: Date(), headers: [:], body: bytes)

@@ -66,11 +66,11 @@ struct WebhookIntakeTests {
     @Test func signedPushIsQueued() throws {
         let body = Fixture.load("github", "go-scm-push").body
         guard case .accept(let plan) = Self.evaluate(Self.github(body), body) else { throw PayloadError("rejected") }
-        #expect(plan.decision == .queue)
+        #expect(plan.record.decision == .queue)
         #expect(plan.answer == .queued("d-1", jobs: 1))
-        #expect(plan.repository == "github.com/codertocat/hello-world")
+        #expect(plan.record.repository == "github.com/codertocat/hello-world")
         #expect(plan.jobs.first?.commitID == "199eddf46df50de8d02e99bf1c5fdb4101338224")
-        #expect(plan.signature == .valid)
+        #expect(plan.record.signature == .valid)
     }
 
     @Test func wrongOrMissingSignatureIs401() {
@@ -97,8 +97,8 @@ struct WebhookIntakeTests {
         }
         #expect(plan.answer == .ignored("d-1", reason: "repository not configured"))
         // Kept for its id and decision only: no body for a repository no config names.
-        #expect(plan.body.isEmpty)
-        #expect(!plan.headers.isEmpty)
+        #expect(plan.record.body.isEmpty)
+        #expect(!plan.record.headers.fields.isEmpty)
     }
 
     @Test func anIgnoredDeliveryOfAConfiguredRepositoryKeepsItsBody() {
@@ -111,8 +111,8 @@ struct WebhookIntakeTests {
             Issue.record("refused")
             return
         }
-        #expect(plan.decision == .ignore)
-        #expect(plan.body == configured)
+        #expect(plan.record.decision == .ignore)
+        #expect(plan.record.body == configured)
     }
 
     @Test(arguments: [true, false])
@@ -153,7 +153,7 @@ struct WebhookIntakeTests {
             throw PayloadError("ping rejected")
         }
         #expect(pingPlan.answer.status == "ignored")
-        #expect(pingPlan.reason == "ping")
+        #expect(pingPlan.record.reason == "ping")
 
         var deletion = Fixture.load("github", "go-scm-push-branch-delete").body
         deletion = Array(
@@ -202,7 +202,7 @@ struct WebhookIntakeTests {
         }
         #expect(plan.answer == .queued("uuid-1", jobs: 1))
         #expect(plan.jobs.first?.via == "Gitlab")
-        #expect(plan.headers.map(\.name) == ["X-Gitlab-Event", "X-Gitlab-Event-UUID"])
+        #expect(plan.record.headers.fields.map(\.name) == ["X-Gitlab-Event", "X-Gitlab-Event-UUID"])
     }
 
     @Test func answersAreShortJSONWithStatusFirst() {

@@ -31,7 +31,7 @@ struct FollowTests {
         let directory = NSTemporaryDirectory() + "pushrelay-follow-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try await SQLiteDeliveryStore.open(path: directory + "/s.sqlite", logger: Logger(label: "test"))
-        var plan = DeliveryPlan(
+        let record = DeliveryRecord(
             provider: .github,
             deliveryID: "d-1",
             event: "push",
@@ -40,18 +40,15 @@ struct FollowTests {
             ref: "refs/heads/main",
             decision: .queue,
             reason: "test",
-            jobs: [TerrakubeStandInTests.job],
             signature: .valid,
-            headers: [],
+            headers: WebhookHeaders(),
             body: []
         )
-        plan.jobs = []
-        _ = try await store.record(plan)
+        _ = try await store.record(record, work: [])
         // The follow-ups of one finished item, as a created job's will be.
-        var seed = plan
+        var seed = record
         seed.deliveryID = "d-2"
-        seed.jobs = [TerrakubeStandInTests.job]
-        _ = try await store.record(seed)
+        _ = try await store.record(seed, work: [TerrakubeJobWork.work(TerrakubeStandInTests.job)])
         let created = try #require(try await store.claim(owner: "seed", limit: 1, lease: .seconds(60)).first)
         let follows = ids.map { FollowedJob(organization: "org", jobID: $0, since: Date()).work }
         #expect(

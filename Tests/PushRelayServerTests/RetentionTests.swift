@@ -44,18 +44,19 @@ struct RetentionTests {
 
     static func ignored(_ id: String, at date: Date) -> DeliveryPlan {
         DeliveryPlan(
-            provider: .github,
-            deliveryID: id,
-            event: "push",
-            receivedAt: date,
-            repository: "github.com/codertocat/hello-world",
-            ref: "refs/heads/other",
-            decision: .ignore,
-            reason: "no route matches",
-            jobs: [],
-            signature: .valid,
-            headers: [(name: "X-GitHub-Delivery", value: id)],
-            body: Array("{}".utf8)
+            record: DeliveryRecord(
+                provider: .github,
+                deliveryID: id,
+                event: "push",
+                receivedAt: date,
+                repository: "github.com/codertocat/hello-world",
+                ref: "refs/heads/other",
+                decision: .ignore,
+                reason: "no route matches",
+                signature: .valid,
+                headers: WebhookHeaders([(name: "X-GitHub-Delivery", value: id)]),
+                body: Array("{}".utf8)
+            )
         )
     }
 }

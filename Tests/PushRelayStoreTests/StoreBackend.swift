@@ -71,40 +71,56 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible {
 
 /// Deliveries for the store tests.
 enum StorePlans {
+    /// Jobs `ws-0`, `ws-1`, … on `branch`.
+    static func jobs(_ count: Int, branch: String = "main") -> [JobSpec] {
+        (0..<count).map {
+            JobSpec(
+                organization: "org",
+                workspace: "ws-\($0)",
+                template: "tpl",
+                overrideBranch: branch,
+                commitID: "abc",
+                via: "Github"
+            )
+        }
+    }
+
+    /// A push delivery queuing `jobs` jobs (``jobs(_:branch:)``).
     static func plan(_ id: String, jobs: Int = 1, at date: Date = Date()) -> DeliveryPlan {
+        self.plan(id, jobs: self.jobs(jobs), at: date)
+    }
+
+    /// A push delivery queuing the creation of each of `jobs`.
+    static func plan(_ id: String, jobs: [JobSpec], at date: Date = Date()) -> DeliveryPlan {
         DeliveryPlan(
+            record: self.record(id, decision: jobs.isEmpty ? .ignore : .queue, at: date),
+            jobs: jobs,
+            work: jobs.map { TerrakubeJobWork.work($0) }
+        )
+    }
+
+    static func record(_ id: String, decision: DeliveryRecord.Decision, at date: Date = Date()) -> DeliveryRecord {
+        DeliveryRecord(
             provider: .github,
             deliveryID: id,
             event: "push",
             receivedAt: date,
             repository: "github.com/acme/infra",
             ref: "refs/heads/main",
-            decision: jobs > 0 ? .queue : .ignore,
+            decision: decision,
             reason: "test",
-            jobs: (0..<jobs).map {
-                JobSpec(
-                    organization: "org",
-                    workspace: "ws-\($0)",
-                    template: "tpl",
-                    overrideBranch: "main",
-                    commitID: "abc",
-                    via: "Github"
-                )
-            },
             signature: .valid,
-            headers: [(name: "X-GitHub-Delivery", value: id)],
+            headers: WebhookHeaders([(name: "X-GitHub-Delivery", value: id)]),
             body: Array("{}".utf8)
         )
     }
 
     /// Pull request 7's plan for `head` (`nil`: a payload without one), in workspace `workspace`.
     static func plan(_ id: String, pullRequestHead head: String?, workspace: String = "ws-0") -> DeliveryPlan {
-        var plan = self.plan(id)
-        plan.event = "pull_request"
-        plan.ref = nil
-        plan.jobs[0].workspace = workspace
-        plan.jobs[0].commitID = head ?? ""
-        plan.pullRequest = PullRequestPlanKey(
+        var job = self.jobs(1)[0]
+        job.workspace = workspace
+        job.commitID = head ?? ""
+        let key = PullRequestPlanKey(
             repository: "github.com/acme/infra",
             pull: PullRequestEvent(
                 number: 7,
@@ -116,6 +132,9 @@ enum StorePlans {
                 draft: false
             )
         )
-        return plan
+        var record = self.record(id, decision: .queue)
+        record.event = "pull_request"
+        record.ref = nil
+        return DeliveryPlan(record: record, jobs: [job], work: [key.creation(of: job, status: nil)])
     }
 }

@@ -44,10 +44,10 @@ struct StoreContractTests {
             // Enough at once that the stores write them in groups: each delivery must still own exactly its
             // jobs (0 to 3 of them, named after it), and a missing repository or ref stays missing.
             let plans = (0..<120).map { index in
-                var plan = StorePlans.plan("group-\(index)", jobs: index % 4)
-                for job in plan.jobs.indices { plan.jobs[job].overrideBranch = "branch-\(index)" }
-                if index % 5 == 0 { plan.repository = nil }
-                if index % 7 == 0 { plan.ref = nil }
+                let jobs = StorePlans.jobs(index % 4, branch: "branch-\(index)")
+                var plan = StorePlans.plan("group-\(index)", jobs: jobs)
+                if index % 5 == 0 { plan.record.repository = nil }
+                if index % 7 == 0 { plan.record.ref = nil }
                 return plan
             }
             let store = stores[0]
@@ -57,11 +57,12 @@ struct StoreContractTests {
             }
             #expect(results.filter { $0 == .duplicate }.count == 10)
             for (index, plan) in plans.enumerated() {
-                let jobs = try await store.jobs(provider: .github, deliveryID: plan.deliveryID)
+                let id = plan.record.deliveryID
+                let jobs = try await store.jobs(provider: .github, deliveryID: id)
                 #expect(jobs.map(\.spec) == plan.jobs, "delivery \(index)")
-                let stored = try #require(try await store.deliveries(withID: plan.deliveryID, provider: .github).first)
-                #expect(stored.summary.repository == plan.repository, "delivery \(index)")
-                #expect(stored.summary.ref == plan.ref, "delivery \(index)")
+                let stored = try #require(try await store.deliveries(withID: id, provider: .github).first)
+                #expect(stored.summary.repository == plan.record.repository, "delivery \(index)")
+                #expect(stored.summary.ref == plan.record.ref, "delivery \(index)")
             }
             #expect(try await store.jobCounts() == [.pending: plans.map(\.jobs.count).reduce(0, +)])
         }
@@ -326,11 +327,15 @@ struct StoreContractTests {
     func inspectionReadsBackWhatWasStoredByteForByte(_ backend: StoreBackend) async throws {
         try await backend.withStores { stores in
             let store = stores[0]
-            var plan = StorePlans.plan("odd", at: Date(timeIntervalSince1970: 1_800_000_000))
-            plan.jobs[0].overrideBranch = "feat/\"quoted\"\\back\tslash\u{1}ünï 🚀"
-            plan.jobs[0].workspace = "ws [1], {2}"
-            plan.body = [0xff, 0x00, 0x7b, 0x7d]
-            plan.headers = [(name: "X-GitHub-Event", value: "push"), (name: "X-Odd", value: "a\"b\\c")]
+            var job = StorePlans.jobs(1, branch: "feat/\"quoted\"\\back\tslash\u{1}ünï 🚀")[0]
+            job.workspace = "ws [1], {2}"
+            var plan = StorePlans.plan("odd", jobs: [job], at: Date(timeIntervalSince1970: 1_800_000_000))
+            plan.record.body = [0xff, 0x00, 0x7b, 0x7d]
+            // Repeated fields are kept, each in its place.
+            plan.record.headers = WebhookHeaders([
+                (name: "X-GitHub-Event", value: "push"), (name: "X-Odd", value: "a\"b\\c"),
+                (name: "X-Odd", value: "second"),
+            ])
             _ = try await store.record(plan)
             _ = try await store.record(
                 StorePlans.plan("later", jobs: 0, at: Date(timeIntervalSince1970: 1_800_000_100))
@@ -340,18 +345,18 @@ struct StoreContractTests {
             let listed = try await store.recentDeliveries(limit: 10)
             #expect(listed.map(\.deliveryID) == ["later", "odd"])
             #expect(listed[1].work.count == 1)
-            #expect(listed[1].receivedAt == plan.receivedAt)
+            #expect(listed[1].receivedAt == plan.record.receivedAt)
             #expect(listed[0].decision == "ignore")
             let stored = try #require(try await store.deliveries(withID: "odd", provider: nil).first)
-            #expect(stored.body == plan.body)
-            #expect(stored.headers.elementsEqual(plan.headers) { $0.name == $1.name && $0.value == $1.value })
+            #expect(stored.body == plan.record.body)
+            #expect(stored.headers == plan.record.headers)
             #expect(stored.summary.repository == "github.com/acme/infra")
             #expect(stored.summary.signature == "valid")
             #expect(try await store.deliveries(withID: "odd", provider: .gitlab).isEmpty)
             #expect(try await store.deliveries(withID: "odd", provider: .github).count == 1)
 
             let oldest = try #require(try await store.oldestUnfinishedWork()[.createTerrakubeJob])
-            #expect(abs(oldest.timeIntervalSinceNow) < 3600 || oldest == plan.receivedAt)
+            #expect(abs(oldest.timeIntervalSinceNow) < 3600 || oldest == plan.record.receivedAt)
             try await store.checkWritable()
         }
     }

@@ -42,17 +42,12 @@ package struct DeliverySummary: Sendable, Equatable {
 package struct StoredDelivery: Sendable, Equatable {
     package var summary: DeliverySummary
     /// As received, less headers that carried a secret (never stored).
-    package var headers: [(name: String, value: String)]
+    package var headers: WebhookHeaders
     package var body: [UInt8]
 
-    package init(summary: DeliverySummary, headers: [(name: String, value: String)], body: [UInt8]) {
+    package init(summary: DeliverySummary, headers: WebhookHeaders, body: [UInt8]) {
         self.summary = summary
         self.headers = headers
         self.body = body
-    }
-
-    package static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.summary == rhs.summary && lhs.body == rhs.body
-            && lhs.headers.elementsEqual(rhs.headers) { $0.name == $1.name && $0.value == $1.value }
     }
 }

@@ -14,15 +14,17 @@ package struct PullRequestPlanKey: Sendable, Equatable {
         self.head = pull.headCommit
     }
 
-    /// Makes `work` (the creation of `job`) the one plan of its head, workspace and template, and the
-    /// newest of its pull request's: queuing it drops that pull request's older plans for the same
-    /// workspace and template that have not been sent.
-    package func plan(_ job: JobSpec, _ work: inout NewWork) {
+    /// The creation of `job` as the one plan of its head, workspace and template, and the newest of its
+    /// pull request's: queuing it drops that pull request's older plans for the same workspace and template
+    /// that have not been sent.
+    package func creation(of job: JobSpec, status: StatusTarget?) -> NewWork {
         let plan = "\(self.repository)#\(self.number) \(job.workspace) \(job.template)"
-        work.group = plan
-        if let head = self.head {
-            work.key = plan + " " + head
-            work.once = true
-        }
+        return NewWork(
+            kind: .createTerrakubeJob,
+            payload: TerrakubeJobWork.payload(job, status: status),
+            key: self.head.map { plan + " " + $0 },
+            once: self.head != nil,
+            group: plan
+        )
     }
 }

@@ -4,13 +4,14 @@ import Foundation
 package struct SavedDelivery: Codable, Equatable, Sendable {
     package var provider: String
     package var received_at: String
-    package var headers: [String: String]
+    /// Every field received, repeated ones included (``WebhookHeaders``'s `Codable` form).
+    package var headers: WebhookHeaders
     /// The raw body when it is UTF-8.
     package var body: String?
     /// The raw body, base64-encoded, when it is not UTF-8.
     package var body_base64: String?
 
-    package init(provider: String, receivedAt: Date, headers: [String: String], body: [UInt8]) {
+    package init(provider: String, receivedAt: Date, headers: WebhookHeaders, body: [UInt8]) {
         self.provider = provider
         self.received_at = Self.timestamp(receivedAt)
         self.headers = headers
@@ -22,12 +23,10 @@ package struct SavedDelivery: Codable, Equatable, Sendable {
     }
 
     package init(_ stored: StoredDelivery) {
-        var headers: [String: String] = [:]
-        for field in stored.headers where headers[field.name] == nil { headers[field.name] = field.value }
         self.init(
             provider: stored.summary.provider.rawValue,
             receivedAt: stored.summary.receivedAt,
-            headers: headers,
+            headers: stored.headers,
             body: stored.body
         )
     }

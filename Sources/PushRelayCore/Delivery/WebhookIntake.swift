@@ -7,7 +7,7 @@ package struct WebhookIntake: Sendable {
     package enum Outcome: Sendable, Equatable {
         /// Refused before anything is stored.
         case reject(WebhookAnswer)
-        /// Verified; store it, then answer ``DeliveryPlan/answer`` (or `duplicate`).
+        /// Verified; store its record and work, then answer ``DeliveryPlan/answer`` (or `duplicate`).
         case accept(DeliveryPlan)
     }
 
@@ -46,58 +46,77 @@ package struct WebhookIntake: Sendable {
         }
         if let refusal = assessment.refusal { return .reject(.error(400, refusal)) }
 
-        var plan = DeliveryPlan(
-            provider: provider.kind,
-            deliveryID: delivery.deliveryID,
-            event: delivery.eventName,
-            receivedAt: receivedAt,
-            repository: (repository?.identity ?? delivery.event.repositoryIdentities.first)?.description,
-            ref: nil,
-            decision: .ignore,
-            reason: "",
-            jobs: [],
-            signature: assessment.signature,
-            headers: Self.storable(headers, provider: provider),
-            body: body
-        )
         let refs = assessment.refs
-        let names = refs.compactMap(\.ref?.name)
-        plan.ref = names.isEmpty ? nil : names.joined(separator: ",")
         // Two refs asking for the same job create it once.
-        for job in refs.flatMap(\.jobs) where !plan.jobs.contains(job) { plan.jobs.append(job) }
+        var jobs: [JobSpec] = []
+        for job in refs.flatMap(\.jobs) where !jobs.contains(job) { jobs.append(job) }
         var reasons: [String] = []
         for reason in refs.map(\.reason) where !reasons.contains(reason) { reasons.append(reason) }
-        plan.reason = reasons.joined(separator: "; ")
-        plan.decision = plan.jobs.isEmpty ? .ignore : .queue
-        if let repository, let pull = refs.first?.pullRequest, !plan.jobs.isEmpty {
-            plan.pullRequest = PullRequestPlanKey(repository: repository.identity.description, pull: pull)
+        let names = refs.compactMap(\.ref?.name)
+        let pullRequest = repository.flatMap { repository in
+            refs.first?.pullRequest.map { PullRequestPlanKey(repository: repository.identity.description, pull: $0) }
         }
-        if let repository { plan.statusTargets = self.statusTargets(plan, repository: repository) }
-        // Kept for its id (dedupe) and decision, not its body: what a holder of the default secret sends
-        // for repositories no config names must not fill the store.
-        if repository == nil { plan.body = [] }
-        return .accept(plan)
+        let targets = repository.map { self.statusTargets(jobs, pullRequest: pullRequest, repository: $0) } ?? [:]
+        return .accept(
+            DeliveryPlan(
+                record: DeliveryRecord(
+                    provider: provider.kind,
+                    deliveryID: delivery.deliveryID,
+                    event: delivery.eventName,
+                    receivedAt: receivedAt,
+                    repository: (repository?.identity ?? delivery.event.repositoryIdentities.first)?.description,
+                    ref: names.isEmpty ? nil : names.joined(separator: ","),
+                    decision: jobs.isEmpty ? .ignore : .queue,
+                    reason: reasons.joined(separator: "; "),
+                    signature: assessment.signature,
+                    headers: Self.storable(headers, provider: provider),
+                    // Kept for its id (dedupe) and decision, not its body: what a holder of the default
+                    // secret sends for repositories no config names must not fill the store.
+                    body: repository == nil ? [] : body
+                ),
+                jobs: jobs,
+                work: Self.work(jobs, pullRequest: pullRequest, targets: targets)
+            )
+        )
     }
 
-    /// Where each job's status goes: the repository's host has a `status.hosts` entry, and the
-    /// repository has not turned statuses off.
+    /// What the store queues for the jobs: each one's creation (a pull request's plan once per head, the
+    /// newest of its pull request's), then its first commit status ("Queued") where it has one.
+    private static func work(
+        _ jobs: [JobSpec],
+        pullRequest: PullRequestPlanKey?,
+        targets: [Int: StatusTarget]
+    ) -> [NewWork] {
+        jobs.enumerated().flatMap { index, job -> [NewWork] in
+            let target = targets[index]
+            let creation = pullRequest?.creation(of: job, status: target) ?? TerrakubeJobWork.work(job, status: target)
+            return [creation] + (target.map { [$0.post(.queued)] } ?? [])
+        }
+    }
+
+    /// Where each job's status goes, by the job's index: the repository's host has a `status.hosts`
+    /// entry, and the repository has not turned statuses off.
     /// A pull request's plans go on its head commit, named `…/plan`.
-    private func statusTargets(_ plan: DeliveryPlan, repository: RepositoryConfig) -> [Int: StatusTarget] {
+    private func statusTargets(
+        _ jobs: [JobSpec],
+        pullRequest: PullRequestPlanKey?,
+        repository: RepositoryConfig
+    ) -> [Int: StatusTarget] {
         let settings = self.config.settings
         guard settings.statusHost(for: repository) != nil, let status = settings.status,
             let uiURL = settings.terrakube.uiURL
         else { return [:] }
         var targets: [Int: StatusTarget] = [:]
-        for (index, job) in plan.jobs.enumerated() {
+        for (index, job) in jobs.enumerated() {
             // A plan without a head commit (Gogs, which has no status API anyway) has nothing to show it on.
-            let commit = plan.pullRequest.map { $0.head ?? "" } ?? job.commitID
+            let commit = pullRequest.map { $0.head ?? "" } ?? job.commitID
             guard !commit.isEmpty else { continue }
             let name = repository.routes.first { $0.workspace == job.workspace }?.workspaceName ?? job.workspace
             targets[index] = StatusTarget(
                 host: repository.identity.host,
                 repository: repository.identity.spelledPath,
                 commit: commit,
-                context: "\(status.context)/\(name)" + (plan.pullRequest == nil ? "" : "/plan"),
+                context: "\(status.context)/\(name)" + (pullRequest == nil ? "" : "/plan"),
                 organization: job.organization,
                 workspace: job.workspace,
                 uiURL: uiURL
@@ -107,11 +126,10 @@ package struct WebhookIntake: Sendable {
     }
 
     /// Headers worth keeping for `deliveries show` and `export`, less any that carry a secret.
-    private static func storable(
-        _ headers: WebhookHeaders,
-        provider: any WebhookProvider
-    ) -> [(name: String, value: String)] {
+    private static func storable(_ headers: WebhookHeaders, provider: any WebhookProvider) -> WebhookHeaders {
         let secret = ["authorization", "proxy-authorization", "cookie"] + provider.secretHeaderNames
-        return headers.fields.filter { field in !secret.contains { WebhookHeaders.sameName($0, field.name) } }
+        return WebhookHeaders(
+            headers.fields.filter { field in !secret.contains { WebhookHeaders.sameName($0, field.name) } }
+        )
     }
 }

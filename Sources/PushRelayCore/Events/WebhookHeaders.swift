@@ -2,7 +2,7 @@
 ///
 /// Looked up by a scan of the fields, not through a dictionary of lower-cased names: a delivery has a dozen
 /// headers and a handful of look-ups, and building the dictionary (a `String` per name) cost more.
-package struct WebhookHeaders: Sendable, Equatable {
+package struct WebhookHeaders: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     /// Original names and values, in the order received (kept for saved deliveries).
     package private(set) var fields: [(name: String, value: String)]
 
@@ -12,6 +12,11 @@ package struct WebhookHeaders: Sendable, Equatable {
 
     package init(_ dictionary: [String: String]) {
         self.init(dictionary.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) })
+    }
+
+    /// The fields in the order written, a name written twice kept twice.
+    package init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements.map { (name: $0.0, value: $0.1) })
     }
 
     package mutating func add(name: String, value: String) {

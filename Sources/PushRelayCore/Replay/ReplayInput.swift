@@ -40,13 +40,10 @@ package struct ReplayInput: Sendable, Equatable {
                 throw ReplayInputError("unknown provider '\(saved.provider.prefix(32))'")
             }
             guard let body = saved.bodyBytes else { throw ReplayInputError("body_base64 is not base64") }
-            let headers = WebhookHeaders(
-                saved.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
-            )
             return ReplayInput(
                 format: .savedDelivery,
                 provider: kind,
-                headers: headers,
+                headers: saved.headers,
                 body: body,
                 bodyIsOriginal: true
             )

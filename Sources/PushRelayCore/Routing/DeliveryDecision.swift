@@ -4,7 +4,7 @@ package struct RefDecision: Sendable, Equatable {
     package var ref: GitRef?
     package var commit: String?
     package var deleted: Bool
-    package var decision: DeliveryPlan.Decision
+    package var decision: DeliveryRecord.Decision
     package var reason: String
     package var jobs: [JobSpec]
     /// The pull request, for a pull request event.

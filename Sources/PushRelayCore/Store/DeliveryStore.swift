@@ -2,8 +2,9 @@ import Foundation
 
 /// Everything `serve` needs of a store, one contract per concern; each caller names only the one it uses.
 ///
-/// Two backends implement all of them: SQLite (one process, the default) and PostgreSQL (any number of
-/// replicas on one database). Both pass the same behaviour suite (`StoreContractTests`).
+/// Two backends implement all of them for `serve`: SQLite (one process, the default) and PostgreSQL (any
+/// number of replicas on one database). A third, `InMemoryDeliveryStore`, writes the queue's rules in plain
+/// Swift; all three pass the same behaviour suite (`StoreContractTests`), which holds the SQL to those rules.
 package typealias DeliveryStore = DeliveryRecorder & WorkQueue & StoreHealth & QueueFigures & DeliveryInspector
     & DeliveryPruner
 
@@ -12,14 +13,21 @@ package typealias DeliveryStore = DeliveryRecorder & WorkQueue & StoreHealth & Q
 /// Implementations must have committed a delivery and its work durably before ``record(_:)`` returns:
 /// the webhook is answered `202` on the strength of it.
 package protocol DeliveryRecorder: Sendable {
-    /// Stores a verified delivery and its work (``DeliveryPlan/work``) in one transaction.
+    /// Stores a verified delivery and the work it queues, as given, in one transaction.
     /// - Returns: ``RecordResult/duplicate`` when this provider's delivery id is already stored, by this
     ///   process or any other sharing the store; nothing is written then.
-    func record(_ plan: DeliveryPlan) async throws -> RecordResult
+    func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult
 
     /// Queues the work the delivery itself queued again, as new items (one per distinct kind and
     /// payload, follow-ups not included), on purpose; returns how many.
     func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int
+}
+
+extension DeliveryRecorder {
+    /// Stores what the intake decided: the plan's record and its work.
+    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
+        try await self.record(plan.record, work: plan.work)
+    }
 }
 
 package enum RecordResult: Sendable, Equatable {

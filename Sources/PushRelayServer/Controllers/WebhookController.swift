@@ -24,24 +24,27 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
             let known = ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")
             return self.answer(.error(404, "unknown provider; use one of \(known)"), provider: nil, context: context)
         }
-        return await self.receive(request, provider: provider, context: context)
+        return await self.receive(request, provider: provider, headers: Self.headers(of: request), context: context)
     }
 
     /// `POST /hooks`: the provider is recognised from its headers.
     func receiveDetected(_ request: Request, context: some RequestContext) async -> Response {
-        guard let provider = WebhookProviders.detect(Self.headers(of: request)) else {
+        let headers = Self.headers(of: request)
+        guard let provider = WebhookProviders.detect(headers) else {
             return self.answer(
                 .error(400, "cannot tell the provider from the headers; use /hooks/{provider}"),
                 provider: nil,
                 context: context
             )
         }
-        return await self.receive(request, provider: provider, context: context)
+        return await self.receive(request, provider: provider, headers: headers, context: context)
     }
 
+    /// - Parameter headers: the request's, read once.
     private func receive(
         _ request: Request,
         provider: any WebhookProvider,
+        headers: WebhookHeaders,
         context: some RequestContext
     ) async -> Response {
         let config = self.config.config
@@ -60,7 +63,7 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         case .read(let body, let held):
             // The body is held until the store has written it and the answer is built.
             defer { reader.giveBack(held) }
-            return await self.evaluate(body, request: request, provider: provider, config: config, context: context)
+            return await self.evaluate(body, headers: headers, provider: provider, config: config, context: context)
         case .tooLarge:
             return self.refusedMidway(
                 .error(413, "body over the \(limit)-byte limit"),
@@ -82,13 +85,13 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
 
     private func evaluate(
         _ body: [UInt8],
-        request: Request,
+        headers: WebhookHeaders,
         provider: any WebhookProvider,
         config: RelayConfig,
         context: some RequestContext
     ) async -> Response {
         let intake = WebhookIntake(config: config)
-        let outcome = intake.evaluate(provider: provider, headers: Self.headers(of: request), body: body)
+        let outcome = intake.evaluate(provider: provider, headers: headers, body: body)
         switch outcome {
         case .reject(let answer):
             // Debug, not info: an unauthenticated client must not be able to flood the logs.
@@ -106,28 +109,29 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
     }
 
     private func store(_ plan: DeliveryPlan, config: RelayConfig, context: some RequestContext) async -> Response {
+        let delivery = plan.record
         let answer: WebhookAnswer
         do {
-            switch try await self.store.record(plan) {
+            switch try await self.store.record(delivery, work: plan.work) {
             case .duplicate:
-                answer = .duplicate(plan.deliveryID)
+                answer = .duplicate(delivery.deliveryID)
             case .recorded:
                 answer = plan.answer
-                if plan.decision == .queue { self.wake.signal() }
+                if delivery.decision == .queue { self.wake.signal() }
             }
             self.writes.writeSucceeded()
         } catch {
-            self.writes.writeFailed(bodyBytes: plan.body.count)
+            self.writes.writeFailed(bodyBytes: delivery.body.count)
             context.logger.error(
                 "Store unavailable",
                 metadata: [
-                    "relay.delivery.id": "\(plan.deliveryID)", "relay.provider": "\(plan.provider.rawValue)",
+                    "relay.delivery.id": "\(delivery.deliveryID)", "relay.provider": "\(delivery.provider.rawValue)",
                     "relay.error": "\(error)",
                 ]
             )
             return self.answer(
                 .error(503, "store unavailable; retry later"),
-                provider: WebhookProviders.provider(for: plan.provider),
+                provider: WebhookProviders.provider(for: delivery.provider),
                 context: context
             )
         }
@@ -136,24 +140,24 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         context.logger.info(
             "Delivery",
             metadata: [
-                "relay.delivery.id": "\(plan.deliveryID)", "relay.provider": "\(plan.provider.rawValue)",
-                "relay.repo": "\(plan.repository ?? "-")",
-                "relay.ref": "\(plan.ref ?? "-")",
+                "relay.delivery.id": "\(delivery.deliveryID)", "relay.provider": "\(delivery.provider.rawValue)",
+                "relay.repo": "\(delivery.repository ?? "-")",
+                "relay.ref": "\(delivery.ref ?? "-")",
                 "relay.decision": "\(answer.status)",
-                "relay.reason": "\(plan.reason)",
+                "relay.reason": "\(delivery.reason)",
                 "relay.jobs": "\(answer.status == "queued" ? plan.jobs.count : 0)",
-                "relay.signature": "\(plan.signature)",
+                "relay.signature": "\(delivery.signature)",
             ]
         )
         // Only a configured repository names a series: anything else would let senders mint label values.
         // Looked up only when the label is wanted: this runs for every delivery.
         let configured =
             self.metrics.repositoryLabels
-            && config.repositories.contains { $0.identity.description == plan.repository }
+            && config.repositories.contains { $0.identity.description == delivery.repository }
         self.metrics.delivery(
-            provider: plan.provider.rawValue,
+            provider: delivery.provider.rawValue,
             answer: answer,
-            repository: configured ? plan.repository : nil
+            repository: configured ? delivery.repository : nil
         )
         return self.answer(answer, context: context)
     }

@@ -76,7 +76,7 @@ extension InMemoryDeliveryStore {
     }
 
     private func claimed(_ item: Item) -> ClaimedWork {
-        let delivery = self.deliveries[item.delivery]?.plan
+        let delivery = self.deliveries[item.delivery]?.record
         return ClaimedWork(
             id: item.id,
             fence: item.fence,

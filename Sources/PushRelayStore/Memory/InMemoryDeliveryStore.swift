@@ -9,10 +9,10 @@ import PushRelayCore
 ///
 /// The queue's rules are in ``InMemoryDeliveryStore+Queue.swift``; this file keeps the deliveries.
 package actor InMemoryDeliveryStore: DeliveryStore {
-    /// A stored delivery: its row, and the order its work was queued in.
+    /// A stored delivery.
     struct Delivery {
         var id: Int64
-        var plan: DeliveryPlan
+        var record: DeliveryRecord
     }
 
     /// An item of work, with every field the SQL stores keep in their `work` row.
@@ -61,13 +61,13 @@ package actor InMemoryDeliveryStore: DeliveryStore {
         return self.lastID
     }
 
-    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
-        let key = [plan.provider.rawValue, plan.deliveryID]
+    package func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult {
+        let key = [delivery.provider.rawValue, delivery.deliveryID]
         guard self.deliveryIDs[key] == nil else { return .duplicate }
         let id = self.nextID()
-        self.deliveries[id] = Delivery(id: id, plan: plan)
+        self.deliveries[id] = Delivery(id: id, record: delivery)
         self.deliveryIDs[key] = id
-        try self.queue(plan.work, delivery: id, parent: nil, at: plan.receivedAt)
+        try self.queue(work, delivery: id, parent: nil, at: delivery.receivedAt)
         return .recorded(id)
     }
 
@@ -101,30 +101,30 @@ package actor InMemoryDeliveryStore: DeliveryStore {
 
     package func recentDeliveries(limit: Int) async throws -> [DeliverySummary] {
         let newest = self.deliveries.values.sorted {
-            ($0.plan.receivedAt, $0.id) > ($1.plan.receivedAt, $1.id)
+            ($0.record.receivedAt, $0.id) > ($1.record.receivedAt, $1.id)
         }
         return newest.prefix(limit).map(self.summary)
     }
 
     package func deliveries(withID deliveryID: String, provider: ProviderKind?) async throws -> [StoredDelivery] {
         self.deliveries.values
-            .filter { $0.plan.deliveryID == deliveryID && (provider == nil || $0.plan.provider == provider) }
+            .filter { $0.record.deliveryID == deliveryID && (provider == nil || $0.record.provider == provider) }
             .sorted { $0.id < $1.id }
-            .map { StoredDelivery(summary: self.summary($0), headers: $0.plan.headers, body: $0.plan.body) }
+            .map { StoredDelivery(summary: self.summary($0), headers: $0.record.headers, body: $0.record.body) }
     }
 
     private func summary(_ delivery: Delivery) -> DeliverySummary {
-        let plan = delivery.plan
+        let record = delivery.record
         return DeliverySummary(
-            provider: plan.provider,
-            deliveryID: plan.deliveryID,
-            event: plan.event,
-            receivedAt: plan.receivedAt,
-            repository: plan.repository,
-            ref: plan.ref,
-            decision: plan.decision.rawValue,
-            reason: plan.reason,
-            signature: plan.signature.description,
+            provider: record.provider,
+            deliveryID: record.deliveryID,
+            event: record.event,
+            receivedAt: record.receivedAt,
+            repository: record.repository,
+            ref: record.ref,
+            decision: record.decision.rawValue,
+            reason: record.reason,
+            signature: record.signature.description,
             work: self.items(of: delivery.id).map(Self.record)
         )
     }
@@ -163,14 +163,14 @@ package actor InMemoryDeliveryStore: DeliveryStore {
         // Oldest first; a delivery with work still to do is kept.
         let pruned = self.deliveries.values
             .filter { delivery in
-                delivery.plan.receivedAt < cutoff
+                delivery.record.receivedAt < cutoff
                     && !self.items.values.contains { $0.delivery == delivery.id && !$0.state.isFinished }
             }
-            .sorted { ($0.plan.receivedAt, $0.id) < ($1.plan.receivedAt, $1.id) }
+            .sorted { ($0.record.receivedAt, $0.id) < ($1.record.receivedAt, $1.id) }
             .prefix(limit)
         for delivery in pruned {
             self.deliveries[delivery.id] = nil
-            self.deliveryIDs[[delivery.plan.provider.rawValue, delivery.plan.deliveryID]] = nil
+            self.deliveryIDs[[delivery.record.provider.rawValue, delivery.record.deliveryID]] = nil
             self.items = self.items.filter { $0.value.delivery != delivery.id }
         }
         return pruned.count

@@ -19,19 +19,21 @@ extension PostgresDeliveryStore {
     /// happened; each webhook then gets 503, and the host's retry finds its delivery if it did.
     /// - Parameter notify: asked only when the group queues work: whether to wake the other replicas.
     static func insert(
-        _ plans: [DeliveryPlan],
+        _ writes: [DeliveryWrite],
         client: PostgresClient,
         logger: Logger,
         notify: () -> Bool
     ) async throws -> [RecordResult] {
-        var firsts: [DeliveryPlan] = []
+        var firsts: [DeliveryRecord] = []
+        var firstWork: [[NewWork]] = []
         var seen: Set<[String]> = []
-        for plan in plans where seen.insert([plan.provider.rawValue, plan.deliveryID]).inserted {
-            firsts.append(plan)
+        for write in writes where seen.insert([write.delivery.provider.rawValue, write.delivery.deliveryID]).inserted {
+            firsts.append(write.delivery)
+            firstWork.append(write.work)
         }
         // Each item names its delivery by position in the group (`WITH ORDINALITY` counts from 1).
         let work = NewWork.coalesced(
-            firsts.enumerated().flatMap { index, plan in plan.work.map { (delivery: Int64(index + 1), work: $0) } },
+            firstWork.enumerated().flatMap { index, work in work.map { (delivery: Int64(index + 1), work: $0) } },
             work: \.work
         )
         let wake = !work.isEmpty && notify()
@@ -81,9 +83,16 @@ extension PostgresDeliveryStore {
             let (id, provider, deliveryID, _) = try row.decode((Int64, String, String, Int64).self)
             ids[[provider, deliveryID]] = id
         }
-        // The first plan with a key owns it; any later one is a duplicate.
-        return plans.map { plan in
-            ids.removeValue(forKey: [plan.provider.rawValue, plan.deliveryID]).map { .recorded($0) } ?? .duplicate
+        // The first delivery with a key owns it; any later one is a duplicate.
+        return writes.map { write in
+            ids.removeValue(forKey: [write.delivery.provider.rawValue, write.delivery.deliveryID]).map { .recorded($0) }
+                ?? .duplicate
         }
     }
+}
+
+/// A delivery and the work it queues, as one write of a group.
+struct DeliveryWrite: Sendable {
+    var delivery: DeliveryRecord
+    var work: [NewWork]
 }

@@ -19,7 +19,7 @@ package final class PostgresDeliveryStore: DeliveryStore {
     /// server, and one wake-up per window is all the other replicas need (they claim whatever is due).
     private let notifyLimiter = NotifyLimiter(interval: .milliseconds(100))
     /// Groups deliveries that arrive together into one statement.
-    private let recorder: GroupCommit<DeliveryPlan, RecordResult>
+    private let recorder: GroupCommit<DeliveryWrite, RecordResult>
     /// How long any statement may take before the store reports itself unavailable.
     static let operationTimeout: Duration = .seconds(5)
     /// The channel replicas NOTIFY when jobs are queued (a hint only: every replica also polls).
@@ -30,8 +30,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
         self.settings = settings
         self.logger = logger
         let limiter = self.notifyLimiter
-        self.recorder = GroupCommit(maxBatch: Self.maxGroup, maxInFlight: Self.groupsInFlight) { plans in
-            try await Self.insert(plans, client: client, logger: logger) { settings.notify && limiter.allow() }
+        self.recorder = GroupCommit(maxBatch: Self.maxGroup, maxInFlight: Self.groupsInFlight) { writes in
+            try await Self.insert(writes, client: client, logger: logger) { settings.notify && limiter.allow() }
         }
     }
 
@@ -123,8 +123,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
         PostgresWakeListener(client: self.client, channel: Self.channel, logger: self.logger, wake: wake)
     }
 
-    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
-        try await self.recorder.submit(plan)
+    package func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult {
+        try await self.recorder.submit(DeliveryWrite(delivery: delivery, work: work))
     }
 
     package func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int {

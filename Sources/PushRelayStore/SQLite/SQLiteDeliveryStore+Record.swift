@@ -12,15 +12,16 @@ struct DeliveryRow: Sendable {
     let work: [NewWork]
     let receivedAt: Double
 
-    init(_ plan: DeliveryPlan) {
-        self.key = Self.key(provider: plan.provider.rawValue, deliveryID: plan.deliveryID)
-        self.work = plan.work
-        self.receivedAt = plan.receivedAt.timeIntervalSince1970
+    init(_ delivery: DeliveryRecord, work: [NewWork]) {
+        self.key = Self.key(provider: delivery.provider.rawValue, deliveryID: delivery.deliveryID)
+        self.work = work
+        self.receivedAt = delivery.receivedAt.timeIntervalSince1970
         self.values = [
-            .text(plan.provider.rawValue), .text(plan.deliveryID), .text(plan.event), .float(self.receivedAt),
-            plan.repository.map(SQLiteData.text) ?? .null, plan.ref.map(SQLiteData.text) ?? .null,
-            .text(plan.decision.rawValue), .text(plan.reason), .text(plan.signature.description),
-            .text(StoredHeaders.json(plan.headers)), .blob(ByteBuffer(bytes: plan.body)),
+            .text(delivery.provider.rawValue), .text(delivery.deliveryID), .text(delivery.event),
+            .float(self.receivedAt), delivery.repository.map(SQLiteData.text) ?? .null,
+            delivery.ref.map(SQLiteData.text) ?? .null, .text(delivery.decision.rawValue), .text(delivery.reason),
+            .text(delivery.signature.description), .text(StoredHeaders.json(delivery.headers)),
+            .blob(ByteBuffer(bytes: delivery.body)),
         ]
     }
 

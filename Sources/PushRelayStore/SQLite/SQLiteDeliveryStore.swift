@@ -207,9 +207,9 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         try await self.writerThread.shutdownGracefully()
     }
 
-    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
+    package func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult {
         try self.refuseWhileCheckpointBlocked()
-        return try await self.batcher.record(DeliveryRow(plan))
+        return try await self.batcher.record(DeliveryRow(delivery, work: work))
     }
 
     /// Whether a checkpoint is held up by a full disk (see ``checkpointBlocked``).

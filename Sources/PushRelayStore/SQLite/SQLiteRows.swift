@@ -104,7 +104,7 @@ enum SQLiteRows {
         )
     }
 
-    static func headers(from row: SQLiteRow) -> [(name: String, value: String)] {
+    static func headers(from row: SQLiteRow) -> WebhookHeaders {
         StoredHeaders.decode(row.column("headers")?.string)
     }
 
