@@ -184,7 +184,11 @@ let package = Package(
                 "PushRelayStore",
                 "PushRelayFixtures",
                 "PushRelayTestSupport",
+                // The process tests run the `pushrelay` binary: built with them, never stale.
+                "PushRelayCLI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

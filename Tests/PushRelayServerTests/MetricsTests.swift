@@ -106,18 +106,4 @@ struct MetricsTests {
             )
         }
     }
-
-    /// With `metrics.repository_label`, configured repositories name their series; others never do.
-    @Test func repositoryLabelIsOptInAndBounded() async throws {
-        try await RelayHarness.run(service: "metrics:\n  repository_label: true") { relay in
-            let push = Fixture.load("github", "go-scm-push").body
-            _ = try await relay.post("/hooks/github", headers: RelayHarness.github(push, delivery: "r-1"), body: push)
-            let metrics = try PrometheusText(try await relay.get("/metrics").text)
-            let labels = [
-                "provider": "github", "outcome": "queued", "status": "202",
-                "repository": "github.com/codertocat/hello-world",
-            ]
-            #expect(metrics["pushrelay_deliveries_total", labels] == 1)
-        }
-    }
 }

@@ -149,7 +149,7 @@ struct PullRequestEndToEndTests {
                 let body = Fixture.load("bitbucket-cloud", "go-scm-pr-created-slashbranch").body
                 let headers = [
                     ("X-Event-Key", "pullrequest:created"), ("X-Request-UUID", "pr-bb"),
-                    ("X-Hub-Signature", "sha256=" + ProviderEndToEndTests.hex(body, "bb-secret")),
+                    ("X-Hub-Signature", "sha256=" + ProviderCase.hex(body, "bb-secret")),
                 ]
                 #expect(try await relay.post("/hooks/bitbucket", headers: headers, body: body).status == 202)
                 #expect(try await relay.job("pr-bb", provider: .bitbucket, reaching: .done) != nil)

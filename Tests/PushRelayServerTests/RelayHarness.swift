@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -95,6 +96,7 @@ struct RelayHarness: Sendable {
         var status: Int
         var body: [String: Any]
         var text: String = ""
+        var headers: HTTPFields = [:]
     }
 
     /// Starts the stand-in and the relay, runs `body`, and stops both.
@@ -118,28 +120,16 @@ struct RelayHarness: Sendable {
         let directory = NSTemporaryDirectory() + "pushrelay-e2e-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await standIn.whileRunning { standInURL in
-            try FileManager.default.createDirectory(atPath: directory + "/repos", withIntermediateDirectories: true)
-            let service = """
-                listen: "127.0.0.1:0"
-                terrakube:
-                  url: "\(terrakubeURL ?? standInURL)"
-                  token_env: TK_TOKEN
-                  organization: "\(Self.organization)"
-                store:
-                  sqlite: "\(directory)/data/pushrelay.sqlite"
-                secret_env: DEFAULT_SECRET
-                dispatch:
-                  request_timeout_seconds: \(requestTimeoutSeconds)
-                \(extra)
-                """
-            try service.write(toFile: directory + "/pushrelay.yaml", atomically: true, encoding: .utf8)
-            for (name, text) in Self.repositories {
-                try text.write(toFile: directory + "/repos/" + name, atomically: true, encoding: .utf8)
-            }
-            try prepare(directory)
+            let config = try Self.writeConfig(
+                directory,
+                terrakubeURL: terrakubeURL ?? standInURL,
+                terrakubeToken: terrakubeToken,
+                requestTimeoutSeconds: requestTimeoutSeconds,
+                service: extra,
+                prepare: prepare
+            )
             var environment = Self.environment
             environment["TK_TOKEN"] = terrakubeToken
-            let config = try ConfigLoader(directory: directory, environment: environment).load()
 
             let logger =
                 providedLogger
@@ -185,6 +175,40 @@ struct RelayHarness: Sendable {
             try await client.shutdown()
             try await store.close()
         }
+    }
+
+    /// Writes the config directory of the harness (``repositories``, and `pushrelay.yaml` with `service`
+    /// added) and loads it as `serve` does.
+    static func writeConfig(
+        _ directory: String,
+        terrakubeURL: String,
+        terrakubeToken: String = Self.token,
+        requestTimeoutSeconds: Double = 5,
+        service extra: String = "",
+        prepare: (String) throws -> Void = { _ in }
+    ) throws -> RelayConfig {
+        try FileManager.default.createDirectory(atPath: directory + "/repos", withIntermediateDirectories: true)
+        let service = """
+            listen: "127.0.0.1:0"
+            terrakube:
+              url: "\(terrakubeURL)"
+              token_env: TK_TOKEN
+              organization: "\(Self.organization)"
+            store:
+              sqlite: "\(directory)/data/pushrelay.sqlite"
+            secret_env: DEFAULT_SECRET
+            dispatch:
+              request_timeout_seconds: \(requestTimeoutSeconds)
+            \(extra)
+            """
+        try service.write(toFile: directory + "/pushrelay.yaml", atomically: true, encoding: .utf8)
+        for (name, text) in Self.repositories {
+            try text.write(toFile: directory + "/repos/" + name, atomically: true, encoding: .utf8)
+        }
+        try prepare(directory)
+        var environment = Self.environment
+        environment["TK_TOKEN"] = terrakubeToken
+        return try ConfigLoader(directory: directory, environment: environment).load()
     }
 
     func post(_ path: String, headers: [(String, String)], body: [UInt8]) async throws -> Answer {

@@ -141,7 +141,7 @@ struct StatusEndToEndTests {
             headers: { body in
                 [
                     ("X-Gitea-Event", "push"), ("X-Gitea-Delivery", "st-gt"),
-                    ("X-Gitea-Signature", ProviderEndToEndTests.hex(body, "gitea-secret")),
+                    ("X-Gitea-Signature", ProviderCase.hex(body, "gitea-secret")),
                 ]
             },
             workspace: "ws-gitea",
@@ -159,7 +159,7 @@ struct StatusEndToEndTests {
             headers: { body in
                 [
                     ("X-Event-Key", "repo:push"), ("X-Request-UUID", "st-bb"),
-                    ("X-Hub-Signature", "sha256=" + ProviderEndToEndTests.hex(body, "bb-secret")),
+                    ("X-Hub-Signature", "sha256=" + ProviderCase.hex(body, "bb-secret")),
                 ]
             },
             workspace: "ws-bb",
@@ -177,7 +177,7 @@ struct StatusEndToEndTests {
             headers: { body in
                 [
                     ("X-Event-Key", "repo:refs_changed"), ("X-Request-Id", "st-bbs"),
-                    ("X-Hub-Signature", "sha256=" + ProviderEndToEndTests.hex(body, "bb-secret")),
+                    ("X-Hub-Signature", "sha256=" + ProviderCase.hex(body, "bb-secret")),
                 ]
             },
             workspace: "ws-bbs",
@@ -446,7 +446,7 @@ struct StatusEndToEndTests {
                         #"{"organization":"org","workspace":"ws-hello","jobId":\#(job),"status":"completed","runUrl":null}"#
                             .utf8
                     )
-                    let signature = ProviderEndToEndTests.hex(body, secret)
+                    let signature = ProviderCase.hex(body, secret)
                     return try await relay.post(
                         "/hooks/terrakube",
                         headers: [("X-Terrakube-Signature", signature), ("Content-Type", "application/json")],

@@ -51,9 +51,17 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     var lastID: Int64 = 0
     /// The store's clock: every time the queue reads or writes.
     let now: @Sendable () -> Date
+    /// While set, deliveries and the health checks fail with it: a store that is down, for the tests of what
+    /// `serve` answers then.
+    private var refusal: (any Error)?
 
     package init(now: @escaping @Sendable () -> Date = { Date() }) {
         self.now = now
+    }
+
+    /// Makes every delivery write and health check fail with `error` from now on; `nil` takes them again.
+    package func refuseWrites(with error: (any Error)?) {
+        self.refusal = error
     }
 
     func nextID() -> Int64 {
@@ -62,6 +70,7 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     }
 
     package func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult {
+        if let refusal { throw refusal }
         let key = [delivery.provider.rawValue, delivery.deliveryID]
         guard self.deliveryIDs[key] == nil else { return .duplicate }
         let id = self.nextID()
@@ -176,8 +185,11 @@ package actor InMemoryDeliveryStore: DeliveryStore {
         return pruned.count
     }
 
-    /// Memory always takes a write.
-    package func checkWritable() async throws {}
+    package func checkWritable() async throws {
+        if let refusal { throw refusal }
+    }
 
-    package func checkWritable(deliveryOf bytes: Int) async throws {}
+    package func checkWritable(deliveryOf bytes: Int) async throws {
+        if let refusal { throw refusal }
+    }
 }
