@@ -240,7 +240,7 @@ extension BenchCommand {
                     body: Array("{}".utf8)
                 ),
                 jobs: [job],
-                work: [TerrakubeJobWork.work(job, status: status)] + (status.map { [$0.post(.queued)] } ?? [])
+                work: [TerrakubeJobOrder(job, status: status).work] + (status.map { [$0.post(.queued)] } ?? [])
             )
         }
     }

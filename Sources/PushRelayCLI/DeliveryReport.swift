@@ -23,22 +23,28 @@ enum DeliveryReport {
     }
 
     private static func workCell(_ work: WorkRecord) -> String {
-        "\(work.kind) " + (work.result.map { "\(work.state.rawValue) #\($0)" } ?? work.state.rawValue)
+        "\(work.kind) " + (self.result(of: work).map { "\(work.state.rawValue) #\($0)" } ?? work.state.rawValue)
+    }
+
+    /// An item's result as a person reads it: a status post's is what it left on the commit.
+    private static func result(of work: WorkRecord) -> String? {
+        guard StatusPostWork.isPost(work.kind) else { return work.result }
+        return StatusPostWork.Posted(result: work.result).map { "\($0.state) \($0.description)" } ?? work.result
     }
 
     /// What an item is about, in its kind's words: the fields of its payload worth showing.
     private static func fields(of work: WorkRecord) -> [(name: String, value: String)] {
         switch work.kind {
         case .createTerrakubeJob:
-            guard let spec = try? TerrakubeJobWork.spec(work.payload) else { return [] }
+            guard let spec = try? WorkType.createTerrakubeJob.payload(work.payload).spec else { return [] }
             return [("workspace", spec.workspace), ("template", spec.template), ("branch", spec.overrideBranch)]
         case .followTerrakubeJob:
-            guard let job = try? FollowedJob.decoded(work.payload) else { return [] }
+            guard let job = try? WorkType.followTerrakubeJob.payload(work.payload) else { return [] }
             // Its end is in its history; while it runs, the state it last read.
             let seen = work.state.isFinished ? [] : [("last_seen", job.status ?? "-")]
             return [("terrakube_job", job.jobID)] + seen
         case let kind where StatusPostWork.isPost(kind):
-            guard let item = try? StatusPostWork.decoded(work.payload) else { return [] }
+            guard let item = try? StatusPostWork.type(host: "").payload(work.payload) else { return [] }
             // The status it holds: posted if the item is done, else the one to post next.
             return [
                 ("status", item.post.context), ("commit", String(item.post.commit.prefix(12))),
@@ -103,7 +109,7 @@ enum DeliveryReport {
         for item in delivery.work {
             let about = self.fields(of: item).map { "\($0.name) \(shown($0.value))" }.joined(separator: ", ")
             let after = item.parent.map { ", after #\($0)" } ?? ""
-            let result = item.result.map { ", result \(shown($0))" } ?? ""
+            let result = Self.result(of: item).map { ", result \(shown($0))" } ?? ""
             lines.append(
                 "  - #\(item.id) \(item.kind)\(about.isEmpty ? "" : " (\(about))")\(after): "
                     + "\(item.state.rawValue)\(result), \(item.attempts) attempt\(item.attempts == 1 ? "" : "s")"

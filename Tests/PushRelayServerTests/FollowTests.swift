@@ -48,11 +48,11 @@ struct FollowTests {
         // The follow-ups of one finished item, as a created job's will be.
         var seed = record
         seed.deliveryID = "d-2"
-        _ = try await store.record(seed, work: [TerrakubeJobWork.work(TerrakubeStandInTests.job)])
+        _ = try await store.record(seed, work: [TerrakubeJobOrder(TerrakubeStandInTests.job).work])
         let created = try #require(try await store.claim(owner: "seed", limit: 1, lease: .seconds(60)).first)
         let follows = ids.map { FollowedJob(organization: "org", jobID: $0, since: Date()).work }
         #expect(
-            try await store.finish(created, outcome: .done(result: nil, label: "created", detail: nil, next: follows))
+            try await store.finish(created, outcome: .done(result: nil, label: .created, detail: nil, next: follows))
         )
         do {
             try await body(store, ids)

@@ -43,16 +43,16 @@ struct GitHubAppTests {
             )
             let poster = Self.poster(url, tokens: tokens)
             // Eight posts at once share one lookup and one exchange.
-            let outcomes = await withTaskGroup(of: String.self) { group in
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
                 for job in 1...8 {
                     group.addTask {
-                        await poster.perform(
+                        try await poster.attempt(
                             StatusPosterTests.item(.terrakube(jobID: "\(job)", state: "running")),
                             logger: StatusPosterTests.logger
                         ).name
                     }
                 }
-                return await group.reduce(into: [String]()) { $0.append($1) }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
             }
             #expect(outcomes == Array(repeating: "posted", count: 8))
             #expect(host.requests.count == 8)
@@ -67,7 +67,7 @@ struct GitHubAppTests {
             // 56 minutes on, the hour-long token is within 5 minutes of expiring: the next post mints
             // another, without looking the installation up again.
             clock.withLock { $0 = $0.addingTimeInterval(56 * 60) }
-            let later = await poster.perform(
+            let later = try await poster.attempt(
                 StatusPosterTests.item(.terrakube(jobID: "9", state: "completed")),
                 logger: StatusPosterTests.logger
             )
@@ -84,7 +84,7 @@ struct GitHubAppTests {
             apiURL: url,
             exchange: HostExchange(client: HTTPClient.shared)
         )
-        return await Self.poster(url, tokens: tokens).perform(
+        return try await Self.poster(url, tokens: tokens).attempt(
             StatusPosterTests.item(.terrakube(jobID: "1", state: "running")),
             logger: StatusPosterTests.logger
         )

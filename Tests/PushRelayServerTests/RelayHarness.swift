@@ -287,3 +287,10 @@ struct RelayHarness: Sendable {
         try await PushRelayTestSupport.eventually(within: timeout, condition)
     }
 }
+
+extension WorkHandler {
+    /// One attempt at `work`, its payload read as the dispatcher reads it.
+    func attempt(_ work: ClaimedWork, logger: Logger) async throws -> WorkOutcome {
+        await self.perform(work, try self.type.payload(work.payload), logger: logger)
+    }
+}

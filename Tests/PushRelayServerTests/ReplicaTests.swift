@@ -89,7 +89,7 @@ struct ReplicaTests {
             #expect(ready)
         }
         let database = String(url.split(separator: "/").last!)
-        #expect(try cluster.psql(database, "SELECT count(*) FROM pushrelay.schema_version") == "3")
+        #expect(try cluster.psql(database, "SELECT count(*) FROM pushrelay.schema_version") == "1")
         try? await client.shutdown()
         try await Self.stop(replicas)
         #expect(replicas.allSatisfy { $0.logLines().contains { $0["msg"] as? String == "Stopped" } })

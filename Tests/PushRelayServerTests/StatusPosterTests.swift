@@ -52,15 +52,19 @@ struct StatusPosterTests {
         let host = GitHostStandIn()
         try await host.whileRunning { url in
             let poster = Self.poster(url, kind: .github)
-            let outcome = await poster.perform(
+            let outcome = try await poster.attempt(
                 Self.item(.terrakube(jobID: "42", state: "running")),
                 logger: Self.logger
             )
-            guard case .done(let result, "posted", _, _) = outcome else {
+            guard case .done(let result, .posted, _, _) = outcome else {
                 Issue.record("not posted: \(outcome)")
                 return
             }
-            #expect(result == "pending Terrakube job 42: running (#1)")
+            // What it left on the commit, as the item records it: no item id, no text to parse.
+            #expect(
+                StatusPostWork.Posted(result: result)
+                    == .init(state: "pending", description: "Terrakube job 42: running")
+            )
             let request = try #require(host.requests.first)
             #expect(request.method == "POST")
             #expect(request.target == "/repos/acme/infra/statuses/\(Self.sha)")
@@ -68,7 +72,7 @@ struct StatusPosterTests {
             #expect(request.json?["state"] as? String == "pending")
             #expect(request.json?["target_url"] as? String == "https://ui.example.com/runs/42")
             // The same state and text again: nothing is sent.
-            let again = await poster.perform(
+            let again = try await poster.attempt(
                 Self.item(.terrakube(jobID: "42", state: "running"), result: result),
                 logger: Self.logger
             )
@@ -85,11 +89,11 @@ struct StatusPosterTests {
         try await host.whileRunning { url in
             let poster = Self.poster(url, kind: .gitlab)
             // Last posted `running`: a `pending` Terrakube state stays `running` on GitLab.
-            let outcome = await poster.perform(
+            let outcome = try await poster.attempt(
                 Self.item(
                     .terrakube(jobID: "42", state: "pending"),
                     repository: "group/sub/infra",
-                    result: "running x"
+                    result: StatusPostWork.Posted(state: "running", description: "x").result
                 ),
                 logger: Self.logger
             )
@@ -115,7 +119,7 @@ struct StatusPosterTests {
             let poster = Self.poster(url, kind: .github)
             var waits: [Duration] = []
             for _ in 0..<4 {
-                let outcome = await poster.perform(Self.item(.queued), logger: Self.logger)
+                let outcome = try await poster.attempt(Self.item(.queued), logger: Self.logger)
                 guard case .retry(_, _, let after, false) = outcome else {
                     Issue.record("not retried: \(outcome)")
                     return
@@ -141,7 +145,7 @@ struct StatusPosterTests {
             let poster = Self.poster(url, kind: .github)
             var reasons: [String] = []
             for _ in 0..<4 {
-                let outcome = await poster.perform(Self.item(.queued), logger: Self.logger)
+                let outcome = try await poster.attempt(Self.item(.queued), logger: Self.logger)
                 guard case .failed(_, let error, _) = outcome else {
                     Issue.record("not refused: \(outcome)")
                     return
@@ -163,7 +167,7 @@ struct StatusPosterTests {
         try await host.whileRunning { url in
             var poster = Self.poster(url, kind: .github)
             poster.exchange.timeout = .milliseconds(300)
-            let outcome = await poster.perform(Self.item(.queued), logger: Self.logger)
+            let outcome = try await poster.attempt(Self.item(.queued), logger: Self.logger)
             #expect(outcome.name == "retry")
         }
     }

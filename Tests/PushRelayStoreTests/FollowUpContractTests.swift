@@ -25,13 +25,13 @@ struct FollowUpContractTests {
         init(_ store: any DeliveryStore, jobs count: Int) async throws {
             self.store = store
             _ = try await store.record(StorePlans.plan("d-1", jobs: count))
-            self.jobs = try await store.claim(owner: FollowUpContractTests.owner, limit: count, lease: .seconds(60))
+            self.jobs = try await store.claimJobs(owner: FollowUpContractTests.owner, limit: count, lease: .seconds(60))
             #expect(self.jobs.count == count)
         }
 
         func callAsFunction(_ next: [NewWork]) async throws {
             let index = self.finished.add(1, ordering: .relaxed).oldValue
-            let done = WorkOutcome.done(result: nil, label: "done", detail: nil, next: next)
+            let done = WorkOutcome.done(result: nil, label: .done, detail: nil, next: next)
             #expect(try await self.store.finish(self.jobs[index], outcome: done))
         }
     }
@@ -59,7 +59,7 @@ struct FollowUpContractTests {
 
             // Still once after it is done: queuing it again does nothing.
             let item = try #require(try await Self.claimFollow(stores[1]).first)
-            #expect(try await stores[1].finish(item, outcome: .done(result: nil, label: "done", detail: nil)))
+            #expect(try await stores[1].finish(item, outcome: .done(result: nil, label: .done, detail: nil)))
             try await finish(once(3))
             items = try await Self.follows(stores[0])
             #expect(items.map(\.payload) == [[1]])
@@ -93,7 +93,7 @@ struct FollowUpContractTests {
             // Running and successful: done stays done.
             let third = try #require(try await Self.claimFollow(stores[0]).first { $0.payload == [3] })
             try await finish(grouped(4))
-            #expect(try await stores[0].finish(third, outcome: .done(result: nil, label: "done", detail: nil)))
+            #expect(try await stores[0].finish(third, outcome: .done(result: nil, label: .done, detail: nil)))
             items = try await Self.follows(stores[1])
             #expect(items.map(\.payload) == [[1], [2], [9], [3], [4]])
             #expect(items.map(\.state) == [.superseded, .superseded, .running, .done, .pending])
@@ -105,11 +105,11 @@ struct FollowUpContractTests {
         try await backend.withStores { stores in
             let store = stores[0]
             _ = try await store.record(StorePlans.plan("d-1", jobs: 2))
-            let jobs = try await store.claim(owner: Self.owner, limit: 2, lease: Self.lease)
+            let jobs = try await store.claimJobs(owner: Self.owner, limit: 2, lease: Self.lease)
             let told = NewWork(kind: Self.follow, payload: [7])
             let later = WorkOutcome.reschedule(payload: [1], after: .seconds(3600), next: [told])
             #expect(try await store.finish(jobs[0], outcome: later))
-            let record = try #require(try await store.jobs(provider: .github, deliveryID: "d-1").first)
+            let record = try #require(try await store.testJobs(provider: .github, deliveryID: "d-1").first)
             #expect(record.payload == [1])
             #expect(record.state == .pending && record.attempts == 0 && record.history.isEmpty)
             #expect(try await Self.follows(store).map(\.parent) == [jobs[0].id])
@@ -117,12 +117,12 @@ struct FollowUpContractTests {
             // Rescheduled to now with nothing new to say: due at once, its payload kept, no attempt counted;
             // the other is not due for an hour.
             #expect(try await store.finish(jobs[1], outcome: .reschedule(payload: nil, after: .zero)))
-            let again = try await store.claim(owner: Self.owner, limit: 2, lease: Self.lease)
+            let again = try await store.claimJobs(owner: Self.owner, limit: 2, lease: Self.lease)
             #expect(again.map(\.id) == [jobs[1].id])
             #expect(again.first?.payload == jobs[1].payload)
             #expect(again.first?.attempts == 0)
             #expect((again.first?.fence ?? 0) > jobs[1].fence)
-            #expect(try await store.jobs(provider: .github, deliveryID: "d-1").allSatisfy { $0.history.isEmpty })
+            #expect(try await store.testJobs(provider: .github, deliveryID: "d-1").allSatisfy { $0.history.isEmpty })
         }
     }
 

@@ -49,7 +49,7 @@ struct PostgresTLSTests {
         let (settings, database) = try Self.settings("sslmode=\(mode)&sslrootcert=\(rootFile)")
         try await PostgresDeliveryStore.withStore(settings, access: .migrate, logger: Logger(label: "test")) { store in
             #expect(try await store.record(StorePlans.plan("tls-1")) != .duplicate)
-            #expect(try await store.jobs(provider: .github, deliveryID: "tls-1").count == 1)
+            #expect(try await store.testJobs(provider: .github, deliveryID: "tls-1").count == 1)
             let seen = try Self.encryptedConnections(database)
             #expect(seen.hasPrefix("true "), "\(seen)")
         }

@@ -25,72 +25,6 @@ struct SQLiteDeliveryStoreTests {
         try await store.close()
     }
 
-    @Test func jobsWrittenBeforeTheQueueHadKindsAreItsWorkAfterTheMigration() async throws {
-        let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let path = directory + "/store.sqlite"
-        // The schema as the release before kinds left it (version 3), with a job in each state.
-        let old = try await SQLiteConnection.open(storage: .file(path: path), logger: Logger(label: "test"))
-        for step in SQLiteMigrations.steps.prefix(3) {
-            for statement in step { _ = try await old.query(statement) }
-        }
-        let statements = [
-            """
-            INSERT INTO deliveries (id, provider, delivery_id, event, received_at, decision, reason, signature,
-                                    headers, body)
-            VALUES (1, 'github', 'old-1', 'push', 1000, 'queue', 'matched', 'valid', '[]', x'7b7d')
-            """,
-            """
-            INSERT INTO jobs (id, delivery, organization, workspace, template, override_branch, commit_id, via, state,
-                              attempts, queued_at, next_attempt_at, updated_at, terrakube_job_id, look_first,
-                              owner, lease_until, fence)
-            VALUES (1, 1, 'org', 'ws-a', 'tpl', 'main', 'abc', 'Github', 'created', 1, 1000, 1000, 1001, '42', 0,
-                    NULL, NULL, 1),
-                   (2, 1, 'org', 'ws-b', 'tpl', 'main', 'abc', 'Github', 'sending', 2, 1000, 1000, 1001, NULL, 1,
-                    'gone', 1002, 2),
-                   (3, 1, 'org', 'ws-c', 'tpl', 'main', 'abc', 'Github', 'pending', 0, 1000, 1000, 1000, NULL, 0,
-                    NULL, NULL, 0)
-            """,
-            """
-            INSERT INTO job_attempts (job, started_at, finished_at, outcome, status, detail)
-            VALUES (1, 1000, 1001, 'created', NULL, 'Terrakube job 42'), (2, 1000, 1001, 'retry', 503, 'HTTP 503')
-            """,
-            "PRAGMA user_version = 3",
-        ]
-        for statement in statements { _ = try await old.query(statement) }
-        try await old.close()
-
-        let store = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
-        let work = try await store.work(provider: .github, deliveryID: "old-1")
-        let rescued = try await store.rescueExpiredLeases()
-        try await store.close()
-        #expect(work.map(\.kind) == [.createTerrakubeJob, .createTerrakubeJob, .createTerrakubeJob])
-        #expect(work.map(\.state) == [.done, .running, .pending])
-        #expect(work.map(\.spec.workspace) == ["ws-a", "ws-b", "ws-c"])
-        #expect(
-            work[0].spec
-                == JobSpec(
-                    organization: "org",
-                    workspace: "ws-a",
-                    template: "tpl",
-                    overrideBranch: "main",
-                    commitID: "abc",
-                    via: "Github"
-                )
-        )
-        #expect(work.map(\.result) == ["42", nil, nil])
-        #expect(work[0].history.map(\.outcome) == ["created"])
-        #expect(work[1].history.map(\.status) == [503])
-        // The job that was being sent, its lease long gone, is taken over and looked up before it is resent.
-        #expect(rescued == 1)
-        let reopened = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
-        let claimed = try await reopened.claim(owner: "new", limit: 10, lease: .seconds(30))
-        try await reopened.close()
-        #expect(claimed.map(\.id).sorted() == [2, 3])
-        #expect(claimed.first { $0.id == 2 }?.uncertain == true)
-    }
-
     @Test func eachDeliveryIsAnsweredWhenItsOwnBatchCommits() async throws {
         try await Self.withStore { store, _ in
             // 1,000 deliveries at once take several group commits. Rows are numbered in commit order; each
@@ -176,41 +110,34 @@ struct SQLiteDeliveryStoreTests {
             }
             let kept: [Int] = (0..<20).flatMap { round -> [Int] in [11, 12, 13].map { round * 10 + $0 } }
             #expect(ids == [1] + kept)
-            #expect(try await store.jobCounts() == [.pending: 20])
+            #expect(try await store.testJobCounts() == [.pending: 20])
         }
     }
 
-    @Test func aVersionOneStoreIsMigratedAndKeepsItsDeliveries() async throws {
-        // A store from before jobs were written by trigger: schema version 1, one delivery with one job.
+    /// A store written by a build before the first release (a development schema) is refused with the way
+    /// out, and left as it was.
+    @Test func aStoreFromBeforeTheFirstReleaseIsRefusedAndLeftAlone() async throws {
         let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/store.sqlite"
         let old = try await SQLiteConnection.open(storage: .file(path: path))
-        for statement in SQLiteMigrations.steps[0] { _ = try await old.query(statement) }
-        _ = try await old.query("PRAGMA user_version = 1")
-        _ = try await old.query(
-            """
-            INSERT INTO deliveries (provider, delivery_id, event, received_at, decision, reason, signature, headers, body)
-            VALUES ('github', 'old', 'push', 0, 'queue', 'test', 'valid', '[]', x'7b7d')
-            """
-        )
-        _ = try await old.query(
-            """
-            INSERT INTO jobs (delivery, organization, workspace, template, override_branch, commit_id, via, state,
-                              queued_at, next_attempt_at, updated_at)
-            VALUES (1, 'org', 'ws-old', 'tpl', 'main', 'abc', 'Github', 'pending', 0, 0, 0)
-            """
-        )
+        _ = try await old.query("CREATE TABLE jobs (id INTEGER PRIMARY KEY)")
+        _ = try await old.query("PRAGMA user_version = 5")
         try await old.close()
-
-        let store = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
-        #expect(try await store.record(StorePlans.plan("old")) == .duplicate)
-        _ = try await store.record(StorePlans.plan("new", jobs: 2))
-        #expect(try await store.jobCounts() == [.pending: 3])
-        #expect(try await store.jobs(provider: .github, deliveryID: "old").map(\.spec.workspace) == ["ws-old"])
-        #expect(try await store.jobs(provider: .github, deliveryID: "new").map(\.spec.workspace) == ["ws-0", "ws-1"])
-        try await store.close()
+        for open in [
+            { _ = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test")) },
+            { _ = try await SQLiteDeliveryReader.open(path: path, logger: Logger(label: "test")) },
+        ] as [@Sendable () async throws -> Void] {
+            let error = await #expect(throws: StoreSchemaMismatch.self) { try await open() }
+            #expect(error?.description.contains("version 5, from a build before this PushRelay's (6)") == true)
+            #expect(error?.description.contains("start a new store") == true)
+            #expect(error?.description.contains("'pushrelay deliveries export'") == true)
+        }
+        let after = try await SQLiteConnection.open(storage: .file(path: path))
+        #expect(try await SQLiteSchema.version(of: after) == 5)
+        #expect(try await after.query("SELECT name FROM sqlite_master WHERE name = 'work'").isEmpty)
+        try await after.close()
     }
 
     @Test func maintenanceReportsWorkOnlyAfterWrites() async throws {
@@ -225,7 +152,7 @@ struct SQLiteDeliveryStoreTests {
         }
     }
 
-    @Test func dataSurvivesReopeningAndMigrationsRunOnce() async throws {
+    @Test func dataSurvivesReopeningAndTheSchemaIsCreatedOnce() async throws {
         let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/store.sqlite"
@@ -234,7 +161,7 @@ struct SQLiteDeliveryStoreTests {
         try await first.close()
         let second = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
         #expect(try await second.record(StorePlans.plan("d-1")) == .duplicate)
-        #expect(try await second.jobCounts() == [.pending: 1])
+        #expect(try await second.testJobCounts() == [.pending: 1])
         try await second.checkWritable()
         try await second.close()
     }
@@ -245,7 +172,7 @@ struct SQLiteDeliveryStoreTests {
         // A process that claimed with a long lease and died (closed without finishing).
         let dead = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
         _ = try await dead.record(StorePlans.plan("d-1", jobs: 2))
-        #expect(try await dead.claim(owner: "dead", limit: 2, lease: .seconds(3600)).count == 2)
+        #expect(try await dead.claimJobs(owner: "dead", limit: 2, lease: .seconds(3600)).count == 2)
         try await dead.close()
 
         let serve = try await SQLiteDeliveryStore.open(path: path, access: .serve, logger: Logger(label: "test"))
@@ -255,7 +182,7 @@ struct SQLiteDeliveryStoreTests {
         // Holding the serve lock, every lease it did not hand out is a dead process's: rescued now, not in an
         // hour, also before this process has claimed anything.
         #expect(try await serve.rescueExpiredLeases() == 2)
-        let resumed = try await serve.claim(owner: "alive", limit: 5, lease: .seconds(3600))
+        let resumed = try await serve.claimJobs(owner: "alive", limit: 5, lease: .seconds(3600))
         #expect(resumed.count == 2 && resumed.allSatisfy(\.uncertain))
         // Its own live claims are left alone.
         #expect(try await serve.rescueExpiredLeases() == 0)
@@ -265,7 +192,7 @@ struct SQLiteDeliveryStoreTests {
         try await again.close()
     }
 
-    @Test func theReaderNeitherMigratesNorWrites() async throws {
+    @Test func theReaderNeitherCreatesTheSchemaNorWrites() async throws {
         let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -274,14 +201,12 @@ struct SQLiteDeliveryStoreTests {
             try await SQLiteDeliveryReader.open(path: path, logger: Logger(label: "test"))
         }
 
-        let old = try await SQLiteConnection.open(storage: .file(path: path))
-        for statement in SQLiteMigrations.steps[0] { _ = try await old.query(statement) }
-        _ = try await old.query("PRAGMA user_version = 1")
-        try await old.close()
+        // An empty file: the reader does not create the schema, serve does.
+        try await SQLiteConnection.open(storage: .file(path: path)).close()
         let error = await #expect(throws: StoreSchemaMismatch.self) {
             try await SQLiteDeliveryReader.open(path: path, logger: Logger(label: "test"))
         }
-        #expect(error?.description.contains("start 'pushrelay serve' once") == true)
+        #expect(error?.description.contains("'pushrelay serve' creates it") == true)
 
         let store = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
         _ = try await store.record(StorePlans.plan("d-1"))

@@ -95,7 +95,7 @@ enum StorePlans {
         DeliveryPlan(
             record: self.record(id, decision: jobs.isEmpty ? .ignore : .queue, at: date),
             jobs: jobs,
-            work: jobs.map { TerrakubeJobWork.work($0) }
+            work: jobs.map { WorkType.testJob.work($0) }
         )
     }
 
@@ -115,26 +115,21 @@ enum StorePlans {
         )
     }
 
-    /// Pull request 7's plan for `head` (`nil`: a payload without one), in workspace `workspace`.
+    /// Pull request 7's plan for `head` (`nil`: a payload without one), in workspace `workspace`: queued
+    /// once per head, and superseding its older heads' plans (keyed and grouped as
+    /// ``PullRequestPlanKey`` keys and groups a Terrakube job's creation).
     static func plan(_ id: String, pullRequestHead head: String?, workspace: String = "ws-0") -> DeliveryPlan {
         var job = self.jobs(1)[0]
         job.workspace = workspace
         job.commitID = head ?? ""
-        let key = PullRequestPlanKey(
-            repository: "github.com/acme/infra",
-            pull: PullRequestEvent(
-                number: 7,
-                action: "synchronize",
-                sourceBranch: "feature",
-                targetBranch: "main",
-                headCommit: head,
-                fork: false,
-                draft: false
-            )
-        )
+        let plan = "github.com/acme/infra#7 \(workspace) tpl"
         var record = self.record(id, decision: .queue)
         record.event = "pull_request"
         record.ref = nil
-        return DeliveryPlan(record: record, jobs: [job], work: [key.creation(of: job, status: nil)])
+        return DeliveryPlan(
+            record: record,
+            jobs: [job],
+            work: [WorkType.testJob.work(job, key: head.map { plan + " " + $0 }, once: head != nil, group: plan)]
+        )
     }
 }

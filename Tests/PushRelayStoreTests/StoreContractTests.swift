@@ -29,9 +29,9 @@ struct StoreContractTests {
                 return try await group.reduce(into: [RecordResult]()) { $0.append($1) }
             }
             #expect(results.filter { $0 == .duplicate }.count == 9)
-            #expect(try await stores[0].jobCounts() == [.pending: 202])
+            #expect(try await stores[0].testJobCounts() == [.pending: 202])
             #expect(
-                try await stores[1].jobs(provider: .github, deliveryID: "same").map(\.spec.workspace) == [
+                try await stores[1].testJobs(provider: .github, deliveryID: "same").map(\.job?.workspace) == [
                     "ws-0", "ws-1",
                 ]
             )
@@ -58,13 +58,13 @@ struct StoreContractTests {
             #expect(results.filter { $0 == .duplicate }.count == 10)
             for (index, plan) in plans.enumerated() {
                 let id = plan.record.deliveryID
-                let jobs = try await store.jobs(provider: .github, deliveryID: id)
-                #expect(jobs.map(\.spec) == plan.jobs, "delivery \(index)")
+                let jobs = try await store.testJobs(provider: .github, deliveryID: id)
+                #expect(jobs.map(\.job) == plan.jobs, "delivery \(index)")
                 let stored = try #require(try await store.deliveries(withID: id, provider: .github).first)
                 #expect(stored.summary.repository == plan.record.repository, "delivery \(index)")
                 #expect(stored.summary.ref == plan.record.ref, "delivery \(index)")
             }
-            #expect(try await store.jobCounts() == [.pending: plans.map(\.jobs.count).reduce(0, +)])
+            #expect(try await store.testJobCounts() == [.pending: plans.map(\.jobs.count).reduce(0, +)])
         }
     }
 
@@ -79,7 +79,7 @@ struct StoreContractTests {
                     group.addTask {
                         var mine: [Int64] = []
                         while true {
-                            let jobs = try await store.claim(owner: "owner-\(claimer)", limit: 3, lease: Self.lease)
+                            let jobs = try await store.claimJobs(owner: "owner-\(claimer)", limit: 3, lease: Self.lease)
                             if jobs.isEmpty { return mine }
                             mine += jobs.map(\.id)
                         }
@@ -89,7 +89,7 @@ struct StoreContractTests {
             }
             #expect(claimed.count == 50)
             #expect(Set(claimed).count == 50, "a job was claimed twice")
-            #expect(try await stores[1].jobCounts() == [.running: 50])
+            #expect(try await stores[1].testJobCounts() == [.running: 50])
         }
     }
 
@@ -98,12 +98,12 @@ struct StoreContractTests {
         try await backend.withStores { stores in
             let store = stores[0]
             _ = try await store.record(StorePlans.plan("d-1", jobs: 3))
-            let claimed = try await store.claim(owner: Self.owner, limit: 2, lease: Self.lease)
+            let claimed = try await store.claimJobs(owner: Self.owner, limit: 2, lease: Self.lease)
             #expect(claimed.count == 2)
             #expect(claimed.allSatisfy { $0.attempts == 0 && $0.deliveryID == "d-1" && $0.provider == .github })
-            #expect(try await store.jobCounts() == [.pending: 1, .running: 2])
+            #expect(try await store.testJobCounts() == [.pending: 1, .running: 2])
 
-            #expect(try await store.finish(claimed[0], outcome: TerrakubeJobWork.created("42")))
+            #expect(try await store.finish(claimed[0], outcome: TestOutcome.done("42")))
             let later = WorkOutcome.retry(
                 status: 503,
                 error: "HTTP 503",
@@ -111,22 +111,22 @@ struct StoreContractTests {
                 outcomeUnknown: false
             )
             #expect(try await store.finish(claimed[1], outcome: later))
-            #expect(try await store.jobCounts() == [.pending: 2, .done: 1])
+            #expect(try await store.testJobCounts() == [.pending: 2, .done: 1])
 
             // The retried job is not due for an hour: only the untouched one is claimed.
-            let next = try await store.claim(owner: Self.owner, limit: 10, lease: Self.lease)
+            let next = try await store.claimJobs(owner: Self.owner, limit: 10, lease: Self.lease)
             #expect(next.map(\.id) == [claimed[1].id + 1])
 
-            let records = try await store.jobs(provider: .github, deliveryID: "d-1")
+            let records = try await store.testJobs(provider: .github, deliveryID: "d-1")
             #expect(records[0].terrakubeJobID == "42")
             #expect(records[0].state == .done)
             #expect(records[0].history.map(\.outcome) == ["created"])
-            #expect(records[0].history.first?.detail == "Terrakube job 42")
+            #expect(records[0].history.first?.detail == "result 42")
             #expect(records[1].history.map(\.outcome) == ["retry"])
             #expect(records[1].history.first?.status == 503)
             #expect(records[1].lastError == "HTTP 503")
             #expect(records[1].attempts == 1)
-            #expect(try await store.recordedResults(of: .createTerrakubeJob, among: ["41", "42"]) == ["42"])
+            #expect(try await store.recordedResults(of: .testJob, among: ["41", "42"]) == ["42"])
         }
     }
 
@@ -135,11 +135,11 @@ struct StoreContractTests {
         try await backend.withStores { stores in
             let store = stores[0]
             _ = try await store.record(StorePlans.plan("d-1"))
-            let first = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            let first = try #require(try await store.claimJobs(owner: Self.owner, limit: 1, lease: Self.lease).first)
             #expect(!first.uncertain)
             let timeout = WorkOutcome.retry(status: nil, error: "timed out", after: .zero, outcomeUnknown: true)
             #expect(try await store.finish(first, outcome: timeout))
-            let second = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            let second = try #require(try await store.claimJobs(owner: Self.owner, limit: 1, lease: Self.lease).first)
             #expect(second.id == first.id)
             #expect(second.attempts == 1)
             #expect(second.uncertain)
@@ -149,11 +149,11 @@ struct StoreContractTests {
             // A known failure after it keeps the job looking first: the uncertain attempt still happened.
             let refused = WorkOutcome.retry(status: 503, error: "HTTP 503", after: .zero, outcomeUnknown: false)
             #expect(try await store.finish(second, outcome: refused))
-            let third = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            let third = try #require(try await store.claimJobs(owner: Self.owner, limit: 1, lease: Self.lease).first)
             #expect(third.uncertain)
             #expect(third.uncertainSince == second.uncertainSince)
-            #expect(try await store.finish(third, outcome: TerrakubeJobWork.adopted("7")))
-            let record = try #require(try await store.jobs(provider: .github, deliveryID: "d-1").first)
+            #expect(try await store.finish(third, outcome: TestOutcome.done("7", label: .adopted)))
+            let record = try #require(try await store.testJobs(provider: .github, deliveryID: "d-1").first)
             #expect(record.history.map(\.outcome) == ["retry", "retry", "adopted"])
             #expect(record.lastError == nil)
         }
@@ -164,7 +164,7 @@ struct StoreContractTests {
         try await backend.withStores(2) { stores in
             _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
             // One instance claims and "dies": its leases are not renewed and run out.
-            let lost = try await stores[0].claim(owner: "dead", limit: 2, lease: .milliseconds(1))
+            let lost = try await stores[0].claimJobs(owner: "dead", limit: 2, lease: .milliseconds(1))
             #expect(lost.count == 2)
             var rescued = 0
             let allRescued = try await eventually {
@@ -172,14 +172,14 @@ struct StoreContractTests {
                 return rescued == 2
             }
             #expect(allRescued)
-            #expect(try await stores[1].jobCounts() == [.pending: 2])
+            #expect(try await stores[1].testJobCounts() == [.pending: 2])
 
-            let again = try await stores[1].claim(owner: "survivor", limit: 2, lease: Self.lease)
+            let again = try await stores[1].claimJobs(owner: "survivor", limit: 2, lease: Self.lease)
             #expect(Set(again.map(\.id)) == Set(lost.map(\.id)))
             // Look first (the lost attempt may have created the job), from when that attempt started.
             #expect(again.allSatisfy { $0.uncertain && $0.uncertainSince != nil && $0.attempts == 1 })
             #expect(again.allSatisfy { job in job.fence > lost.first { $0.id == job.id }!.fence })
-            let records = try await stores[0].jobs(provider: .github, deliveryID: "d-1")
+            let records = try await stores[0].testJobs(provider: .github, deliveryID: "d-1")
             #expect(records.allSatisfy { $0.history.map(\.outcome) == ["interrupted"] })
         }
     }
@@ -189,20 +189,22 @@ struct StoreContractTests {
         try await backend.withStores(2) { stores in
             _ = try await stores[0].record(StorePlans.plan("d-1"))
             let frozen = try #require(
-                try await stores[0].claim(owner: "frozen", limit: 1, lease: .milliseconds(1)).first
+                try await stores[0].claimJobs(owner: "frozen", limit: 1, lease: .milliseconds(1)).first
             )
             #expect(try await eventually { try await stores[1].rescueExpiredLeases() == 1 })
-            let taken = try #require(try await stores[1].claim(owner: "survivor", limit: 1, lease: Self.lease).first)
+            let taken = try #require(
+                try await stores[1].claimJobs(owner: "survivor", limit: 1, lease: Self.lease).first
+            )
 
             // The frozen owner wakes and reports its attempt: refused, whatever it says.
-            #expect(try await stores[0].finish(frozen, outcome: TerrakubeJobWork.created("1")) == false)
+            #expect(try await stores[0].finish(frozen, outcome: TestOutcome.done("1")) == false)
             #expect(try await stores[0].finish(frozen, outcome: .failed(status: 400, error: "late")) == false)
             #expect(try await stores[0].renewLeases(owner: "frozen", lease: Self.lease) == 0)
             try await stores[0].release([frozen])
-            #expect(try await stores[1].jobCounts() == [.running: 1])
+            #expect(try await stores[1].testJobCounts() == [.running: 1])
 
-            #expect(try await stores[1].finish(taken, outcome: TerrakubeJobWork.adopted("2")))
-            let record = try #require(try await stores[1].jobs(provider: .github, deliveryID: "d-1").first)
+            #expect(try await stores[1].finish(taken, outcome: TestOutcome.done("2", label: .adopted)))
+            let record = try #require(try await stores[1].testJobs(provider: .github, deliveryID: "d-1").first)
             #expect(record.terrakubeJobID == "2")
             #expect(record.state == .done)
             #expect(record.history.map(\.outcome) == ["interrupted", "adopted"])
@@ -214,18 +216,18 @@ struct StoreContractTests {
         try await backend.withStores { stores in
             let store = stores[0]
             _ = try await store.record(StorePlans.plan("d-1", jobs: 3))
-            let held = try await store.claim(owner: "alive", limit: 2, lease: .milliseconds(1))
+            let held = try await store.claimJobs(owner: "alive", limit: 2, lease: .milliseconds(1))
             #expect(try await store.renewLeases(owner: "alive", lease: .seconds(3600)) == 2)
             #expect(try await store.renewLeases(owner: "someone-else", lease: .seconds(3600)) == 0)
             #expect(try await store.rescueExpiredLeases() == 0)
 
             // Handed back unstarted: pending again, the claim not counted as an attempt.
             try await store.release([held[0]])
-            #expect(try await store.jobCounts() == [.pending: 2, .running: 1])
-            let again = try await store.claim(owner: "alive", limit: 5, lease: Self.lease)
+            #expect(try await store.testJobCounts() == [.pending: 2, .running: 1])
+            let again = try await store.claimJobs(owner: "alive", limit: 5, lease: Self.lease)
             #expect(Set(again.map(\.id)) == Set([held[0].id, held[1].id + 1]))
             #expect(again.allSatisfy { $0.attempts == 0 && !$0.uncertain })
-            #expect(try await store.jobs(provider: .github, deliveryID: "d-1").allSatisfy { $0.history.isEmpty })
+            #expect(try await store.testJobs(provider: .github, deliveryID: "d-1").allSatisfy { $0.history.isEmpty })
         }
     }
 
@@ -233,16 +235,37 @@ struct StoreContractTests {
     func aTerrakubeJobIsRecordedForOneJobAtMost(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
-            let claimed = try await stores[0].claim(owner: Self.owner, limit: 2, lease: Self.lease)
-            #expect(try await stores[0].finish(claimed[0], outcome: TerrakubeJobWork.created("42")))
+            let claimed = try await stores[0].claimJobs(owner: Self.owner, limit: 2, lease: Self.lease)
+            #expect(try await stores[0].finish(claimed[0], outcome: TestOutcome.done("42")))
             // Another process adopting the same Terrakube job for another job is refused by the store.
             await #expect(throws: (any Error).self) {
-                try await stores[1].finish(claimed[1], outcome: TerrakubeJobWork.adopted("42"))
+                try await stores[1].finish(claimed[1], outcome: TestOutcome.done("42", label: .adopted))
             }
-            let records = try await stores[1].jobs(provider: .github, deliveryID: "d-1")
+            let records = try await stores[1].testJobs(provider: .github, deliveryID: "d-1")
             #expect(records.map(\.terrakubeJobID) == ["42", nil])
             #expect(records.map(\.state) == [.done, .running])
             #expect(records[1].history.isEmpty)
+        }
+    }
+
+    /// Unique results are an option of the kind: two commits may well show the same status text.
+    @Test(arguments: StoreBackend.available)
+    func resultsAreUniqueOnlyForKindsThatSaySo(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            let post: WorkKind = "test.post"
+            _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 1))
+            let job = try #require(try await stores[0].claimJobs(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            let posts = [NewWork(kind: post, payload: [1]), NewWork(kind: post, payload: [2])]
+            let done = WorkOutcome.done(result: "tk-1", label: .created, detail: nil, next: posts)
+            #expect(try await stores[0].finish(job, outcome: done))
+            let claimed = try await stores[1].claim(owner: Self.owner, kinds: [post], limit: 2, lease: Self.lease)
+            #expect(claimed.count == 2)
+            for item in claimed {
+                let posted = WorkOutcome.done(result: "success Queued", label: .posted, detail: nil)
+                #expect(try await stores[1].finish(item, outcome: posted))
+            }
+            #expect(try await stores[0].workCounts()[post] == [.done: 2])
+            #expect(try await stores[0].recordedResults(of: post, among: ["success Queued"]) == ["success Queued"])
         }
     }
 
@@ -251,16 +274,16 @@ struct StoreContractTests {
         try await backend.withStores { stores in
             let store = stores[0]
             _ = try await store.record(StorePlans.plan("d-1", jobs: 2))
-            let claimed = try await store.claim(owner: Self.owner, limit: 2, lease: Self.lease)
+            let claimed = try await store.claimJobs(owner: Self.owner, limit: 2, lease: Self.lease)
             for (index, job) in claimed.enumerated() {
-                _ = try await store.finish(job, outcome: TerrakubeJobWork.created("\(index)"))
+                _ = try await store.finish(job, outcome: TestOutcome.done("\(index)"))
             }
             #expect(try await store.requeueWork(provider: .github, deliveryID: "d-1") == 2)
             #expect(try await store.requeueWork(provider: .github, deliveryID: "d-1") == 2)
             #expect(try await store.requeueWork(provider: .github, deliveryID: "nope") == 0)
-            let jobs = try await store.jobs(provider: .github, deliveryID: "d-1")
+            let jobs = try await store.testJobs(provider: .github, deliveryID: "d-1")
             #expect(jobs.map(\.state) == [.done, .done, .pending, .pending, .pending, .pending])
-            #expect(jobs.map(\.spec.workspace) == ["ws-0", "ws-1", "ws-0", "ws-1", "ws-0", "ws-1"])
+            #expect(jobs.map(\.job?.workspace) == ["ws-0", "ws-1", "ws-0", "ws-1", "ws-0", "ws-1"])
             #expect(jobs.suffix(4).allSatisfy { $0.attempts == 0 && $0.terrakubeJobID == nil })
         }
     }
@@ -275,10 +298,10 @@ struct StoreContractTests {
             _ = try await store.record(StorePlans.plan("old-ignored", jobs: 0, at: now - 40 * day))
             _ = try await store.record(StorePlans.plan("old-created", jobs: 2, at: now - 39 * day))
             _ = try await store.record(StorePlans.plan("old-failed", jobs: 1, at: now - 38 * day))
-            let finished = try await store.claim(owner: Self.owner, limit: 3, lease: Self.lease)
+            let finished = try await store.claimJobs(owner: Self.owner, limit: 3, lease: Self.lease)
             #expect(finished.count == 3)
             for job in finished.prefix(2) {
-                #expect(try await store.finish(job, outcome: TerrakubeJobWork.created("tk-\(job.id)")))
+                #expect(try await store.finish(job, outcome: TestOutcome.done("tk-\(job.id)")))
             }
             #expect(try await store.finish(finished[2], outcome: .failed(status: 400, error: "refused")))
             _ = try await store.record(StorePlans.plan("old-pending", jobs: 1, at: now - 37 * day))
@@ -288,24 +311,24 @@ struct StoreContractTests {
             #expect(try await store.pruneDeliveries(receivedBefore: cutoff, limit: 2) == 2)
             #expect(try await store.deliveries(withID: "old-ignored", provider: nil).isEmpty)
             #expect(try await store.deliveries(withID: "old-created", provider: nil).isEmpty)
-            #expect(try await store.jobs(provider: .github, deliveryID: "old-created").isEmpty)
+            #expect(try await store.testJobs(provider: .github, deliveryID: "old-created").isEmpty)
             #expect(try await store.deliveries(withID: "old-failed", provider: nil).count == 1)
 
             #expect(try await store.pruneDeliveries(receivedBefore: cutoff, limit: 2) == 1)
             #expect(try await store.pruneDeliveries(receivedBefore: cutoff, limit: 2) == 0)
             #expect(try await store.recentDeliveries(limit: 10).map(\.deliveryID) == ["recent", "old-pending"])
             // What is left of the jobs table is the pending job alone: attempts and jobs went with their deliveries.
-            #expect(try await store.jobCounts() == [.pending: 1])
+            #expect(try await store.testJobCounts() == [.pending: 1])
             #expect(
                 try await store.recordedResults(
-                    of: .createTerrakubeJob,
+                    of: .testJob,
                     among: finished.prefix(2).map { "tk-\($0.id)" }
                 ).isEmpty
             )
 
             // Once its job is done, the last old one goes too.
-            let last = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
-            #expect(try await store.finish(last, outcome: TerrakubeJobWork.created("tk-last")))
+            let last = try #require(try await store.claimJobs(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            #expect(try await store.finish(last, outcome: TestOutcome.done("tk-last")))
             #expect(try await store.pruneDeliveries(receivedBefore: cutoff, limit: 10) == 1)
             #expect(try await store.recentDeliveries(limit: 10).map(\.deliveryID) == ["recent"])
         }
@@ -341,7 +364,7 @@ struct StoreContractTests {
                 StorePlans.plan("later", jobs: 0, at: Date(timeIntervalSince1970: 1_800_000_100))
             )
 
-            #expect(try await store.jobs(provider: .github, deliveryID: "odd").map(\.spec) == plan.jobs)
+            #expect(try await store.testJobs(provider: .github, deliveryID: "odd").map(\.job) == plan.jobs)
             let listed = try await store.recentDeliveries(limit: 10)
             #expect(listed.map(\.deliveryID) == ["later", "odd"])
             #expect(listed[1].work.count == 1)
@@ -355,7 +378,7 @@ struct StoreContractTests {
             #expect(try await store.deliveries(withID: "odd", provider: .gitlab).isEmpty)
             #expect(try await store.deliveries(withID: "odd", provider: .github).count == 1)
 
-            let oldest = try #require(try await store.oldestUnfinishedWork()[.createTerrakubeJob])
+            let oldest = try #require(try await store.oldestUnfinishedWork()[.testJob])
             #expect(abs(oldest.timeIntervalSinceNow) < 3600 || oldest == plan.record.receivedAt)
             try await store.checkWritable()
         }
@@ -368,24 +391,24 @@ struct StoreContractTests {
         try await backend.withStores { stores in
             let store = stores[0]
             _ = try await store.record(StorePlans.plan("d-1", jobs: 1))
-            let job = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            let job = try #require(try await store.claimJobs(owner: Self.owner, limit: 1, lease: Self.lease).first)
             let next = [
                 NewWork(kind: Self.follow, payload: Array("first \u{0}\u{FF}".utf8)),
                 NewWork(kind: Self.follow, payload: [0, 1, 255], after: .seconds(3600)),
             ]
-            let outcome = WorkOutcome.done(result: "tk-1", label: "created", detail: nil, next: next)
+            let outcome = WorkOutcome.done(result: "tk-1", label: .created, detail: nil, next: next)
             #expect(try await store.finish(job, outcome: outcome))
             // A second finish of the same claim is stale: it changes nothing and queues nothing more.
             #expect(try await store.finish(job, outcome: outcome) == false)
 
             let work = try await store.work(provider: .github, deliveryID: "d-1")
-            #expect(work.map(\.kind) == [.createTerrakubeJob, Self.follow, Self.follow])
+            #expect(work.map(\.kind) == [.testJob, Self.follow, Self.follow])
             #expect(work.dropFirst().allSatisfy { $0.parent == job.id && $0.state == .pending })
             #expect(work.dropFirst().map(\.payload) == next.map(\.payload))
             #expect(try await store.workCounts()[Self.follow] == [.pending: 2])
 
             // Claims take only the kinds asked for, and only what is due.
-            #expect(try await store.claim(owner: Self.owner, limit: 10, lease: Self.lease).isEmpty)
+            #expect(try await store.claimJobs(owner: Self.owner, limit: 10, lease: Self.lease).isEmpty)
             let followed = try await store.claim(owner: Self.owner, kinds: [Self.follow], limit: 10, lease: Self.lease)
             #expect(followed.map(\.id) == [work[1].id])
             #expect(followed.first?.payload == next[0].payload)
@@ -393,7 +416,7 @@ struct StoreContractTests {
 
             // A redelivery queues again what the delivery itself queued, not what its outcomes did.
             #expect(try await store.requeueWork(provider: .github, deliveryID: "d-1") == 1)
-            #expect(try await store.jobCounts() == [.done: 1, .pending: 1])
+            #expect(try await store.testJobCounts() == [.done: 1, .pending: 1])
         }
     }
 
@@ -401,7 +424,7 @@ struct StoreContractTests {
     func aFailureCanQueueFollowUpsAndResultsAreUniquePerKind(_ backend: StoreBackend) async throws {
         try await backend.withStores(2) { stores in
             _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 2))
-            let jobs = try await stores[0].claim(owner: Self.owner, limit: 2, lease: Self.lease)
+            let jobs = try await stores[0].claimJobs(owner: Self.owner, limit: 2, lease: Self.lease)
             let told = NewWork(kind: Self.follow, payload: Array("refused".utf8))
             #expect(try await stores[0].finish(jobs[0], outcome: .failed(status: 422, error: "refused", next: [told])))
             #expect(try await stores[1].workCounts()[Self.follow] == [.pending: 1])
@@ -409,9 +432,9 @@ struct StoreContractTests {
             let child = try #require(
                 try await stores[1].claim(owner: Self.owner, kinds: [Self.follow], limit: 1, lease: Self.lease).first
             )
-            #expect(try await stores[1].finish(child, outcome: .done(result: "7", label: "done", detail: nil)))
-            #expect(try await stores[0].finish(jobs[1], outcome: TerrakubeJobWork.created("7")))
-            #expect(try await stores[1].recordedResults(of: .createTerrakubeJob, among: ["7"]) == ["7"])
+            #expect(try await stores[1].finish(child, outcome: .done(result: "7", label: .done, detail: nil)))
+            #expect(try await stores[0].finish(jobs[1], outcome: TestOutcome.done("7")))
+            #expect(try await stores[1].recordedResults(of: .testJob, among: ["7"]) == ["7"])
             #expect(try await stores[1].recordedResults(of: Self.follow, among: ["7", "8"]) == ["7"])
         }
     }
@@ -421,19 +444,19 @@ struct StoreContractTests {
         try await backend.withStores { stores in
             let store = stores[0]
             _ = try await store.record(StorePlans.plan("d-1", jobs: 2))
-            let first = try #require(try await store.claim(owner: Self.owner, limit: 1, lease: Self.lease).first)
+            let first = try #require(try await store.claimJobs(owner: Self.owner, limit: 1, lease: Self.lease).first)
             let next = [
                 NewWork(kind: Self.follow, payload: [1]), NewWork(kind: Self.follow, payload: [2]),
             ]
-            #expect(try await store.finish(first, outcome: .done(result: nil, label: "done", detail: nil, next: next)))
+            #expect(try await store.finish(first, outcome: .done(result: nil, label: .done, detail: nil, next: next)))
             let claimed = try await store.claim(
                 owner: Self.owner,
-                kinds: [Self.follow, .createTerrakubeJob],
+                kinds: [Self.follow, .testJob],
                 limit: 2,
                 lease: Self.lease
             )
             // The second job was due when the delivery came; the follow-ups only once the first was done.
-            #expect(claimed.map(\.kind) == [.createTerrakubeJob, Self.follow])
+            #expect(claimed.map(\.kind) == [.testJob, Self.follow])
             #expect(claimed.last?.payload == [1])
             #expect(try await store.workCounts()[Self.follow] == [.pending: 1, .running: 1])
         }
@@ -449,11 +472,11 @@ struct StoreContractTests {
                 (try await stores[1].work(provider: .github, deliveryID: "d-1")).filter { $0.kind == status }
             }
             _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 3))
-            let jobs = try await stores[0].claim(owner: owner, limit: 3, lease: Self.lease)
+            let jobs = try await stores[0].claimJobs(owner: owner, limit: 3, lease: Self.lease)
             #expect(
                 try await stores[0].finish(
                     jobs[0],
-                    outcome: .done(result: nil, label: "done", detail: nil, next: post(1))
+                    outcome: .done(result: nil, label: .done, detail: nil, next: post(1))
                 )
             )
             // Queued again while pending: still one item, with the newer payload.
@@ -470,13 +493,13 @@ struct StoreContractTests {
             #expect(
                 try await stores[1].finish(
                     jobs[2],
-                    outcome: .done(result: nil, label: "done", detail: nil, next: post(3))
+                    outcome: .done(result: nil, label: .done, detail: nil, next: post(3))
                 )
             )
             #expect(try await statusItems().map(\.state) == [.running])
             #expect(try await stores[1].claim(owner: owner, kinds: [status], limit: 5, lease: Self.lease).isEmpty)
             #expect(
-                try await stores[0].finish(running, outcome: .done(result: "posted 2", label: "posted", detail: nil))
+                try await stores[0].finish(running, outcome: .done(result: "posted 2", label: .posted, detail: nil))
             )
             items = try await statusItems()
             #expect(items.map(\.payload) == [[3]] && items.map(\.state) == [.pending] && items[0].attempts == 0)
@@ -507,10 +530,10 @@ struct StoreContractTests {
             let follow: WorkKind = "test.follow"
             let owner = Self.owner
             _ = try await stores[0].record(StorePlans.plan("d-1", jobs: 1))
-            let job = try #require(try await stores[0].claim(owner: owner, limit: 1, lease: Self.lease).first)
+            let job = try #require(try await stores[0].claimJobs(owner: owner, limit: 1, lease: Self.lease).first)
             let later = NewWork(kind: follow, payload: [1], after: .seconds(3600), key: "job 7")
             #expect(
-                try await stores[0].finish(job, outcome: .done(result: nil, label: "done", detail: nil, next: [later]))
+                try await stores[0].finish(job, outcome: .done(result: nil, label: .done, detail: nil, next: [later]))
             )
             #expect(try await stores[1].claim(owner: owner, kinds: [follow], limit: 5, lease: Self.lease).isEmpty)
 
@@ -521,7 +544,7 @@ struct StoreContractTests {
                 try await stores[0].claim(owner: owner, kinds: [follow], limit: 5, lease: Self.lease).first
             )
             #expect(due.payload == [1])
-            #expect(try await stores[0].finish(due, outcome: .done(result: nil, label: "done", detail: nil)))
+            #expect(try await stores[0].finish(due, outcome: .done(result: nil, label: .done, detail: nil)))
             #expect(try await stores[1].hasten(kind: follow, key: "job 7") == false)
         }
     }
@@ -539,15 +562,15 @@ struct StoreContractTests {
                 return try await group.reduce(into: [RecordResult]()) { $0.append($1) }
             }
             #expect(!results.contains(.duplicate))  // ten deliveries, each stored
-            #expect(try await stores[0].workCounts()[.createTerrakubeJob] == [.pending: 1])
-            let job = try #require(try await stores[1].claim(owner: Self.owner, limit: 5, lease: Self.lease).first)
-            #expect(try await stores[1].finish(job, outcome: TerrakubeJobWork.created("41")))
+            #expect(try await stores[0].workCounts()[.testJob] == [.pending: 1])
+            let job = try #require(try await stores[1].claimJobs(owner: Self.owner, limit: 5, lease: Self.lease).first)
+            #expect(try await stores[1].finish(job, outcome: TestOutcome.done("41")))
             // Delivered again once created: still the one plan, done.
             _ = try await stores[0].record(StorePlans.plan("pr-late", pullRequestHead: "aaa"))
-            #expect(try await stores[0].workCounts()[.createTerrakubeJob] == [.done: 1])
+            #expect(try await stores[0].workCounts()[.testJob] == [.done: 1])
             // Asked for on purpose, it runs again.
             #expect(try await stores[0].requeueWork(provider: .github, deliveryID: job.deliveryID) == 1)
-            #expect(try await stores[0].workCounts()[.createTerrakubeJob] == [.done: 1, .pending: 1])
+            #expect(try await stores[0].workCounts()[.testJob] == [.done: 1, .pending: 1])
         }
     }
 
@@ -568,7 +591,7 @@ struct StoreContractTests {
 
             // In flight when superseded: a failed attempt drops it, and it is never sent again.
             let b = try #require(
-                try await first.claim(owner: Self.owner, limit: 5, lease: Self.lease).first {
+                try await first.claimJobs(owner: Self.owner, limit: 5, lease: Self.lease).first {
                     $0.deliveryID == "head-b"
                 }
             )
@@ -584,17 +607,17 @@ struct StoreContractTests {
 
             // In flight and created: it stays created.
             let c = try #require(
-                try await first.claim(owner: Self.owner, limit: 5, lease: Self.lease).first {
+                try await first.claimJobs(owner: Self.owner, limit: 5, lease: Self.lease).first {
                     $0.deliveryID == "head-c"
                 }
             )
             _ = try await second.record(StorePlans.plan("head-d", pullRequestHead: "d"))
-            #expect(try await first.finish(c, outcome: TerrakubeJobWork.created("43")))
+            #expect(try await first.finish(c, outcome: TestOutcome.done("43")))
             #expect(try await state("head-c") == .done)
 
             // Claimed but not started (a shutdown hands it back): dropped too.
             let d = try #require(
-                try await first.claim(owner: Self.owner, limit: 5, lease: Self.lease).first {
+                try await first.claimJobs(owner: Self.owner, limit: 5, lease: Self.lease).first {
                     $0.deliveryID == "head-d"
                 }
             )
@@ -603,9 +626,9 @@ struct StoreContractTests {
             #expect(try await state("head-d") == .superseded)
 
             // Only the newest head is left to send (the other workspace's plan went with the first claim).
-            let left = try await second.claim(owner: Self.owner, limit: 10, lease: Self.lease)
+            let left = try await second.claimJobs(owner: Self.owner, limit: 10, lease: Self.lease)
             #expect(left.map(\.deliveryID) == ["head-e"])
-            #expect(try await first.workCounts()[.createTerrakubeJob] == [.superseded: 3, .done: 1, .running: 2])
+            #expect(try await first.workCounts()[.testJob] == [.superseded: 3, .done: 1, .running: 2])
         }
     }
 }

@@ -36,7 +36,7 @@ extension ClaimedWork {
 
 extension JobSpec {
     fileprivate static func decoded(_ payload: [UInt8]) -> JobSpec {
-        (try? TerrakubeJobWork.spec(payload))
+        (try? WorkType.createTerrakubeJob.payload(payload).spec)
             ?? JobSpec(
                 organization: "",
                 workspace: "<unreadable payload>",

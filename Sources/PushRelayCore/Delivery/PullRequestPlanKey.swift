@@ -19,9 +19,8 @@ package struct PullRequestPlanKey: Sendable, Equatable {
     /// that have not been sent.
     package func creation(of job: JobSpec, status: StatusTarget?) -> NewWork {
         let plan = "\(self.repository)#\(self.number) \(job.workspace) \(job.template)"
-        return NewWork(
-            kind: .createTerrakubeJob,
-            payload: TerrakubeJobWork.payload(job, status: status),
+        return WorkType.createTerrakubeJob.work(
+            TerrakubeJobOrder(job, status: status),
             key: self.head.map { plan + " " + $0 },
             once: self.head != nil,
             group: plan

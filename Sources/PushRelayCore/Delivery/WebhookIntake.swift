@@ -89,7 +89,7 @@ package struct WebhookIntake: Sendable {
     ) -> [NewWork] {
         jobs.enumerated().flatMap { index, job -> [NewWork] in
             let target = targets[index]
-            let creation = pullRequest?.creation(of: job, status: target) ?? TerrakubeJobWork.work(job, status: target)
+            let creation = pullRequest?.creation(of: job, status: target) ?? TerrakubeJobOrder(job, status: target).work
             return [creation] + (target.map { [$0.post(.queued)] } ?? [])
         }
     }

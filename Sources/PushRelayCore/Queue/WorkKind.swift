@@ -1,5 +1,6 @@
 /// The name of a kind of work. The queue stores it beside each item's payload and never looks further:
-/// the dispatcher hands an item to the handler registered under its kind, which alone reads the payload.
+/// the dispatcher hands an item to the handler registered under its kind, which alone reads the payload
+/// (its ``WorkType`` says what the payload is).
 package struct WorkKind: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
     CustomStringConvertible
 {
@@ -32,6 +33,8 @@ package struct NewWork: Sendable, Equatable {
     /// pending is dropped (state `superseded`); one running is dropped when its attempt ends, unless the
     /// attempt succeeded.
     package var group: String?
+    /// The result it records is its alone among its kind's items (``WorkType/uniqueResults``).
+    package var uniqueResult: Bool
 
     package init(
         kind: WorkKind,
@@ -39,7 +42,8 @@ package struct NewWork: Sendable, Equatable {
         after: Duration = .zero,
         key: String? = nil,
         once: Bool = false,
-        group: String? = nil
+        group: String? = nil,
+        uniqueResult: Bool = false
     ) {
         self.kind = kind
         self.payload = payload
@@ -47,6 +51,7 @@ package struct NewWork: Sendable, Equatable {
         self.key = key
         self.once = once
         self.group = group
+        self.uniqueResult = uniqueResult
     }
 
     /// The items in order, with only the last of each kind and key: one statement can then write them

@@ -71,7 +71,7 @@ package enum WorkState: String, Sendable, Codable, CaseIterable {
 package enum WorkOutcome: Sendable, Equatable {
     /// Finished. `result` is recorded, unique among items of the kind (a Terrakube job id); `label` is the
     /// attempt's word in the history (`created`, `adopted`); `next` is queued as the item's children.
-    case done(result: String?, label: String, detail: String?, next: [NewWork] = [])
+    case done(result: String?, label: DoneLabel, detail: String?, next: [NewWork] = [])
     /// Try again `after` this long. `outcomeUnknown` when the attempt may have had its effect (a timeout, a
     /// connection lost mid-call): the next attempt is marked uncertain.
     case retry(status: Int?, error: String, after: Duration, outcomeUnknown: Bool)
@@ -82,10 +82,10 @@ package enum WorkOutcome: Sendable, Equatable {
     /// it thousands of times).
     case reschedule(payload: [UInt8]?, after: Duration, next: [NewWork] = [])
 
-    /// The attempt's word in the history.
+    /// The attempt's word in the history and in `/metrics`.
     package var name: String {
         switch self {
-        case .done(_, let label, _, _): label
+        case .done(_, let label, _, _): label.description
         case .retry: "retry"
         case .failed: "failed"
         case .reschedule: "rescheduled"
@@ -97,6 +97,39 @@ package enum WorkOutcome: Sendable, Equatable {
         switch self {
         case .done(_, _, _, let next), .failed(_, _, let next), .reschedule(_, _, let next): next
         case .retry: []
+        }
+    }
+}
+
+/// How a finished attempt is listed: what the kind did.
+package enum DoneLabel: Sendable, Equatable, CustomStringConvertible {
+    /// What it was for is done (a kind with nothing more to say).
+    case done
+    /// A Terrakube job created.
+    case created
+    /// A Terrakube job an earlier, uncertain attempt had created, found and taken.
+    case adopted
+    /// A commit status sent to the host.
+    case posted
+    /// A commit status already on the commit as the last post left it: nothing sent.
+    case unchanged
+    /// A followed job Terrakube no longer has.
+    case missing
+    /// A followed job still not ended when following stopped (6 hours).
+    case expired
+    /// A followed job that ended in Terrakube, in Terrakube's word for how (`completed`, `failed`, …).
+    case ended(String)
+
+    package var description: String {
+        switch self {
+        case .done: "done"
+        case .created: "created"
+        case .adopted: "adopted"
+        case .posted: "posted"
+        case .unchanged: "unchanged"
+        case .missing: "missing"
+        case .expired: "expired"
+        case .ended(let state): state
         }
     }
 }

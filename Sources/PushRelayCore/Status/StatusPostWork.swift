@@ -15,35 +15,43 @@ package struct StatusPostWork: Sendable, Equatable, Codable {
 
     package static func kind(host: String) -> WorkKind { WorkKind(rawValue: Self.kindPrefix + host) }
 
+    /// The kind of the posts to `host`.
+    package static func type(host: String) -> WorkType<StatusPostWork> { WorkType(Self.kind(host: host)) }
+
     /// Whether `kind` posts statuses (to any host).
     package static func isPost(_ kind: WorkKind) -> Bool { kind.rawValue.hasPrefix(Self.kindPrefix) }
 
     private static let kindPrefix = "status.post/"
 
     package var work: NewWork {
-        NewWork(
-            kind: Self.kind(host: self.host),
-            // Codable values of strings only: encoding cannot fail.
-            payload: Array(try! JSONEncoder().encode(self)),
-            key: "\(self.post.repository)@\(self.post.commit)#\(self.post.context)"
-        )
+        Self.type(host: self.host).work(self, key: "\(self.post.repository)@\(self.post.commit)#\(self.post.context)")
     }
 
-    package static func decoded(_ payload: [UInt8]) throws -> StatusPostWork {
-        try JSONDecoder().decode(StatusPostWork.self, from: Data(payload))
-    }
+    /// What a post left on the commit, recorded as the keyed item's result: so that the same status is not
+    /// posted twice, and GitLab's next state knows where it stands. Two commits may show the same text:
+    /// results of status posts are not unique.
+    package struct Posted: Codable, Sendable, Equatable {
+        /// The host's own word for the state.
+        package var state: String
+        package var description: String
 
-    /// What a posted status is recorded as (the keyed item's result): the host's state and the text, so
-    /// that the same status is not posted twice and GitLab's next state knows where it stands. Results are
-    /// unique per kind in the queue, and two commits may well show the same text (`Queued`): the item's
-    /// own id, which a keyed item keeps, ends it.
-    package static func result(state: String, description: String, item: Int64) -> String {
-        "\(state) \(description) (#\(item))"
-    }
+        package init(state: String, description: String) {
+            self.state = state
+            self.description = description
+        }
 
-    /// The host's state in a recorded result.
-    package static func state(inResult result: String?) -> String? {
-        result.flatMap { $0.split(separator: " ", maxSplits: 1).first.map(String.init) }
+        /// As the item records it.
+        package var result: String {
+            JSONText.object([("description", JSONText.quote(self.description)), ("state", JSONText.quote(self.state))])
+        }
+
+        /// What an item recorded; `nil` when it has posted nothing yet.
+        package init?(result: String?) {
+            guard let result, let posted = try? JSONDecoder().decode(Posted.self, from: Data(result.utf8)) else {
+                return nil
+            }
+            self = posted
+        }
     }
 }
 

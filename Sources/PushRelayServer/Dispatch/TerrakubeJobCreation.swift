@@ -23,7 +23,7 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
     /// sent; without it, such a job is sent without `commitId`.
     package var commits: (any CommitResolving)?
 
-    package var kind: WorkKind { .createTerrakubeJob }
+    package var type: WorkType<TerrakubeJobOrder> { .createTerrakubeJob }
 
     package init(api: API, results: Results, retry: RetryPolicy = RetryPolicy()) {
         self.api = api
@@ -31,14 +31,8 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
         self.retry = retry
     }
 
-    package func perform(_ work: ClaimedWork, logger: Logger) async -> WorkOutcome {
-        let spec: JobSpec
-        let target: StatusTarget?
-        do {
-            (spec, target) = try TerrakubeJobWork.decoded(work.payload)
-        } catch {
-            return .failed(status: nil, error: "the job's payload cannot be read: \(error)")
-        }
+    package func perform(_ work: ClaimedWork, _ order: TerrakubeJobOrder, logger: Logger) async -> WorkOutcome {
+        let (spec, target) = (order.spec, order.status)
         let outcome = await self.attempt(spec, work: work)
         guard let target else { return outcome }
         // The job's commit status follows it: queued in Terrakube and followed from there, or refused.
@@ -78,9 +72,9 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
         }
         do {
             if work.uncertain, let existing = try await self.adoptable(spec, work: work) {
-                return TerrakubeJobWork.adopted(existing)
+                return TerrakubeJobOrder.adopted(existing)
             }
-            return TerrakubeJobWork.created(try await self.api.createJob(spec))
+            return TerrakubeJobOrder.created(try await self.api.createJob(spec))
         } catch let failure as TerrakubeFailure {
             return self.outcome(of: failure, attempt: attempt)
         } catch {
@@ -88,15 +82,19 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
         }
     }
 
-    package func log(_ outcome: WorkOutcome, of work: ClaimedWork, attempt: Int, logger: Logger) {
+    package func log(
+        _ outcome: WorkOutcome,
+        of work: ClaimedWork,
+        _ order: TerrakubeJobOrder,
+        attempt: Int,
+        logger: Logger
+    ) {
         var logger = logger
-        if let spec = try? TerrakubeJobWork.spec(work.payload) {
-            logger[metadataKey: "relay.workspace"] = "\(spec.workspace)"
-        }
+        logger[metadataKey: "relay.workspace"] = "\(order.spec.workspace)"
         switch outcome {
         case .done(let id, let label, _, _):
             logger.info(
-                label == "adopted" ? "Job found in Terrakube, adopted" : "Job created",
+                label == .adopted ? "Job found in Terrakube, adopted" : "Job created",
                 metadata: ["relay.terrakube.job": "\(id ?? "")", "relay.attempt": "\(attempt)"]
             )
         case .retry(_, let error, let after, _):

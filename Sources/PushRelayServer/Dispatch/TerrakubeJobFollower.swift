@@ -21,32 +21,30 @@ package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
     /// Whether the server has refused the filter that reads many jobs at once.
     private let dialect = FilterDialect()
 
-    package var kind: WorkKind { .followTerrakubeJob }
+    package var type: WorkType<FollowedJob> { .followTerrakubeJob }
 
     package init(api: API) {
         self.api = api
     }
 
-    package func perform(_ work: ClaimedWork, logger: Logger) async -> WorkOutcome {
-        await self.perform(batch: [work], logger: logger)[0]
+    package func perform(_ work: ClaimedWork, _ job: FollowedJob, logger: Logger) async -> WorkOutcome {
+        await self.perform(batch: [(work, job)], logger: logger)[0]
     }
 
-    package func perform(batch: [ClaimedWork], logger: Logger) async -> [WorkOutcome] {
-        var followed: [FollowedJob?] = []
-        for work in batch { followed.append(try? FollowedJob.decoded(work.payload)) }
+    package func perform(batch: [(work: ClaimedWork, payload: FollowedJob)], logger: Logger) async -> [WorkOutcome] {
+        let followed = batch.map(\.payload)
         // Read, per organization, every job of the batch: one request each, or one per job.
         var states: [String: TerrakubeJobSummary?] = [:]
         var failure: TerrakubeFailure?
-        for organization in Set(followed.compactMap { $0?.organization }) {
-            let ids = followed.compactMap { $0?.organization == organization ? $0?.jobID : nil }
+        for organization in Set(followed.map(\.organization)) {
+            let ids = followed.compactMap { $0.organization == organization ? $0.jobID : nil }
             do {
                 for (id, job) in try await self.read(ids, organization: organization) { states[id] = job }
             } catch {
                 failure = error
             }
         }
-        return zip(batch, followed).map { work, job in
-            guard let job else { return .failed(status: nil, error: "the followed job's payload cannot be read") }
+        return batch.map { work, job in
             guard let read = states[job.jobID] else {
                 let failure = failure ?? .retryable(status: nil, reason: "not read", retryAfter: nil)
                 return self.outcome(job, failed: failure, attempts: work.attempts, at: Date())
@@ -79,14 +77,14 @@ package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
     /// What a read means for the job's item.
     package func outcome(_ job: FollowedJob, now read: TerrakubeJobSummary?, at now: Date) -> WorkOutcome {
         guard let read, let status = read.status else {
-            return self.end(job, .missing(jobID: job.jobID), label: "missing")
+            return self.end(job, .missing(jobID: job.jobID), label: .missing)
         }
         var seen = job
         seen.status = status
         let progress = JobProgress.terrakube(jobID: job.jobID, state: status)
-        if progress.isFinal { return self.end(seen, progress, label: status) }
+        if progress.isFinal { return self.end(seen, progress, label: .ended(status)) }
         if now.timeIntervalSince(job.since) >= self.cadence.limit.seconds {
-            return self.end(seen, .expired(jobID: job.jobID), label: "expired")
+            return self.end(seen, .expired(jobID: job.jobID), label: .expired)
         }
         // Handed on only when the commit would show something else: `queue` after `pending` is still
         // "queued", which the creation already posted.
@@ -95,10 +93,14 @@ package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
             return "\(status.state) \(status.description)"
         }
         let next = job.status.map(shown) == shown(status) ? [] : self.onChange(seen, progress)
-        return .reschedule(payload: seen.payload, after: self.cadence.next(after: status, now: now), next: next)
+        return .reschedule(
+            payload: self.type.encoded(seen),
+            after: self.cadence.next(after: status, now: now),
+            next: next
+        )
     }
 
-    private func end(_ job: FollowedJob, _ progress: JobProgress, label: String) -> WorkOutcome {
+    private func end(_ job: FollowedJob, _ progress: JobProgress, label: DoneLabel) -> WorkOutcome {
         .done(
             result: nil,
             label: label,
@@ -118,7 +120,7 @@ package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
         -> WorkOutcome
     {
         if now.timeIntervalSince(job.since) >= self.cadence.limit.seconds {
-            return self.end(job, .expired(jobID: job.jobID), label: "expired")
+            return self.end(job, .expired(jobID: job.jobID), label: .expired)
         }
         switch failure {
         case .permanent(let status, _):

@@ -112,22 +112,70 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
             try? await self.store.release(batch)
             return
         }
-        let outcomes: [WorkOutcome]
-        if let handler = self.handlers[kind] {
-            outcomes =
-                batch.count == 1
-                ? [await handler.perform(batch[0], logger: Self.logger(logger, for: batch[0]))]
-                : await handler.perform(batch: batch, logger: logger)
-        } else {
+        guard let handler = self.handlers[kind] else {
             // Claimed only by kind, so this cannot happen; if it does, say so rather than loop on it.
-            outcomes = batch.map { _ in .failed(status: nil, error: "no handler for work of kind \(kind)") }
+            let failed = WorkOutcome.failed(status: nil, error: "no handler for work of kind \(kind)")
+            await self.finish(batch.map { ($0, failed) }, logger: logger) { outcome, _, attempt, logger in
+                outcome.log(attempt: attempt, logger: logger)
+            }
+            return
         }
-        // Together: the store writes them in one commit where it groups writes, and items rescheduled to
-        // the same instant stay due at the same instant (to be read together again).
-        let base = logger
+        await self.run(handler, batch, logger: logger)
+    }
+
+    /// Reads each item's payload once, runs the readable ones (alone, or as one batch), and records every
+    /// outcome: an unreadable payload fails with the reason.
+    private func run<Handler: WorkHandler>(_ handler: Handler, _ batch: [ClaimedWork], logger: Logger) async {
+        var readable: [(work: ClaimedWork, payload: Handler.Payload)] = []
+        var unreadable: [(ClaimedWork, WorkOutcome)] = []
+        for work in batch {
+            do {
+                readable.append((work, try handler.type.payload(work.payload)))
+            } catch {
+                let reason = "the payload of this \(work.kind) item cannot be read: \(error)"
+                unreadable.append((work, .failed(status: nil, error: reason)))
+            }
+        }
+        let outcomes: [WorkOutcome]
+        switch readable.count {
+        case 0: outcomes = []
+        case 1:
+            outcomes = [
+                await handler.perform(
+                    readable[0].work,
+                    readable[0].payload,
+                    logger: Self.logger(logger, for: readable[0].work)
+                )
+            ]
+        default: outcomes = await handler.perform(batch: readable, logger: logger)
+        }
+        let payloads = Dictionary(readable.map { ($0.work.id, $0.payload) }, uniquingKeysWith: { first, _ in first })
+        await self.finish(zip(readable.map(\.work), outcomes) + unreadable, logger: logger) {
+            outcome,
+            work,
+            attempt,
+            logger in
+            guard let payload = payloads[work.id] else { return outcome.log(attempt: attempt, logger: logger) }
+            handler.log(outcome, of: work, payload, attempt: attempt, logger: logger)
+        }
+    }
+
+    /// Records the outcomes together: the store writes them in one commit where it groups writes, and items
+    /// rescheduled to the same instant stay due at the same instant (to be read together again). Each is
+    /// logged by `log` once recorded.
+    private func finish(
+        _ ended: [(ClaimedWork, WorkOutcome)],
+        logger: Logger,
+        log: @escaping @Sendable (WorkOutcome, ClaimedWork, Int, Logger) -> Void
+    ) async {
         await withDiscardingTaskGroup { group in
-            for (work, outcome) in zip(batch, outcomes) {
-                group.addTask { await self.finish(work, outcome: outcome, logger: Self.logger(base, for: work)) }
+            for (work, outcome) in ended {
+                group.addTask {
+                    let logger = Self.logger(logger, for: work)
+                    if await self.finish(work, outcome: outcome, logger: logger) {
+                        log(outcome, work, work.attempts + 1, logger)
+                    }
+                }
             }
         }
     }
@@ -139,18 +187,19 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
         return logger
     }
 
-    private func finish(_ work: ClaimedWork, outcome: WorkOutcome, logger: Logger) async {
+    /// Records one outcome; whether it was taken (counted then; a stale claim's is dropped, with a warning).
+    private func finish(_ work: ClaimedWork, outcome: WorkOutcome, logger: Logger) async -> Bool {
         let attempt = work.attempts + 1
-        guard let recorded = await self.record(outcome, of: work, logger: logger) else { return }
+        guard let recorded = await self.record(outcome, of: work, logger: logger) else { return false }
         guard recorded else {
             logger.warning(
                 "Work taken over by another process after this one's lease ran out; this attempt's outcome is dropped",
                 metadata: ["relay.attempt": "\(attempt)", "relay.outcome": "\(outcome.name)"]
             )
-            return
+            return false
         }
         self.metrics?.workAttempt(kind: work.kind, result: outcome.name)
-        self.handlers[work.kind]?.log(outcome, of: work, attempt: attempt, logger: logger)
+        return true
     }
 
     /// Records the outcome, trying again while the store is unavailable: the outcome is known, and an item

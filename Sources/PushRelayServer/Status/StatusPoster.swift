@@ -13,7 +13,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
     package var retry = RetryPolicy(maxAttempts: 150)
     package var metrics: RelayMetrics?
 
-    package var kind: WorkKind { StatusPostWork.kind(host: self.host) }
+    package var type: WorkType<StatusPostWork> { StatusPostWork.type(host: self.host) }
 
     package init(
         host: String,
@@ -32,8 +32,8 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
     /// Without the token.
     package var description: String { "StatusPoster(\(self.host), \(self.settings.kind.rawValue))" }
 
-    package func perform(_ work: ClaimedWork, logger: Logger) async -> WorkOutcome {
-        let outcome = await self.post(work)
+    package func perform(_ work: ClaimedWork, _ item: StatusPostWork, logger: Logger) async -> WorkOutcome {
+        let outcome = await self.post(work, item)
         if let metrics = self.metrics {
             let result = if case .failed = outcome { "refused" } else { outcome.name }
             metrics.statusPost(host: self.host, kind: self.settings.kind, result: result)
@@ -41,16 +41,15 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
         return outcome
     }
 
-    private func post(_ work: ClaimedWork) async -> WorkOutcome {
-        guard let item = try? StatusPostWork.decoded(work.payload) else {
-            return .failed(status: nil, error: "the status post's payload cannot be read")
-        }
+    private func post(_ work: ClaimedWork, _ item: StatusPostWork) async -> WorkOutcome {
         let api = self.settings.kind.api
-        let previous = StatusPostWork.state(inResult: work.result)
-        let state = api.state(of: item.post, previous: previous)
-        let result = StatusPostWork.result(state: state, description: item.post.status.description, item: work.id)
+        let previous = StatusPostWork.Posted(result: work.result)
+        let state = api.state(of: item.post, previous: previous?.state)
+        let posted = StatusPostWork.Posted(state: state, description: item.post.status.description)
         // Already on the commit, as the last post left it.
-        if work.result == result { return .done(result: result, label: "unchanged", detail: "already on the commit") }
+        if previous == posted {
+            return .done(result: posted.result, label: .unchanged, detail: "already on the commit")
+        }
         let token: APIToken
         do {
             token = try await self.credentials.token(for: item.post.repository)
@@ -65,7 +64,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
             apiURL: self.settings.apiURL,
             token: token,
             fallbackURL: self.fallbackURL,
-            previous: previous
+            previous: previous?.state
         )
         let answer: HostExchange.Answer
         do {
@@ -76,7 +75,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
         switch answer.verdict(self.settings.kind) {
         case .posted:
             let detail = "\(state) \"\(item.post.status.description)\": HTTP \(answer.status)"
-            return .done(result: result, label: "posted", detail: detail)
+            return .done(result: posted.result, label: .posted, detail: detail)
         case .retry(let after, let reason):
             return self.retrying(work, status: answer.status, reason: reason, after: after)
         case .refused(let reason):

@@ -28,6 +28,7 @@ extension InMemoryDeliveryStore {
                     key: new.key,
                     once: new.once,
                     group: new.group,
+                    uniqueResult: new.uniqueResult,
                     state: .pending,
                     attempts: 0,
                     queuedAt: at,
@@ -97,8 +98,10 @@ extension InMemoryDeliveryStore {
         guard var item = self.items[work.id], item.fence == work.fence, item.state == .running else { return false }
         let change = WorkTransition(outcome)
         let now = self.now()
-        if let result = change.result,
-            self.items.values.contains(where: { $0.kind == item.kind && $0.result == result && $0.id != item.id })
+        if item.uniqueResult, let result = change.result,
+            self.items.values.contains(where: {
+                $0.uniqueResult && $0.kind == item.kind && $0.result == result && $0.id != item.id
+            })
         {
             throw WorkResultTaken(kind: item.kind, result: result)
         }

@@ -25,6 +25,8 @@ package actor InMemoryDeliveryStore: DeliveryStore {
         var key: String?
         var once: Bool
         var group: String?
+        /// Its result is its alone among the kind's items (``NewWork/uniqueResult``).
+        var uniqueResult: Bool
         /// A keyed item queued again while it runs: its payload once the attempt ends.
         var nextPayload: [UInt8]?
         var state: WorkState
@@ -90,7 +92,9 @@ package actor InMemoryDeliveryStore: DeliveryStore {
         for item in self.items(of: delivery) where item.parent == nil {
             guard !seen.contains(where: { $0 == (item.kind, item.payload) }) else { continue }
             seen.append((item.kind, item.payload))
-            if item.key == nil || item.once { copies.append(NewWork(kind: item.kind, payload: item.payload)) }
+            if item.key == nil || item.once {
+                copies.append(NewWork(kind: item.kind, payload: item.payload, uniqueResult: item.uniqueResult))
+            }
         }
         try self.queue(copies, delivery: delivery, parent: nil, at: self.now())
         return copies.count

@@ -85,14 +85,14 @@ extension PostgresDeliveryStore {
                 WHERE id = \(work.id) AND fence = \(work.fence) AND state = 'running'
                 RETURNING id, delivery, attempt_started_at
             ), n AS (
-                INSERT INTO pushrelay.work AS t (delivery, parent, kind, payload, key, key_once, work_group, state,
-                                                 queued_at, next_attempt_at, updated_at)
+                INSERT INTO pushrelay.work AS t (delivery, parent, kind, payload, key, key_once, work_group,
+                                                 result_unique, state, queued_at, next_attempt_at, updated_at)
                 SELECT w.delivery, w.id, u.kind, u.payload, NULLIF(u.key, ''), u.once, NULLIF(u.work_group, ''),
-                       'pending', now(), now() + make_interval(secs => u.after), now()
+                       u.result_unique, 'pending', now(), now() + make_interval(secs => u.after), now()
                 FROM w, unnest(\(next.map(\.kind.rawValue)), \(next.map { ByteBuffer(bytes: $0.payload) }),
                                \(next.map { $0.key ?? "" }), \(next.map(\.once)), \(next.map { $0.group ?? "" }),
-                               \(next.map(\.after.seconds)))
-                        WITH ORDINALITY AS u(kind, payload, key, once, work_group, after, k)
+                               \(next.map(\.uniqueResult)), \(next.map(\.after.seconds)))
+                        WITH ORDINALITY AS u(kind, payload, key, once, work_group, result_unique, after, k)
                 ORDER BY u.k
                 \(unescaped: Self.keyedUpsert)
                 RETURNING t.id, t.kind, t.work_group

@@ -58,15 +58,15 @@ extension PostgresDeliveryStore {
                 ON CONFLICT (provider, delivery_id) DO NOTHING
                 RETURNING id, provider, delivery_id
             ), j AS (
-                INSERT INTO pushrelay.work AS t (delivery, kind, payload, key, key_once, work_group, state, queued_at,
-                                                 next_attempt_at, updated_at)
-                SELECT d.id, u.kind, u.payload, NULLIF(u.key, ''), u.once, NULLIF(u.work_group, ''), 'pending', now(),
-                       now() + make_interval(secs => u.after), now()
+                INSERT INTO pushrelay.work AS t (delivery, kind, payload, key, key_once, work_group, result_unique, state,
+                                                 queued_at, next_attempt_at, updated_at)
+                SELECT d.id, u.kind, u.payload, NULLIF(u.key, ''), u.once, NULLIF(u.work_group, ''), u.result_unique,
+                       'pending', now(), now() + make_interval(secs => u.after), now()
                 FROM unnest(\(work.map(\.delivery)), \(work.map(\.work.kind.rawValue)),
                             \(work.map { ByteBuffer(bytes: $0.work.payload) }), \(work.map { $0.work.key ?? "" }),
                             \(work.map(\.work.once)), \(work.map { $0.work.group ?? "" }),
-                            \(work.map(\.work.after.seconds)))
-                        WITH ORDINALITY AS u(n, kind, payload, key, once, work_group, after, k)
+                            \(work.map(\.work.uniqueResult)), \(work.map(\.work.after.seconds)))
+                        WITH ORDINALITY AS u(n, kind, payload, key, once, work_group, result_unique, after, k)
                 JOIN i ON i.n = u.n
                 JOIN d ON d.provider = i.provider AND d.delivery_id = i.delivery_id
                 ORDER BY d.id, u.k

@@ -133,8 +133,9 @@ package final class PostgresDeliveryStore: DeliveryStore {
             WITH n AS (
                 -- One fresh item per distinct kind and payload of what the delivery itself queued; keyed
                 -- items only if queued once (a plan), and then without their key.
-                INSERT INTO pushrelay.work (delivery, kind, payload, state, queued_at, next_attempt_at, updated_at)
-                SELECT w.delivery, w.kind, w.payload, 'pending', now(), now(), now()
+                INSERT INTO pushrelay.work (delivery, kind, payload, result_unique, state, queued_at, next_attempt_at,
+                                            updated_at)
+                SELECT w.delivery, w.kind, w.payload, w.result_unique, 'pending', now(), now(), now()
                 FROM pushrelay.work w JOIN pushrelay.deliveries d ON d.id = w.delivery
                 WHERE d.provider = \(provider.rawValue) AND d.delivery_id = \(deliveryID) AND w.parent IS NULL
                   AND (w.key IS NULL OR w.key_once)

@@ -28,9 +28,9 @@ package final class SQLiteDeliveryReader: DeliveryInspector, QueueFigures {
             _ = try await connection.query("PRAGMA busy_timeout = \(Int(busyTimeout.seconds * 1000))")
             // Refuses every write on this connection, whatever runs on it.
             _ = try await connection.query("PRAGMA query_only = 1")
-            let version = try await SQLiteMigrations.version(of: connection)
-            guard version == SQLiteMigrations.latest else {
-                throw StoreSchemaMismatch(found: version, expected: SQLiteMigrations.latest)
+            let version = try await SQLiteSchema.version(of: connection)
+            guard version == SQLiteSchema.version else {
+                throw StoreSchemaMismatch(found: version, expected: SQLiteSchema.version)
             }
         } catch {
             try? await connection.close()

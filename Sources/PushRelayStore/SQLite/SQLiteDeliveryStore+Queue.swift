@@ -201,8 +201,9 @@ extension SQLiteDeliveryStore {
             // for on purpose, a plan runs again.
             try await connection.query(
                 """
-                INSERT INTO work (delivery, kind, payload, state, attempts, queued_at, next_attempt_at, updated_at)
-                SELECT w.delivery, w.kind, w.payload, 'pending', 0, ?1, ?1, ?1
+                INSERT INTO work (delivery, kind, payload, result_unique, state, attempts, queued_at, next_attempt_at,
+                                  updated_at)
+                SELECT w.delivery, w.kind, w.payload, w.result_unique, 'pending', 0, ?1, ?1, ?1
                 FROM work w JOIN deliveries d ON d.id = w.delivery
                 WHERE d.provider = ?2 AND d.delivery_id = ?3 AND w.parent IS NULL AND (w.key IS NULL OR w.key_once = 1)
                   AND w.id IN (SELECT MIN(id) FROM work WHERE parent IS NULL GROUP BY delivery, kind, payload)

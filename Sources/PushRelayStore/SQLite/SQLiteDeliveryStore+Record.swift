@@ -32,7 +32,7 @@ extension SQLiteDeliveryStore {
     /// Most deliveries in one batch: their 11 bound values each stay far below SQLite's limit on bound
     /// parameters, so a batch's deliveries are always one statement.
     static let maxBatch = 256
-    /// Most items of work in one statement (10 bound values each, far below SQLite's limit).
+    /// Most items of work in one statement (11 bound values each, far below SQLite's limit).
     static let maxWorkPerStatement = 1000
 
     /// Writes a batch of deliveries with one statement and their work with as few as fit, inside the
@@ -92,17 +92,18 @@ extension SQLiteDeliveryStore {
                     .integer(Int(item.delivery)), item.parent.map { .integer(Int($0)) } ?? .null,
                     .text(item.work.kind.rawValue), .blob(ByteBuffer(bytes: item.work.payload)),
                     item.work.key.map(SQLiteData.text) ?? .null, .integer(item.work.once ? 1 : 0),
-                    item.work.group.map(SQLiteData.text) ?? .null, .float(item.at),
+                    item.work.group.map(SQLiteData.text) ?? .null, .integer(item.work.uniqueResult ? 1 : 0),
+                    .float(item.at),
                     .float(item.at + item.work.after.seconds), .float(item.at),
                 ]
             }
-            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)", count: slice.count)
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)", count: slice.count)
             // Right-hand sides read the stored row as it was, so `work.state` is the state before. Rows
             // come back only for items inserted or taken (an item queued once and already there is not).
             let written = try await connection.query(
                 """
-                INSERT INTO work (delivery, parent, kind, payload, key, key_once, work_group, state, attempts,
-                                  queued_at, next_attempt_at, updated_at)
+                INSERT INTO work (delivery, parent, kind, payload, key, key_once, work_group, result_unique, state,
+                                  attempts, queued_at, next_attempt_at, updated_at)
                 VALUES \(rows.joined(separator: ", "))
                 ON CONFLICT (kind, key) WHERE key IS NOT NULL DO UPDATE SET
                     payload = CASE WHEN work.state = 'running' THEN work.payload ELSE excluded.payload END,

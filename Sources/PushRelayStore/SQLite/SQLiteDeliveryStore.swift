@@ -70,11 +70,12 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         self.path = path
     }
 
-    /// Opens (creating the file and its directory if needed) and migrates the store.
+    /// Opens the store, creating the file, its directory and its schema if needed.
     /// - Parameter busyTimeout: how long a write waits for a lock held by another process before the
     ///   store reports itself unavailable (and webhooks get 503).
     /// - Throws: ``SQLiteServeLock/Busy`` when another `serve` holds the store (``Access/serve``), and
-    ///   ``StoreSchemaMismatch`` when a newer PushRelay wrote it.
+    ///   ``StoreSchemaMismatch`` when another version's schema is there (a newer PushRelay's, or one from
+    ///   before the first release).
     package static func open(
         path: String,
         access: Access = .write,
@@ -137,7 +138,7 @@ package final class SQLiteDeliveryStore: DeliveryStore {
             // A WAL that grew past that (a burst, a checkpoint held up by a full disk) is cut back to it
             // when it is next reset, so the space it took is given back to the volume.
             _ = try await connection.query("PRAGMA journal_size_limit = \(16 << 20)")
-            try await SQLiteMigrations.run(on: connection)
+            try await SQLiteSchema.create(on: connection)
             checkpointer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             do {
                 _ = try await checkpointer.query("PRAGMA busy_timeout = \(Int(busyTimeout.seconds * 1000))")

@@ -1,8 +1,13 @@
 import Foundation
 
 extension WorkKind {
-    /// Follow one Terrakube job until it ends; the payload is a ``FollowedJob``.
+    /// Follow one Terrakube job until it ends (``WorkType/followTerrakubeJob``).
     package static let followTerrakubeJob: WorkKind = "terrakube.follow-job"
+}
+
+extension WorkType<FollowedJob> {
+    /// Follow one Terrakube job until it ends.
+    package static var followTerrakubeJob: Self { Self(.followTerrakubeJob) }
 }
 
 /// A Terrakube job being followed: which, since when, and the state last seen.
@@ -27,19 +32,10 @@ package struct FollowedJob: Sendable, Equatable, Codable {
     /// Keyed by Terrakube's job id (global in a Terrakube), so that a job is followed once and a
     /// notification about it (`POST /hooks/terrakube`) finds its item.
     package var work: NewWork {
-        NewWork(kind: .followTerrakubeJob, payload: self.payload, key: Self.key(self.jobID))
+        WorkType.followTerrakubeJob.work(self, key: Self.key(self.jobID))
     }
 
     package static func key(_ jobID: String) -> String { "job \(jobID)" }
-
-    package var payload: [UInt8] {
-        // Strings and a date only: encoding cannot fail.
-        Array(try! JSONEncoder().encode(self))
-    }
-
-    package static func decoded(_ payload: [UInt8]) throws -> FollowedJob {
-        try JSONDecoder().decode(FollowedJob.self, from: Data(payload))
-    }
 }
 
 /// How often a followed job is read, and for how long (SPEC section 10; Terrakube fails a job itself after

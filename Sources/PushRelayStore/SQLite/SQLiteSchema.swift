@@ -1,0 +1,113 @@
+import SQLiteNIO
+
+/// The SQLite schema, created whole in an empty file. Its version is the file's `user_version`.
+///
+/// No release carried an earlier schema, so there is nothing to migrate: a file written by an earlier
+/// build (versions 1 to 5) is refused with a message, as is one from a newer PushRelay. A later change adds
+/// a step to ``migrations`` and raises ``version``; a released step is never edited.
+enum SQLiteSchema {
+    /// The schema version this binary writes. Versions 1 to 5 were the development schemas before it.
+    static let version = 6
+
+    static let tables: [String] = [
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            repository TEXT,
+            ref TEXT,
+            decision TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            headers TEXT NOT NULL,
+            body BLOB NOT NULL,
+            UNIQUE (provider, delivery_id)
+        )
+        """,
+        "CREATE INDEX deliveries_received ON deliveries (received_at)",
+        // The queue: work of any kind, a payload only the kind's handler reads (``WorkQueue``'s rules,
+        // written once in ``InMemoryDeliveryStore``).
+        """
+        CREATE TABLE work (
+            id INTEGER PRIMARY KEY,
+            delivery INTEGER NOT NULL REFERENCES deliveries (id),
+            -- The item whose outcome queued this one; NULL for work the delivery queued.
+            parent INTEGER REFERENCES work (id),
+            kind TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            key TEXT,
+            -- A keyed item queued once: queuing it again does nothing.
+            key_once INTEGER NOT NULL DEFAULT 0,
+            -- A newer item of the group supersedes the older unfinished ones.
+            work_group TEXT,
+            -- Set on a running item a newer one of its group superseded: it ends superseded unless it succeeds.
+            superseded_at REAL,
+            -- A keyed item queued again while it runs: its payload once the attempt ends.
+            next_payload BLOB,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            queued_at REAL NOT NULL,
+            next_attempt_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            last_error TEXT,
+            result TEXT,
+            -- Its result is its alone among the kind's items (a Terrakube job id).
+            result_unique INTEGER NOT NULL DEFAULT 0,
+            attempt_started_at REAL,
+            uncertain INTEGER NOT NULL DEFAULT 0,
+            uncertain_since REAL,
+            owner TEXT,
+            lease_until REAL,
+            fence INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        """
+        CREATE TABLE work_attempts (
+            id INTEGER PRIMARY KEY,
+            work INTEGER NOT NULL REFERENCES work (id),
+            started_at REAL,
+            finished_at REAL NOT NULL,
+            outcome TEXT NOT NULL,
+            status INTEGER,
+            detail TEXT
+        )
+        """,
+        "CREATE INDEX work_attempts_work ON work_attempts (work)",
+        // A claim scans it once per kind, in due order, and stops at its limit.
+        "CREATE INDEX work_due ON work (state, kind, next_attempt_at)",
+        "CREATE INDEX work_lease ON work (state, lease_until)",
+        "CREATE INDEX work_delivery ON work (delivery)",
+        "CREATE UNIQUE INDEX work_result ON work (kind, result) WHERE result IS NOT NULL AND result_unique = 1",
+        "CREATE UNIQUE INDEX work_key ON work (kind, key) WHERE key IS NOT NULL",
+        "CREATE INDEX work_group ON work (kind, work_group) WHERE work_group IS NOT NULL",
+        "CREATE TABLE store_health (id INTEGER PRIMARY KEY, checked_at REAL NOT NULL)",
+        "INSERT INTO store_health (id, checked_at) VALUES (1, 0)",
+    ]
+
+    /// Creates the schema in an empty file inside one transaction; a failure leaves the file empty.
+    /// - Throws: ``StoreSchemaMismatch`` when the file holds another version's schema.
+    static func create(on connection: SQLiteConnection) async throws {
+        let current = try await self.version(of: connection)
+        guard current != self.version else { return }
+        guard current == 0 else { throw StoreSchemaMismatch(found: current, expected: self.version) }
+        _ = try await connection.query("BEGIN IMMEDIATE")
+        do {
+            // Read again under the write lock: another process may have created it meanwhile.
+            if try await self.version(of: connection) == 0 {
+                for statement in self.tables { _ = try await connection.query(statement) }
+                _ = try await connection.query("PRAGMA user_version = \(self.version)")
+            }
+            _ = try await connection.query("COMMIT")
+        } catch {
+            _ = try? await connection.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    static func version(of connection: SQLiteConnection) async throws -> Int {
+        try await connection.query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0
+    }
+}
