@@ -22,6 +22,8 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
     /// Resolves a head commit a payload abbreviated (Bitbucket Cloud's pull requests) before the job is
     /// sent; without it, such a job is sent without `commitId`.
     package var commits: (any CommitResolving)?
+    /// When a created job starts being followed.
+    package var clock = WorkClock.system
 
     package var type: WorkType<TerrakubeJobOrder> { .createTerrakubeJob }
 
@@ -42,7 +44,7 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
             let followed = FollowedJob(
                 organization: spec.organization,
                 jobID: id,
-                since: Date(),
+                since: self.clock.now,
                 status: "pending",
                 target: target
             )

@@ -18,6 +18,8 @@ package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
     package var batchSize = 100
     /// The work a change queues: the job as it is now, and where it stands.
     package var onChange: @Sendable (FollowedJob, JobProgress) -> [NewWork] = { _, _ in [] }
+    /// What "now" is for the 6-hour limit and the cadence.
+    package var clock = WorkClock.system
     /// Whether the server has refused the filter that reads many jobs at once.
     private let dialect = FilterDialect()
 
@@ -47,9 +49,9 @@ package struct TerrakubeJobFollower<API: TerrakubeAPI>: WorkHandler {
         return batch.map { work, job in
             guard let read = states[job.jobID] else {
                 let failure = failure ?? .retryable(status: nil, reason: "not read", retryAfter: nil)
-                return self.outcome(job, failed: failure, attempts: work.attempts, at: Date())
+                return self.outcome(job, failed: failure, attempts: work.attempts, at: self.clock.now)
             }
-            return self.outcome(job, now: read, at: Date())
+            return self.outcome(job, now: read, at: self.clock.now)
         }
     }
 

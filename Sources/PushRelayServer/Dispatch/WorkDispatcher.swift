@@ -26,6 +26,8 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
     /// How long to sleep when nothing is due and nothing wakes us (retries coming due are found then).
     package var idleDelay: Duration = .milliseconds(500)
     package var metrics: RelayMetrics?
+    /// What "now" is for a claim's age (the store's own clock decides what is due).
+    package var clock = WorkClock.system
 
     package init(
         store: Store,
@@ -54,7 +56,7 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
                 let free = self.concurrency - inFlight.value
                 if free > 0, let claimed = await self.claim(kinds, limit: free), !claimed.isEmpty {
                     inFlight.add(claimed.count)
-                    let at = ContinuousClock.now
+                    let at = self.clock.now
                     for batch in self.batches(claimed) {
                         group.addTask {
                             await self.process(batch, claimed: at)
@@ -102,13 +104,13 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
         return batches
     }
 
-    private func process(_ batch: [ClaimedWork], claimed: ContinuousClock.Instant) async {
+    private func process(_ batch: [ClaimedWork], claimed: Date) async {
         guard let kind = batch.first?.kind else { return }
         var logger = self.logger
         logger[metadataKey: "relay.work.kind"] = "\(kind)"
         // A claim this old may have been taken over (this process froze, or its renewals failed): hand it
         // back rather than do what another process may be doing.
-        if ContinuousClock.now - claimed > self.lease / 2 {
+        if self.clock.now.timeIntervalSince(claimed) > (self.lease / 2).seconds {
             try? await self.store.release(batch)
             return
         }

@@ -52,14 +52,16 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     var items: [Int64: Item] = [:]
     var lastID: Int64 = 0
     /// The store's clock: every time the queue reads or writes.
-    let now: @Sendable () -> Date
+    let clock: WorkClock
     /// While set, deliveries and the health checks fail with it: a store that is down, for the tests of what
     /// `serve` answers then.
     private var refusal: (any Error)?
 
-    package init(now: @escaping @Sendable () -> Date = { Date() }) {
-        self.now = now
+    package init(clock: WorkClock = .system) {
+        self.clock = clock
     }
+
+    func now() -> Date { self.clock.now }
 
     /// Makes every delivery write and health check fail with `error` from now on; `nil` takes them again.
     package func refuseWrites(with error: (any Error)?) {
