@@ -25,7 +25,7 @@ struct GitHubAppTests {
             settings: .init(kind: .github, apiURL: url, token: nil, app: .init(id: "4711", privateKeyFile: "")),
             credentials: .app(tokens),
             fallbackURL: "https://ui.example.com",
-            exchange: HostExchange(client: HTTPClient.shared)
+            exchange: HTTPExchange(client: HTTPClient.shared, peer: "the Git host")
         )
     }
 
@@ -38,7 +38,7 @@ struct GitHubAppTests {
             let tokens = try GitHubAppTokens(
                 .init(id: "4711", privateKeyFile: key.file),
                 apiURL: url,
-                exchange: HostExchange(client: HTTPClient.shared),
+                exchange: HTTPExchange(client: HTTPClient.shared, peer: "the Git host"),
                 now: { clock.withLock { $0 } }
             )
             let poster = Self.poster(url, tokens: tokens)
@@ -82,7 +82,7 @@ struct GitHubAppTests {
         let tokens = try GitHubAppTokens(
             .init(id: "4711", privateKeyFile: keyFile),
             apiURL: url,
-            exchange: HostExchange(client: HTTPClient.shared)
+            exchange: HTTPExchange(client: HTTPClient.shared, peer: "the Git host")
         )
         return try await Self.poster(url, tokens: tokens).attempt(
             StatusPosterTests.item(.terrakube(jobID: "1", state: "running")),

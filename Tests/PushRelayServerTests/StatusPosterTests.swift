@@ -18,7 +18,7 @@ struct StatusPosterTests {
             settings: .init(kind: kind, apiURL: url, token: APIToken("tok-1")),
             credentials: .token(APIToken("tok-1")),
             fallbackURL: "https://ui.example.com",
-            exchange: HostExchange(client: HTTPClient.shared)
+            exchange: HTTPExchange(client: HTTPClient.shared, peer: "the Git host")
         )
     }
 

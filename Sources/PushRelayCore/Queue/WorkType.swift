@@ -38,17 +38,19 @@ package struct WorkType<Payload: Codable & Sendable>: Sendable {
     /// redelivery queues one item per distinct payload). Codable values of strings, numbers and dates
     /// always encode; were one not to, the item is stored empty and fails, with the reason, when read.
     package func encoded(_ payload: Payload) -> [UInt8] {
-        (try? Self.encoder.encode(payload)).map(Array.init) ?? []
+        (try? payloadEncoder.encode(payload)).map(Array.init) ?? []
     }
 
     /// An item's payload, as its handler takes it.
     package func payload(_ bytes: [UInt8]) throws -> Payload {
         try JSONDecoder().decode(Payload.self, from: Data(bytes))
     }
-
-    private static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
 }
+
+/// One encoder for every kind's payloads, made once: one made per item showed on the accept path. (A
+/// generic type cannot hold a static stored property.)
+private let payloadEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+}()

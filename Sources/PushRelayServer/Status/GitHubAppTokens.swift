@@ -25,7 +25,7 @@ package actor GitHubAppTokens {
 
     private let appID: String
     private let apiURL: String
-    private let exchange: HostExchange
+    private let exchange: HTTPExchange
     private let key: Insecure.RSA.PrivateKey
     private var keys: JWTKeyCollection?
     private let now: @Sendable () -> Date
@@ -36,7 +36,7 @@ package actor GitHubAppTokens {
     package init(
         _ app: StatusSettings.GitHubApp,
         apiURL: String,
-        exchange: HostExchange,
+        exchange: HTTPExchange,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws {
         self.key = try Insecure.RSA.PrivateKey(pem: String(contentsOfFile: app.privateKeyFile, encoding: .utf8))
@@ -119,12 +119,12 @@ package actor GitHubAppTokens {
         return Minted(token: token, renewAt: expires.addingTimeInterval(-GitHubApp.renewBefore))
     }
 
-    private func call(_ request: StatusRequest, what: String) async throws -> HostExchange.Answer {
-        let answer: HostExchange.Answer
+    private func call(_ request: StatusRequest, what: String) async throws -> HTTPExchange.Answer {
+        let answer: HTTPExchange.Answer
         do {
             answer = try await self.exchange.send(request)
         } catch {
-            throw Failure(status: nil, reason: "could not \(what): GitHub did not answer: \(error)", retry: true)
+            throw Failure(status: nil, reason: "could not \(what): \(error)", retry: true)
         }
         switch answer.verdict(.github) {
         case .posted:

@@ -11,7 +11,7 @@ struct HostCommitResolver: CommitResolving {
     }
 
     var hosts: [String: Host]
-    var exchange: HostExchange
+    var exchange: HTTPExchange
 
     func fullSHA(of commit: AbbreviatedCommit) async throws -> String? {
         guard let host = self.hosts[commit.host], host.settings.kind == .bitbucketCloud else { return nil }

@@ -10,7 +10,7 @@ package func checkStatusAccess(_ config: RelayConfig) async -> (checked: Int, pr
     }
     guard !repositories.isEmpty else { return (0, []) }
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    let exchange = HostExchange(client: client)
+    let exchange = HTTPExchange(client: client, peer: "the Git host")
     var credentials: [String: StatusCredentials] = [:]
     var problems: [ConfigProblem] = []
     for (repository, host) in repositories {

@@ -6,7 +6,7 @@ package enum StatusCredentials: Sendable {
     case app(GitHubAppTokens)
 
     /// The credentials `settings` configure; reads a GitHub App's key, throwing when it cannot sign.
-    package static func of(_ settings: StatusSettings.Host, exchange: HostExchange) throws -> Self {
+    package static func of(_ settings: StatusSettings.Host, exchange: HTTPExchange) throws -> Self {
         if let app = settings.app {
             return .app(try GitHubAppTokens(app, apiURL: settings.apiURL, exchange: exchange))
         }

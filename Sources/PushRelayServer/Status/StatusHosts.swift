@@ -5,10 +5,10 @@ import PushRelayCore
 /// share them (and a GitHub App's tokens). Throws when a GitHub App's key cannot be read.
 struct StatusHosts {
     var hosts: [String: HostCommitResolver.Host] = [:]
-    var exchange: HostExchange
+    var exchange: HTTPExchange
 
     init(_ settings: ServiceSettings, client: HTTPClient) throws {
-        self.exchange = HostExchange(client: client)
+        self.exchange = HTTPExchange(client: client, peer: "the Git host")
         guard settings.status != nil, settings.terrakube.uiURL != nil else { return }
         for (host, entry) in settings.status?.hosts ?? [:] {
             let credentials = try StatusCredentials.of(entry, exchange: self.exchange)

@@ -9,7 +9,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
     package let credentials: StatusCredentials
     /// The link for hosts that demand one before there is a run (`terrakube.ui_url`).
     package let fallbackURL: String
-    package var exchange: HostExchange
+    package var exchange: HTTPExchange
     package var retry = RetryPolicy(maxAttempts: 150)
     package var metrics: RelayMetrics?
 
@@ -20,7 +20,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
         settings: StatusSettings.Host,
         credentials: StatusCredentials,
         fallbackURL: String,
-        exchange: HostExchange
+        exchange: HTTPExchange
     ) {
         self.host = host
         self.settings = settings
@@ -66,11 +66,11 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
             fallbackURL: self.fallbackURL,
             previous: previous?.state
         )
-        let answer: HostExchange.Answer
+        let answer: HTTPExchange.Answer
         do {
             answer = try await self.exchange.send(request)
         } catch {
-            return self.retrying(work, status: nil, reason: "\(self.host) did not answer: \(error)", after: nil)
+            return self.retrying(work, status: nil, reason: error.description, after: nil)
         }
         switch answer.verdict(self.settings.kind) {
         case .posted:

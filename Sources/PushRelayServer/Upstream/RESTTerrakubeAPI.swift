@@ -147,65 +147,38 @@ package struct RESTTerrakubeAPI: TerrakubeAPI, TerrakubeDirectory, CustomStringC
         body: [UInt8]?,
         operation: String
     ) async throws(TerrakubeFailure) -> Answer {
+        var headers = [
+            (name: "Authorization", value: "Bearer \(self.token)"),
+            (name: "Accept", value: "application/vnd.api+json"),
+        ]
+        if body != nil { headers.append((name: "Content-Type", value: "application/vnd.api+json")) }
+        let exchange = HTTPExchange(client: self.client, peer: "Terrakube", timeout: self.timeout, maxBody: 1 << 20)
         let start = ContinuousClock.now
         do {
-            let answer = try await self.exchange(method, path: path, body: body)
+            let answer = try await exchange.send(
+                method,
+                url: self.baseURL + path,
+                headers: headers,
+                body: body,
+                logger: self.logger
+            )
             self.metrics?.terrakubeRequest(operation: operation, status: answer.status, duration: .now - start)
-            return answer
+            return Answer(
+                status: answer.status,
+                retryAfter: answer.headers.first(name: "Retry-After"),
+                location: answer.headers.first(name: "Location"),
+                body: answer.body
+            )
         } catch {
             self.metrics?.terrakubeRequest(operation: operation, status: nil, duration: .now - start)
-            throw error
+            // Only a request that may have been received can have created a job.
+            throw .retryable(
+                status: nil,
+                reason: error.description,
+                retryAfter: nil,
+                outcomeUnknown: error.mayHaveBeenReceived && method == .POST
+            )
         }
-    }
-
-    private func exchange(_ method: HTTPMethod, path: String, body: [UInt8]?) async throws(TerrakubeFailure) -> Answer {
-        var request = HTTPClientRequest(url: self.baseURL + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(self.token)")
-        request.headers.add(name: "Accept", value: "application/vnd.api+json")
-        request.headers.add(name: "User-Agent", value: "pushrelay")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/vnd.api+json")
-            request.body = .bytes(body)
-        }
-        let (client, logger) = (self.client, self.logger)
-        let timeout = TimeAmount.nanoseconds(Int64(self.timeout.seconds * 1e9))
-        do {
-            // One deadline for the whole exchange, the body included: AsyncHTTPClient's own ends with the
-            // head, and a body trickled a byte at a time would hold the call (and the job) for minutes.
-            return try await withDeadline(self.timeout) { [request] in
-                let response = try await client.execute(request, timeout: timeout, logger: logger)
-                // Always drain the body, bounded: the connection is held until it is read.
-                let bytes = try await response.body.collect(upTo: 1 << 20)
-                return Answer(
-                    status: Int(response.status.code),
-                    retryAfter: response.headers.first(name: "Retry-After"),
-                    location: response.headers.first(name: "Location"),
-                    body: Array(buffer: bytes)
-                )
-            }
-        } catch {
-            let (reason, sent) = Self.describe(error)
-            throw .retryable(status: nil, reason: reason, retryAfter: nil, outcomeUnknown: sent && method == .POST)
-        }
-    }
-
-    /// A transport error in words an operator can act on (no URL, no token), and whether the request may
-    /// have reached Terrakube: only a refused or timed-out connection proves it did not.
-    private static func describe(_ error: any Error) -> (reason: String, maybeSent: Bool) {
-        let text = "\(error)".lowercased()
-        if text.contains("connection refused") || text.contains("connectionrefused") {
-            return ("cannot connect to Terrakube (connection refused)", false)
-        }
-        if error is DeadlineExceeded { return ("Terrakube did not answer in time", true) }
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout: return ("connection to Terrakube timed out", false)
-            case .deadlineExceeded, .readTimeout: return ("Terrakube did not answer in time", true)
-            default: return ("HTTP client error: \(error.shortDescription)", true)
-            }
-        }
-        return ("cannot reach Terrakube: \(type(of: error))", true)
     }
 
     private static func encode(_ text: String) -> String {
