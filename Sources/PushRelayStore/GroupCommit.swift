@@ -11,7 +11,7 @@ final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     typealias Write = @Sendable ([Item]) async throws -> [Output]
 
     private struct State {
-        var queue: [(item: Item, ticket: Ticket)] = []
+        var queue: [(item: Item, ticket: Ticket<Output>)] = []
         var writers = 0
     }
 
@@ -28,7 +28,7 @@ final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     }
 
     func submit(_ item: Item) async throws -> Output {
-        let ticket = Ticket()
+        let ticket = Ticket<Output>()
         let start = self.state.withLock { state in
             state.queue.append((item, ticket))
             guard state.writers < self.maxInFlight else { return false }
@@ -38,11 +38,10 @@ final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
         // A task of its own rather than the caller's: a caller that drained the queue would wait for every
         // group after its own.
         if start { Task { await self.drain() } }
-        // The cast cannot fail: `drain` fills each ticket with this item's own output.
-        return try await ticket.value() as! Output
+        return try await ticket.value()
     }
 
-    private func nextGroup() -> [(item: Item, ticket: Ticket)]? {
+    private func nextGroup() -> [(item: Item, ticket: Ticket<Output>)]? {
         self.state.withLock { state in
             guard !state.queue.isEmpty else {
                 state.writers -= 1

@@ -1,17 +1,17 @@
 import Synchronization
 
 /// A one-shot result slot that a waiter may reach before or after it is filled.
-final class Ticket: Sendable {
+final class Ticket<Value: Sendable>: Sendable {
     private enum State {
         case empty
-        case waiting(CheckedContinuation<any Sendable, any Error>)
-        case filled(Result<any Sendable, any Error>)
+        case waiting(CheckedContinuation<Value, any Error>)
+        case filled(Result<Value, any Error>)
     }
 
     private let state = Mutex<State>(.empty)
 
-    func fill(_ result: Result<any Sendable, any Error>) {
-        let waiter: CheckedContinuation<any Sendable, any Error>? = self.state.withLock { state in
+    func fill(_ result: Result<Value, any Error>) {
+        let waiter: CheckedContinuation<Value, any Error>? = self.state.withLock { state in
             switch state {
             case .waiting(let continuation):
                 state = .filled(result)
@@ -24,9 +24,9 @@ final class Ticket: Sendable {
         waiter?.resume(with: result)
     }
 
-    func value() async throws -> any Sendable {
+    func value() async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
-            let ready: Result<any Sendable, any Error>? = self.state.withLock { state in
+            let ready: Result<Value, any Error>? = self.state.withLock { state in
                 if case .filled(let result) = state { return result }
                 state = .waiting(continuation)
                 return nil

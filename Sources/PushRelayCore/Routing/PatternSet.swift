@@ -28,9 +28,6 @@ package struct PatternSet: Sendable, Equatable, CustomStringConvertible {
         self.init(include: include, exclude: exclude)
     }
 
-    /// True when nothing at all can match: the list is empty.
-    package var isEmpty: Bool { self.include.isEmpty && self.exclude.isEmpty }
-
     package func matches(_ name: String) -> Bool {
         let included = self.include.isEmpty || self.include.contains { $0.matches(name) }
         return included && !self.exclude.contains { $0.matches(name) }

@@ -27,21 +27,17 @@ struct TerrakubeHintController<Queue: WorkQueue>: Sendable {
         // Read within the process's body budget, as webhooks are.
         let reader = BodyReader(limit: Self.maxBodyBytes, budget: self.budget)
         let body: [UInt8]
-        switch await reader.read(request.body, declaredLength: request.headers[.contentLength].flatMap(Int.init)) {
-        case .read(let bytes, let held):
+        switch await reader.readOrRefuse(
+            request.body,
+            declaredLength: request.headers[.contentLength].flatMap(Int.init)
+        ) {
+        case .success(let (bytes, held)):
             reader.giveBack(held)
             body = bytes
-        case .tooLarge:
-            var response = self.answer(.error(413, "body over the \(Self.maxBodyBytes)-byte limit"))
-            response.headers[.connection] = "close"
+        case .failure(let refusal):
+            var response = self.answer(refusal.answer)
+            refusal.apply(to: &response)
             return response
-        case .overBudget:
-            var response = self.answer(.error(503, "too many request bodies in memory; retry later"))
-            response.headers[.connection] = "close"
-            response.headers[.retryAfter] = "5"
-            return response
-        case .unreadable:
-            return self.answer(.error(400, "request body could not be read"))
         }
         switch TerrakubeNotification.verify(signature: request.headers[Self.signature], body: body, secrets: secrets) {
         case .valid:

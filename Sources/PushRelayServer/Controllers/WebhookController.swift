@@ -50,36 +50,16 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         let config = self.config.config
         let limit = config.settings.limits.maxBodyBytes
         let declaredLength = request.headers[.contentLength].flatMap(Int.init)
-        // Refuse a declared oversize body before reading any of it, and end the connection rather than read it.
-        if let length = declaredLength, length > limit {
-            return self.refusedMidway(
-                .error(413, "body over the \(limit)-byte limit"),
-                provider: provider,
-                context: context
-            )
-        }
         let reader = BodyReader(limit: limit, budget: self.budget)
-        switch await reader.read(request.body, declaredLength: declaredLength) {
-        case .read(let body, let held):
+        switch await reader.readOrRefuse(request.body, declaredLength: declaredLength) {
+        case .success(let (body, held)):
             // The body is held until the store has written it and the answer is built.
             defer { reader.giveBack(held) }
             return await self.evaluate(body, headers: headers, provider: provider, config: config, context: context)
-        case .tooLarge:
-            return self.refusedMidway(
-                .error(413, "body over the \(limit)-byte limit"),
-                provider: provider,
-                context: context
-            )
-        case .overBudget:
-            var response = self.refusedMidway(
-                .error(503, "too many request bodies in memory; retry later"),
-                provider: provider,
-                context: context
-            )
-            response.headers[.retryAfter] = "5"
+        case .failure(let refusal):
+            var response = self.answer(refusal.answer, provider: provider, context: context)
+            refusal.apply(to: &response)
             return response
-        case .unreadable:
-            return self.answer(.error(400, "request body could not be read"), provider: provider, context: context)
         }
     }
 
@@ -167,18 +147,6 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         let provider = WebhookProviders.provider(named: String(providerName ?? ""))
         var response = self.answer(.error(405, "use POST"), provider: provider, context: context)
         response.headers[.allow] = "POST"
-        return response
-    }
-
-    /// A refusal before the body was read whole (or read at all): the connection ends with the answer
-    /// (``RequestDeadlineHandler`` closes it) instead of reading and dropping the rest of the body.
-    private func refusedMidway(
-        _ answer: WebhookAnswer,
-        provider: any WebhookProvider,
-        context: some RequestContext
-    ) -> Response {
-        var response = self.answer(answer, provider: provider, context: context)
-        response.headers[.connection] = "close"
         return response
     }
 

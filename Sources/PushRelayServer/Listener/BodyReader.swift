@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import PushRelayCore
@@ -55,5 +56,49 @@ struct BodyReader {
 
     func giveBack(_ held: Held) {
         self.budget.giveBack(small: held.small, large: held.large)
+    }
+}
+
+/// A body that was not read, as both POST endpoints answer it: the answer, and what the connection does.
+struct BodyRefusal: Error {
+    var answer: WebhookAnswer
+    /// Ends the connection with the answer (``RequestDeadlineHandler`` closes it) instead of reading and
+    /// dropping the rest of a body that was refused midway.
+    var closesConnection: Bool
+    var retryAfter: String?
+
+    /// Puts the refusal's headers on `response`.
+    func apply(to response: inout Response) {
+        if self.closesConnection { response.headers[.connection] = "close" }
+        if let retryAfter = self.retryAfter { response.headers[.retryAfter] = retryAfter }
+    }
+}
+
+extension BodyReader {
+    /// The body, or the refusal every endpoint gives for it; the caller gives the body's budget back once
+    /// its request is answered.
+    func readOrRefuse(_ body: RequestBody, declaredLength: Int?) async -> Result<([UInt8], Held), BodyRefusal> {
+        let tooLarge = BodyRefusal(
+            answer: .error(413, "body over the \(self.limit)-byte limit"),
+            closesConnection: true
+        )
+        // A declared oversize body is refused before any of it is read.
+        if let length = declaredLength, length > self.limit { return .failure(tooLarge) }
+        return switch await self.read(body, declaredLength: declaredLength) {
+        case .read(let bytes, let held):
+            .success((bytes, held))
+        case .tooLarge:
+            .failure(tooLarge)
+        case .overBudget:
+            .failure(
+                BodyRefusal(
+                    answer: .error(503, "too many request bodies in memory; retry later"),
+                    closesConnection: true,
+                    retryAfter: "5"
+                )
+            )
+        case .unreadable:
+            .failure(BodyRefusal(answer: .error(400, "request body could not be read"), closesConnection: false))
+        }
     }
 }

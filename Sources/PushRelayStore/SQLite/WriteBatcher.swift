@@ -17,20 +17,22 @@ import Synchronization
 /// of the connection's own pool: the task and the statements it runs then take turns on one thread, and
 /// none of a batch's hops waits behind request handlers for a core of the shared pool.
 final class WriteBatcher: Sendable {
-    typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
     /// Writes many deliveries at once, inside the batch's transaction; returns one result per row, in order.
     typealias BulkRecord = @Sendable ([DeliveryRow], SQLiteConnection) async throws -> [RecordResult]
 
     private enum Work: Sendable {
-        case record(DeliveryRow, Ticket)
+        case record(DeliveryRow, Ticket<RecordResult>)
         case operation(PendingOperation)
     }
 
+    /// An operation of any result type, seen by the batch as: run it, then (once the batch has committed)
+    /// hand its caller the result, or the failure.
     private struct PendingOperation: Sendable {
-        var run: Operation
+        /// Runs the operation; returns what hands its result to its caller.
+        var run: @Sendable (SQLiteConnection) async throws -> @Sendable () -> Void
+        var fail: @Sendable (any Error) -> Void
         /// Atomic by itself, so it needs no savepoint or transaction of its own.
         var singleStatement: Bool
-        var ticket: Ticket
     }
 
     private struct State {
@@ -65,7 +67,7 @@ final class WriteBatcher: Sendable {
     }
 
     /// The ticket's value, its failure explained.
-    private func value(of ticket: Ticket) async throws -> any Sendable {
+    private func value<T>(of ticket: Ticket<T>) async throws -> T {
         do {
             return try await ticket.value()
         } catch {
@@ -76,10 +78,9 @@ final class WriteBatcher: Sendable {
     /// Queues a delivery for the next group commit. The row comes ready to bind: built by the caller, so
     /// that the batcher, which every delivery waits on, only runs SQL.
     func record(_ row: DeliveryRow) async throws -> RecordResult {
-        let ticket = Ticket()
+        let ticket = Ticket<RecordResult>()
         self.enqueue(.record(row, ticket))
-        // The cast cannot fail: the bulk writer returns one `RecordResult` per row.
-        return try await self.value(of: ticket) as! RecordResult
+        return try await self.value(of: ticket)
     }
 
     /// - Parameter singleStatement: the operation runs one SQL statement, which SQLite applies or rolls
@@ -88,15 +89,17 @@ final class WriteBatcher: Sendable {
         singleStatement: Bool = false,
         _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws -> T {
-        let ticket = Ticket()
+        let ticket = Ticket<T>()
         let pending = PendingOperation(
-            run: { try await operation($0) },
-            singleStatement: singleStatement,
-            ticket: ticket
+            run: { connection in
+                let value = try await operation(connection)
+                return { ticket.fill(.success(value)) }
+            },
+            fail: { ticket.fill(.failure($0)) },
+            singleStatement: singleStatement
         )
         self.enqueue(.operation(pending))
-        // The cast cannot fail: this ticket was filled by this call's own operation.
-        return try await self.value(of: ticket) as! T
+        return try await self.value(of: ticket)
     }
 
     private func enqueue(_ work: Work) {
@@ -125,7 +128,7 @@ final class WriteBatcher: Sendable {
 
     private func drain() async {
         while let batch = self.nextBatch() {
-            var records: [(row: DeliveryRow, ticket: Ticket)] = []
+            var records: [(row: DeliveryRow, ticket: Ticket<RecordResult>)] = []
             var operations: [PendingOperation] = []
             for work in batch {
                 switch work {
@@ -138,25 +141,31 @@ final class WriteBatcher: Sendable {
     }
 
     /// Everything in a batch shares one transaction, so one commit (one `fsync`) covers it.
-    private func commit(_ records: [(row: DeliveryRow, ticket: Ticket)], _ operations: [PendingOperation]) async {
+    private func commit(
+        _ records: [(row: DeliveryRow, ticket: Ticket<RecordResult>)],
+        _ operations: [PendingOperation]
+    ) async {
         let connection = self.connection
         if records.isEmpty, operations.count == 1, operations[0].singleStatement {
             do {
-                operations[0].ticket.fill(.success(try await operations[0].run(connection)))
+                try await operations[0].run(connection)()
             } catch {
-                operations[0].ticket.fill(.failure(error))
+                operations[0].fail(error)
             }
             return
         }
-        let tickets = records.map(\.ticket) + operations.map(\.ticket)
+        func failEach(_ error: any Error) {
+            for record in records { record.ticket.fill(.failure(error)) }
+            for operation in operations { operation.fail(error) }
+        }
         func failAll(_ error: any Error) async {
             _ = try? await connection.query("ROLLBACK")
-            for ticket in tickets { ticket.fill(.failure(error)) }
+            failEach(error)
         }
         do {
             _ = try await connection.query("BEGIN IMMEDIATE")
         } catch {
-            for ticket in tickets { ticket.fill(.failure(error)) }
+            failEach(error)
             return
         }
         var written: [RecordResult] = []
@@ -172,7 +181,7 @@ final class WriteBatcher: Sendable {
         }
         // An operation alone needs no savepoint: if it fails, the whole transaction is rolled back.
         let alone = records.isEmpty && operations.count == 1
-        var results: [Result<any Sendable, any Error>] = []
+        var results: [Result<@Sendable () -> Void, any Error>] = []
         for operation in operations {
             let guarded = !alone && !operation.singleStatement
             do {
@@ -199,6 +208,11 @@ final class WriteBatcher: Sendable {
             return
         }
         for (record, result) in zip(records, written) { record.ticket.fill(.success(result)) }
-        for (operation, result) in zip(operations, results) { operation.ticket.fill(result) }
+        for (operation, result) in zip(operations, results) {
+            switch result {
+            case .success(let deliver): deliver()
+            case .failure(let error): operation.fail(error)
+            }
+        }
     }
 }
