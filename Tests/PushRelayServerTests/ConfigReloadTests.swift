@@ -36,14 +36,12 @@ struct ConfigReloadTests {
 
     /// Posts fresh late pushes until one is queued, the sign that the new route is in force.
     static func untilQueued(_ relay: RelayHarness, prefix: String) async throws -> Bool {
-        for attempt in 0..<200 {
+        var attempt = 0
+        return try await eventually {
+            attempt += 1
             let push = Self.latePush("\(prefix)-\(attempt)")
-            if try await relay.post("/hooks/github", headers: push.headers, body: push.body).status == 202 {
-                return true
-            }
-            try await Task.sleep(for: .milliseconds(25))
+            return try await relay.post("/hooks/github", headers: push.headers, body: push.body).status == 202
         }
-        return false
     }
 
     static func reloads(_ relay: RelayHarness, _ result: String) async throws -> Double {
@@ -62,21 +60,21 @@ struct ConfigReloadTests {
             try Self.lateRoute.write(toFile: relay.directory + "/repos/late.yaml", atomically: true, encoding: .utf8)
             #expect(try await Self.untilQueued(relay, prefix: "late-a"))
             #expect(
-                try await relay.eventually {
+                try await eventually {
                     relay.standIn.requests.contains { $0.json.map { "\($0)" }?.contains("ws-late") == true }
                 }
             )
 
             let failuresBefore = try await Self.reloads(relay, "failure")
             try "routes: [\n".write(toFile: relay.directory + "/repos/broken.yaml", atomically: true, encoding: .utf8)
-            #expect(try await relay.eventually { try await Self.reloads(relay, "failure") >= failuresBefore + 1 })
+            #expect(try await eventually { try await Self.reloads(relay, "failure") >= failuresBefore + 1 })
             // The routes of the last good config still apply.
             let after = Self.latePush("late-b")
             #expect(try await relay.post("/hooks/github", headers: after.headers, body: after.body).status == 202)
 
             let successes = try await Self.reloads(relay, "success")
             try FileManager.default.removeItem(atPath: relay.directory + "/repos/broken.yaml")
-            #expect(try await relay.eventually { try await Self.reloads(relay, "success") >= successes + 1 })
+            #expect(try await eventually { try await Self.reloads(relay, "success") >= successes + 1 })
         }
     }
 
@@ -123,7 +121,7 @@ struct ConfigReloadTests {
 
             try "second-secret\n".write(toFile: secrets + "/late", atomically: true, encoding: .utf8)
             #expect(
-                try await relay.eventually {
+                try await eventually {
                     let next = Self.latePush("rot-\(UUID().uuidString)", secret: "second-secret")
                     return try await relay.post("/hooks/github", headers: next.headers, body: next.body).status == 202
                 }
@@ -160,10 +158,6 @@ struct ConfigReloadTests {
     }
 
     private func waitForLog(_ relay: RelayProcess, _ message: String) async throws -> Bool {
-        for _ in 0..<250 {
-            if relay.logLines().contains(where: { $0["msg"] as? String == message }) { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+        await eventually(within: .seconds(5)) { relay.logLines().contains { $0["msg"] as? String == message } }
     }
 }

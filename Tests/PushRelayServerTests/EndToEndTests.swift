@@ -11,6 +11,8 @@ import Testing
 struct EndToEndTests {
     @Test func signedGitHubPushCreatesExactlyTheSpecJob() async throws {
         try await RelayHarness.run { relay in
+            // What the stand-in answers, as it answers it: awaited, not polled.
+            var creations = relay.standIn.creations().makeAsyncIterator()
             let body = Fixture.load("github", "go-scm-push").body
             let answer = try await relay.post(
                 "/hooks/github",
@@ -22,10 +24,8 @@ struct EndToEndTests {
             #expect(answer.body["delivery"] as? String == "gh-1")
             #expect(answer.body["jobs"] as? Int == 1)
 
-            #expect(try await relay.job("gh-1", reaching: .done) != nil)
-            let requests = relay.standIn.requests
-            #expect(requests.count == 1)
-            let request = try #require(requests.first)
+            let request = try #require(await creations.next())
+            #expect(request.status == 201)
             #expect(request.method == "POST")
             #expect(request.path == "/api/v1/organization/org-1/job")
             #expect(request.headers["authorization"] == "Bearer tk-token")
@@ -35,9 +35,10 @@ struct EndToEndTests {
                 #"{"data":{"type":"job","attributes":{"templateReference":"tpl-apply","overrideBranch":"master","commitId":"199eddf46df50de8d02e99bf1c5fdb4101338224","via":"Github"},"relationships":{"workspace":{"data":{"type":"workspace","id":"ws-hello"}}}}}"#
             #expect(String(decoding: request.body, as: UTF8.self) == expected)
 
-            let job = try #require(try await relay.store.jobs(provider: .github, deliveryID: "gh-1").first)
+            let job = try #require(try await relay.job("gh-1", reaching: .done))
             #expect(job.terrakubeJobID == "1")
             #expect(job.attempts == 1)
+            #expect(relay.standIn.requests.count == 1)
         }
     }
 
@@ -51,7 +52,7 @@ struct EndToEndTests {
             )
             #expect(answer.status == 202)
             #expect(answer.body["delivery"] as? String == "gl-1")
-            #expect(try await relay.eventually { relay.standIn.createdJobs.count == 1 })
+            #expect(try await eventually { relay.standIn.createdJobs.count == 1 })
             let request = try #require(relay.standIn.requests.first)
             let expected =
                 #"{"data":{"type":"job","attributes":{"templateReference":"tpl-apply","overrideBranch":"master","commitId":"da1560886d4f094c3e6c9ef40349f7d38b5d27d7","via":"Gitlab"},"relationships":{"workspace":{"data":{"type":"workspace","id":"ws-diaspora"}}}}}"#
@@ -70,7 +71,7 @@ struct EndToEndTests {
                 body: body
             )
             #expect(answer.status == 202)
-            #expect(try await relay.eventually { relay.standIn.createdJobs.count == 1 })
+            #expect(try await eventually { relay.standIn.createdJobs.count == 1 })
             let attributes =
                 (relay.standIn.requests.first?.json?["data"] as? [String: Any])?["attributes"] as? [String: Any]
             #expect(attributes?["overrideBranch"] as? String == "refs/tags/v0.0.1")
@@ -86,9 +87,9 @@ struct EndToEndTests {
             #expect(again.status == 200)
             #expect(again.body["status"] as? String == "duplicate")
             #expect(again.body["delivery"] as? String == "dup-1")
-            #expect(try await relay.eventually { relay.standIn.createdJobs.count == 1 })
+            #expect(try await eventually { relay.standIn.createdJobs.count == 1 })
             // Recorded, and nothing else queued: no second request can come.
-            #expect(try await relay.eventually { try await relay.store.jobCounts() == [.done: 1] })
+            #expect(try await eventually { try await relay.store.jobCounts() == [.done: 1] })
             #expect(relay.standIn.requests.count == 1)
         }
     }

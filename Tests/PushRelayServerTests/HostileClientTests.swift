@@ -232,17 +232,11 @@ struct Attack: Sendable {
 
     /// Whether `/healthz` is answered on a new connection within `within`.
     func stillServed(within: Duration = .seconds(5)) async -> Bool {
-        let deadline = ContinuousClock.now + within
-        while ContinuousClock.now < deadline {
-            if let connection = try? RawConnection(port: self.port) {
-                connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                let left = deadline - ContinuousClock.now
-                if RawConnection.status(of: await connection.receive(timeout: left, untilStatusLine: true).bytes) == 200
-                {
-                    return true
-                }
-            }
+        await eventually(within: within) {
+            guard let connection = try? RawConnection(port: self.port) else { return false }
+            connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = await connection.receive(timeout: .seconds(1), untilStatusLine: true)
+            return RawConnection.status(of: answer.bytes) == 200
         }
-        return false
     }
 }

@@ -22,7 +22,7 @@ struct MetricsTests {
             #expect(try await relay.post("/hooks/svn", headers: [], body: push).status == 404)
             // Both jobs' outcomes are counted once recorded; wait on the counter itself, not on the stand-in.
             #expect(
-                try await relay.eventually {
+                try await eventually {
                     let metrics = try PrometheusText(try await relay.get("/metrics").text)
                     return metrics[
                         "pushrelay_work_attempts_total",
@@ -76,7 +76,7 @@ struct MetricsTests {
             )
             // The first attempt's outcome is counted once it is recorded; wait for it rather than guess.
             #expect(
-                try await relay.eventually {
+                try await eventually {
                     let metrics = try PrometheusText(try await relay.get("/metrics").text)
                     return
                         (metrics["pushrelay_work_attempts_total", ["kind": "terrakube.create-job", "result": "retry"]]
@@ -85,7 +85,7 @@ struct MetricsTests {
             )
             // The oldest job's age grows with time: poll until it shows at least 0.2 s.
             #expect(
-                try await relay.eventually {
+                try await eventually {
                     let metrics = try PrometheusText(try await relay.get("/metrics").text)
                     return
                         (metrics["pushrelay_oldest_unfinished_work_age_seconds", ["kind": "terrakube.create-job"]] ?? 0)

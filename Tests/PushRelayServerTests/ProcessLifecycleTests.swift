@@ -135,10 +135,6 @@ struct ProcessLifecycleTests {
         standIn.jobs.reduce(into: [String: Int]()) { $0[$1.attributes["commitId"] ?? "", default: 0] += 1 }
     }
 
-    static func waitFor(_ timeout: Duration, _ condition: () -> Bool) async throws -> Bool {
-        await eventually(within: timeout, condition)
-    }
-
     /// A port already taken: the listener cannot bind, and the process exits 1 at once, saying so,
     /// instead of leaving the dispatcher and the store's upkeep running (they spun on cancellation).
     @Test func portInUseExitsWithAnError() async throws {
@@ -180,7 +176,7 @@ struct ProcessLifecycleTests {
 
             let second = try setup.start("second")
             _ = try await second.port()
-            let allThere = try await Self.waitFor(.seconds(60)) {
+            let allThere = await eventually(within: .seconds(60)) {
                 let counts = Self.jobCounts(standIn)
                 return result.accepted.allSatisfy { counts[$0] != nil }
             }
@@ -227,13 +223,13 @@ struct ProcessLifecycleTests {
             let port = try await first.port()
             let result = await Self.burst(port: port, count: 1, clients: 1) { _ in }
             #expect(result.accepted.count == 1)
-            #expect(try await Self.waitFor(.seconds(10)) { standIn.jobs.count == 1 })
+            #expect(await eventually(within: .seconds(10)) { standIn.jobs.count == 1 })
             first.signal(SIGKILL)
             #expect(try await first.exitStatus(timeout: .seconds(10)) != nil)
 
             let second = try setup.start("second")
             _ = try await second.port()
-            let adopted = try await Self.waitFor(.seconds(30)) {
+            let adopted = await eventually(within: .seconds(30)) {
                 second.logLines().contains { $0["msg"] as? String == "Job found in Terrakube, adopted" }
             }
             #expect(adopted)
@@ -269,7 +265,7 @@ struct ProcessLifecycleTests {
 
             let second = try setup.start("second")
             _ = try await second.port()
-            let allThere = try await Self.waitFor(.seconds(60)) {
+            let allThere = await eventually(within: .seconds(60)) {
                 let counts = Self.jobCounts(standIn)
                 return result.accepted.allSatisfy { counts[$0] != nil }
             }

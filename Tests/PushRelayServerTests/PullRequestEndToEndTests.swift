@@ -79,7 +79,7 @@ struct PullRequestEndToEndTests {
             let gate = Gate()
             relay.standIn.inject(.holdThenFail(gate))
             #expect(try await Self.send(relay, head: b, delivery: "pr-b").status == 202)
-            let inFlight = try await relay.eventually {
+            let inFlight = try await eventually {
                 relay.standIn.requests.contains {
                     $0.method == "POST" && String(decoding: $0.body, as: UTF8.self).contains(b)
                 }
@@ -208,7 +208,7 @@ struct PullRequestEndToEndTests {
                 }
                 #expect(statuses == [202, 202], "round \(round)")
             }
-            let created = try await ProcessLifecycleTests.waitFor(.seconds(30)) { standIn.jobs.count >= rounds }
+            let created = await eventually(within: .seconds(30)) { standIn.jobs.count >= rounds }
             #expect(created)
             try? await client.shutdown()
             try await ReplicaTests.stop(replicas)
@@ -259,7 +259,7 @@ struct PullRequestEndToEndTests {
                 #expect(sent.stdout.contains("202 queued, 1 job"), "round \(round): \(sent.stdout)")
             }
             // The second delivery was stored, but its head's plan was already there: one item in all.
-            #expect(try await relay.eventually { try await relay.store.jobCounts() == [.done: 1] })
+            #expect(try await eventually { try await relay.store.jobCounts() == [.done: 1] })
             #expect(Self.commits(relay.standIn) == [head])
         }
     }

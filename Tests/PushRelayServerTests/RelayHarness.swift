@@ -272,19 +272,10 @@ struct RelayHarness: Sendable {
         provider: ProviderKind = .github,
         reaching state: WorkState
     ) async throws -> WorkRecord? {
-        let reached = try await self.eventually {
+        let reached = try await eventually {
             try await self.store.jobs(provider: provider, deliveryID: deliveryID).first?.state == state
         }
         return reached ? try await self.store.jobs(provider: provider, deliveryID: deliveryID).first : nil
-    }
-
-    /// Waits until `condition` holds, up to `timeout`; returns whether it did.
-    @discardableResult
-    func eventually(
-        timeout: Duration = .seconds(15),
-        _ condition: @Sendable () async throws -> Bool
-    ) async throws -> Bool {
-        try await PushRelayTestSupport.eventually(within: timeout, condition)
     }
 }
 

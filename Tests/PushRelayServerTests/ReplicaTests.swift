@@ -124,7 +124,7 @@ struct ReplicaTests {
                 #expect(statuses.filter { $0 == 200 }.count == 3, "round \(round): \(statuses)")
                 accepted += statuses.filter { $0 == 202 }.count
             }
-            let allCreated = try await ProcessLifecycleTests.waitFor(.seconds(30)) { standIn.jobs.count >= accepted }
+            let allCreated = await eventually(within: .seconds(30)) { standIn.jobs.count >= accepted }
             #expect(allCreated)
             try? await client.shutdown()
             try await Self.stop(replicas)
@@ -189,7 +189,7 @@ struct ReplicaTests {
             )
             #expect(result.accepted.count >= 500)
             #expect(result.failed > 0)  // the kill refused what was sent to it afterwards
-            let allThere = try await ProcessLifecycleTests.waitFor(.seconds(90)) {
+            let allThere = await eventually(within: .seconds(90)) {
                 let counts = ProcessLifecycleTests.jobCounts(standIn)
                 return result.accepted.allSatisfy { counts[$0] != nil }
             }
@@ -231,17 +231,17 @@ struct ReplicaTests {
             let client = Self.client()
             let delivery = ProcessLifecycleTests.delivery(1)
             #expect(await Self.post(client, port: port, body: delivery.body, headers: delivery.headers) == 202)
-            #expect(try await ProcessLifecycleTests.waitFor(.seconds(10)) { standIn.jobs.count == 1 })
+            #expect(await eventually(within: .seconds(10)) { standIn.jobs.count == 1 })
             frozen.signal(SIGSTOP)
             let other = try setup.start("other")
             _ = try await other.port()
             // After the lease (20 s), the other replica looks the job up and adopts the one Terrakube has.
-            let adopted = try await ProcessLifecycleTests.waitFor(.seconds(60)) {
+            let adopted = await eventually(within: .seconds(60)) {
                 other.logLines().contains { $0["msg"] as? String == "Job found in Terrakube, adopted" }
             }
             #expect(adopted)
             frozen.signal(SIGCONT)
-            let dropped = try await ProcessLifecycleTests.waitFor(.seconds(30)) {
+            let dropped = await eventually(within: .seconds(30)) {
                 frozen.logLines().contains {
                     ($0["msg"] as? String)?.hasPrefix("Work taken over by another process") == true
                 }
@@ -281,7 +281,7 @@ struct ReplicaTests {
             _ = try await other.port()
             stopping.signal(SIGTERM)
             #expect(try await stopping.exitStatus(timeout: .seconds(20)) == 0)
-            let allThere = try await ProcessLifecycleTests.waitFor(.seconds(120)) {
+            let allThere = await eventually(within: .seconds(120)) {
                 let counts = ProcessLifecycleTests.jobCounts(standIn)
                 return accepted.allSatisfy { counts[$0] != nil }
             }
@@ -337,7 +337,7 @@ struct ReplicaTests {
             #expect(whileDown.allSatisfy { $0 == 503 }, "answers while down: \(Set(whileDown.map { "\($0 ?? 0)" }))")
             #expect(afterRestart.allSatisfy { $0 == 202 }, "answers after: \(Set(afterRestart.map { "\($0 ?? 0)" }))")
             #expect(accepted.count == 350)
-            let allThere = try await ProcessLifecycleTests.waitFor(.seconds(60)) {
+            let allThere = await eventually(within: .seconds(60)) {
                 let counts = ProcessLifecycleTests.jobCounts(standIn)
                 return accepted.allSatisfy { counts[$0] != nil }
             }

@@ -318,14 +318,14 @@ struct StatusEndToEndTests {
                 #expect(try await relay.post("/hooks/terrakube", headers: [], body: Array("{}".utf8)).status == 404)
                 let (body, headers, commit) = ProcessLifecycleTests.delivery(3)
                 #expect(try await relay.post("/hooks/github", headers: headers, body: body).status == 202)
-                let followed = try await relay.eventually {
+                let followed = try await eventually {
                     let work = try await relay.store.work(provider: .github, deliveryID: headers[1].1)
                     return work.contains { $0.kind == .followTerrakubeJob && $0.state == .done }
                 }
                 #expect(followed, "Terrakube's job has ended")
                 // The post in flight may still carry an older state: the host comes back only once the item
                 // holds the last one, so that whatever is sent after the switch is that state.
-                let holdsLast = try await relay.eventually {
+                let holdsLast = try await eventually {
                     let work = try await relay.store.work(provider: .github, deliveryID: headers[1].1)
                     return work.contains { item in
                         StatusPostWork.isPost(item.kind) && item.state == .pending
@@ -345,7 +345,7 @@ struct StatusEndToEndTests {
                 #expect(sent.count == 1, "\(sent.map { $0.json?["description"] ?? "" })")
                 #expect(sent.first?.json?["description"] as? String == Phase.completed.description)
                 #expect(sent.first?.target == "/repos/Codertocat/Hello-World/statuses/\(commit)")
-                let counted = try await relay.eventually {
+                let counted = try await eventually {
                     let metrics = try PrometheusText(try await relay.get("/metrics").text)
                     let posts = { (result: String) in
                         metrics[
@@ -390,7 +390,7 @@ struct StatusEndToEndTests {
                 }
                 #expect(queued)
                 let ids = deliveries
-                let recorded = try await relay.eventually {
+                let recorded = try await eventually {
                     var done = 0
                     for delivery in ids {
                         let work = try await relay.store.work(provider: .github, deliveryID: delivery)

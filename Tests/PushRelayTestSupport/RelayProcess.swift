@@ -68,13 +68,9 @@ package final class RelayProcess: @unchecked Sendable {
         process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
         process.standardError = FileHandle(forWritingAtPath: base + ".err")
         try process.run()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else {
-                kill(process.processIdentifier, SIGKILL)
-                throw RelayProcessError("pushrelay \(arguments.first ?? "") did not finish in time")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        guard await eventually(within: timeout, { !process.isRunning }) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw RelayProcessError("pushrelay \(arguments.first ?? "") did not finish in time")
         }
         let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
         return (process.terminationStatus, read(base + ".out"), read(base + ".err"))
@@ -82,24 +78,34 @@ package final class RelayProcess: @unchecked Sendable {
 
     /// The port from the "Listening" log line, once the listener is up.
     package func port(timeout: Duration = .seconds(30)) async throws -> Int {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            for line in self.logLines() where line["msg"] as? String == "Listening" {
-                if let address = line["relay.address"] as? String,
-                    let port = address.split(separator: ":").last.flatMap({ Int($0) })
-                {
-                    return port
-                }
-            }
-            // The text format: `… relay.address=127.0.0.1:PORT … [PushRelayServer] Listening`.
-            for line in self.logText().split(separator: "\n") where line.hasSuffix("] Listening") {
-                let field = line.split(separator: " ").first { $0.hasPrefix("relay.address=") }
-                if let port = field?.split(separator: ":").last.flatMap({ Int($0) }) { return port }
-            }
+        var port: Int?
+        let listening = try await eventually(within: timeout) {
+            port = self.listeningPort()
+            guard port == nil else { return true }
             guard self.process.isRunning else { throw RelayProcessError("pushrelay exited: \(self.logText())") }
-            try await Task.sleep(for: .milliseconds(20))
+            return false
         }
-        throw RelayProcessError("pushrelay did not start listening: \(self.logText())")
+        guard listening, let port else {
+            throw RelayProcessError("pushrelay did not start listening: \(self.logText())")
+        }
+        return port
+    }
+
+    /// The port of the "Listening" log line, once there is one.
+    private func listeningPort() -> Int? {
+        for line in self.logLines() where line["msg"] as? String == "Listening" {
+            if let address = line["relay.address"] as? String,
+                let port = address.split(separator: ":").last.flatMap({ Int($0) })
+            {
+                return port
+            }
+        }
+        // The text format: `… relay.address=127.0.0.1:PORT … [PushRelayServer] Listening`.
+        for line in self.logText().split(separator: "\n") where line.hasSuffix("] Listening") {
+            let field = line.split(separator: " ").first { $0.hasPrefix("relay.address=") }
+            if let port = field?.split(separator: ":").last.flatMap({ Int($0) }) { return port }
+        }
+        return nil
     }
 
     package func signal(_ signal: Int32) {
@@ -108,11 +114,7 @@ package final class RelayProcess: @unchecked Sendable {
 
     /// Waits for the process to exit; returns its status, or `nil` if it is still running at the timeout.
     package func exitStatus(timeout: Duration) async throws -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while self.process.isRunning {
-            guard ContinuousClock.now < deadline else { return nil }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        guard await eventually(within: timeout, { !self.process.isRunning }) else { return nil }
         return self.process.terminationStatus
     }
 

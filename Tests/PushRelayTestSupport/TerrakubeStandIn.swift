@@ -71,6 +71,8 @@ package final class TerrakubeStandIn: Sendable {
         /// Answer `400` to `filter[job]=id=in=(…)`, as a server whose filter dialect lacks `=in=` would.
         var refusesIDFilter = false
         var baseURL = ""
+        /// Who awaits job creations as they are answered (``creations()``).
+        var watchers: [AsyncStream<Recorded>.Continuation] = []
     }
 
     /// Attributes a Terrakube job has (components.schemas.job in the OpenAPI spec); any other is a 400.
@@ -98,6 +100,14 @@ package final class TerrakubeStandIn: Sendable {
     /// Job creation requests, whatever their answer.
     package var jobRequests: [Recorded] {
         self.state.withLock { state in state.requests.filter { $0.method == "POST" } }
+    }
+
+    /// Job creation requests as they are answered, from now on, whatever the answer: a test awaits the
+    /// next one instead of polling the list.
+    package func creations() -> AsyncStream<Recorded> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Recorded.self)
+        self.state.withLock { $0.watchers.append(continuation) }
+        return stream
     }
 
     /// Every job created, including those whose answer was delayed or never read.
@@ -211,7 +221,11 @@ package final class TerrakubeStandIn: Sendable {
             return state.requests.count - 1
         }
         let response = await self.answer(recorded, organization: context.parameters.get("organization") ?? "")
-        self.state.withLock { $0.requests[index].status = Int(response.status.code) }
+        let (answered, watchers) = self.state.withLock { state in
+            state.requests[index].status = Int(response.status.code)
+            return (state.requests[index], state.watchers)
+        }
+        for watcher in watchers { watcher.yield(answered) }
         return response
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import PushRelayCore
+import PushRelayStore
 import ServiceLifecycle
 
 /// Keeps this process's claims alive and takes over those of processes that stopped renewing theirs:
@@ -24,9 +25,7 @@ package struct QueueUpkeep<Queue: WorkQueue>: Service {
     }
 
     package func run() async throws {
-        // Cancelled as well as shut down gracefully: a cancelled sleep returns at once, so a loop that
-        // missed it would spin.
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        await repeatUntilShutdown {
             do {
                 try await self.queue.renewLeases(owner: self.owner, lease: self.lease)
                 let rescued = try await self.queue.rescueExpiredLeases()
@@ -40,7 +39,7 @@ package struct QueueUpkeep<Queue: WorkQueue>: Service {
             } catch {
                 self.logger.warning("Store unavailable to lease upkeep", metadata: ["relay.error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            return self.interval
         }
     }
 }

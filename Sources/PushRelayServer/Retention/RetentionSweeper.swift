@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PushRelayCore
+import PushRelayStore
 import ServiceLifecycle
 
 /// Prunes deliveries older than `store.retention_days` (and their jobs and attempts) once their jobs are
@@ -14,9 +15,9 @@ struct RetentionSweeper: Service {
     static let batch = 500
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        await repeatUntilShutdown {
             await self.sweep()
-            try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
+            return self.interval
         }
     }
 

@@ -14,7 +14,7 @@ struct PostgresWakeListener: Service {
 
     func run() async throws {
         var backoff = Duration.milliseconds(250)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        await repeatUntilShutdown {
             let started = ContinuousClock.now
             do {
                 try await cancelWhenGracefulShutdown {
@@ -26,7 +26,7 @@ struct PostgresWakeListener: Service {
                     }
                 }
             } catch {
-                guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
+                guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return .zero }
                 self.logger.debug(
                     "LISTEN connection lost; polling until it is back",
                     metadata: ["relay.error": "\(PostgresFailure.wrapping(error))"]
@@ -34,8 +34,8 @@ struct PostgresWakeListener: Service {
             }
             // A connection that held a while was a good one: start the backoff over.
             if ContinuousClock.now - started > .seconds(30) { backoff = .milliseconds(250) }
-            try? await cancelWhenGracefulShutdown { [backoff] in try await Task.sleep(for: backoff) }
-            backoff = min(backoff * 2, .seconds(30))
+            defer { backoff = min(backoff * 2, .seconds(30)) }
+            return backoff
         }
     }
 }

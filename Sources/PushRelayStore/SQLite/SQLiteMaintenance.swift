@@ -19,9 +19,7 @@ struct SQLiteMaintenance: Service {
     func run() async throws {
         var failingSince: ContinuousClock.Instant?
         var lastLogged = ContinuousClock.now
-        // Cancelled (the group stops because another service failed) as well as shut down gracefully:
-        // a cancelled sleep returns at once, so a loop that missed it would spin.
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        await repeatUntilShutdown {
             var busy = false
             do {
                 busy = try await self.store.maintain()
@@ -45,9 +43,7 @@ struct SQLiteMaintenance: Service {
                 }
                 if failingSince == nil { failingSince = now }
             }
-            let interval = busy ? self.busyInterval : self.interval
-            // Ends early on graceful shutdown; `try?` drops the CancellationError that brings.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            return busy ? self.busyInterval : self.interval
         }
     }
 }
