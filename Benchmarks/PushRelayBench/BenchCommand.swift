@@ -74,6 +74,20 @@ extension BenchCommand {
                     queued
                 )
             )
+            // The push read both ways: the hand-written reader of the accept path, and Foundation's decoder
+            // (the reference the tests and the fuzz target hold it to).
+            let reader = self.microseconds { _ = try? GitHubStylePayload(json: bytes, provider: .github) }
+            let decoder = self.microseconds {
+                _ = try? JSONDecoder().decode(GitHubStylePayload.self, from: Data(bytes))
+            }
+            print(String(format: "payload read: JSONReader %.1f µs, JSONDecoder %.1f µs", reader, decoder))
+        }
+
+        /// Microseconds per run of `body`, over ``iterations`` runs.
+        private func microseconds(_ body: () -> Void) -> Double {
+            let started = ContinuousClock.now
+            for _ in 0..<self.iterations { body() }
+            return (ContinuousClock.now - started).seconds * 1e6 / Double(self.iterations)
         }
     }
 
