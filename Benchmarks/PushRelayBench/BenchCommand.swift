@@ -185,7 +185,7 @@ extension BenchCommand {
                         terrakube: .init(url: url, token: "bench-token", organization: "org"),
                         store: .sqlite(":unused:"),
                         defaultSecrets: [WebhookSecret("unused")],
-                        dispatch: .init(concurrency: concurrency, requestTimeoutSeconds: 10, maxAttempts: 5)
+                        dispatch: .bench(concurrency: concurrency)
                     ),
                     repositories: []
                 )
@@ -257,5 +257,15 @@ extension BenchCommand {
                 work: [TerrakubeJobOrder(job, status: status).work] + (status.map { [$0.post(.queued)] } ?? [])
             )
         }
+    }
+}
+
+extension ServiceSettings.Dispatch {
+    /// The defaults, with `concurrency` calls at once and 5 attempts.
+    static func bench(concurrency: Int) -> Self {
+        var dispatch = Self()
+        dispatch.concurrency = concurrency
+        dispatch.maxAttempts = 5
+        return dispatch
     }
 }

@@ -66,7 +66,7 @@ extension BenchCommand {
                 terrakube: .init(url: terrakubeURL, token: "bench-token", organization: "org"),
                 store: .sqlite(":unused:"),
                 defaultSecrets: [WebhookSecret("unused")],
-                dispatch: .init(concurrency: 16, requestTimeoutSeconds: 10, maxAttempts: 5)
+                dispatch: .bench(concurrency: 16)
             )
             settings.terrakube.uiURL = "https://ui.example.com"
             var status = StatusSettings(

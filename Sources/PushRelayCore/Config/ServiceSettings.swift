@@ -59,21 +59,8 @@ package struct ServiceSettings: Sendable, Equatable {
             (bodyLimit * 2 * 8 + 6) / 7
         }
 
-        package init(
-            maxBodyBytes: Int = 25 << 20,
-            maxConnections: Int = 1024,
-            maxHeaderBytes: Int = 32 << 10,
-            idleTimeoutSeconds: Double = 60,
-            readTimeoutSeconds: Double = 30,
-            maxBufferedBytes: Int = 64 << 20
-        ) {
-            self.maxBodyBytes = maxBodyBytes
-            self.maxConnections = maxConnections
-            self.maxHeaderBytes = maxHeaderBytes
-            self.idleTimeoutSeconds = idleTimeoutSeconds
-            self.readTimeoutSeconds = readTimeoutSeconds
-            self.maxBufferedBytes = maxBufferedBytes
-        }
+        /// The defaults, as the properties above give them: the config changes what it names.
+        package init() {}
     }
 
     /// TLS termination in PushRelay itself, for those who expose it without an ingress or proxy.
@@ -99,17 +86,8 @@ package struct ServiceSettings: Sendable, Equatable {
         /// job whose owner stopped renewing for this long. Well above `requestTimeoutSeconds`.
         package var leaseSeconds: Double = 30
 
-        package init(
-            concurrency: Int = 4,
-            requestTimeoutSeconds: Double = 10,
-            maxAttempts: Int = 20,
-            leaseSeconds: Double = 30
-        ) {
-            self.concurrency = concurrency
-            self.requestTimeoutSeconds = requestTimeoutSeconds
-            self.maxAttempts = maxAttempts
-            self.leaseSeconds = leaseSeconds
-        }
+        /// The defaults, as the properties above give them: the config changes what it names.
+        package init() {}
     }
 
     /// Where the embedded store lives unless `store.sqlite` says otherwise.

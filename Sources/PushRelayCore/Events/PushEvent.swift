@@ -4,7 +4,6 @@ package struct PushEvent: Sendable, Equatable {
     /// The new commit; `nil` when the ref was deleted.
     package var commit: String?
     package var deleted: Bool
-    package var created: Bool
     /// Every file added, modified or removed by the pushed commits; `nil` when the payload cannot list
     /// them all, and then ``changedFilesUnknownReason`` says why.
     package var changedFiles: [String]?
@@ -18,7 +17,6 @@ package struct PushEvent: Sendable, Equatable {
         ref: GitRef,
         commit: String?,
         deleted: Bool,
-        created: Bool = false,
         changedFiles: [String]?,
         changedFilesUnknownReason: String? = nil,
         headCommitMessage: String?,
@@ -27,7 +25,6 @@ package struct PushEvent: Sendable, Equatable {
         self.ref = ref
         self.commit = commit
         self.deleted = deleted
-        self.created = created
         self.changedFiles = changedFiles
         self.changedFilesUnknownReason = changedFiles == nil ? (changedFilesUnknownReason ?? "no file list") : nil
         self.headCommitMessage = headCommitMessage

@@ -69,7 +69,6 @@ package struct AzureDevOpsProvider: WebhookProvider {
                         ref: GitRef(ref),
                         commit: deleted ? nil : update.newObjectId,
                         deleted: deleted,
-                        created: PushEvent.isZeroSHA(update.oldObjectId),
                         changedFiles: nil,
                         changedFilesUnknownReason: "Azure DevOps does not list changed files",
                         headCommitMessage: commits.first { $0.commitId == update.newObjectId }?.comment,

@@ -172,7 +172,6 @@ extension BitbucketProvider {
     private struct CloudChange: Decodable {
         var new: CloudRef?
         var old: CloudRef?
-        var created: Bool?
         var closed: Bool?
 
         func push() throws(PayloadError) -> PushEvent {
@@ -185,7 +184,6 @@ extension BitbucketProvider {
                 ref: GitRef(ref),
                 commit: deleted ? nil : self.new?.target?.hash,
                 deleted: deleted,
-                created: self.old == nil,
                 changedFiles: nil,
                 changedFilesUnknownReason: "Bitbucket does not list changed files",
                 headCommitMessage: self.new?.target?.message,
@@ -207,7 +205,6 @@ extension BitbucketProvider {
                 ref: GitRef(ref),
                 commit: deleted ? nil : self.toHash,
                 deleted: deleted,
-                created: self.type == "ADD",
                 changedFiles: nil,
                 changedFilesUnknownReason: "Bitbucket does not list changed files",
                 headCommitMessage: nil,

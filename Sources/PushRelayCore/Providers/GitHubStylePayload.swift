@@ -56,7 +56,6 @@ package struct GitHubStylePayload: Decodable, Equatable {
             ref: GitRef(ref),
             commit: deleted ? nil : (self.after ?? self.head_commit?.id),
             deleted: deleted,
-            created: created,
             changedFiles: files,
             changedFilesUnknownReason: unknownReason,
             headCommitMessage: self.head_commit?.message ?? commits.last?.message,

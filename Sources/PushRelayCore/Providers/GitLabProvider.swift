@@ -150,7 +150,6 @@ extension GitLabProvider {
                 ref: GitRef(ref),
                 commit: commit,
                 deleted: deleted,
-                created: !deleted && self.before != nil && PushEvent.isZeroSHA(self.before),
                 changedFiles: files,
                 changedFilesUnknownReason: unknownReason,
                 headCommitMessage: head?.message,
