@@ -74,6 +74,8 @@ package final class GitHostStandIn: Sendable {
         var commits: [String: String] = [:]
         /// Minted token → when it expires.
         var tokens: [String: Date] = [:]
+        /// Who awaits status posts as they arrive (``posts()``).
+        var watchers: [AsyncStream<Recorded>.Continuation] = []
     }
 
     private let state = Mutex(State())
@@ -85,6 +87,13 @@ package final class GitHostStandIn: Sendable {
 
     /// The status posts (and, without an app, every request).
     package var requests: [Recorded] { self.state.withLock { $0.requests } }
+    /// Status posts as they arrive, from now on: a test awaits the next one instead of polling the list.
+    package func posts() -> AsyncStream<Recorded> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Recorded.self)
+        self.state.withLock { $0.watchers.append(continuation) }
+        return stream
+    }
+
     /// Reads of repositories (`GET`s other than the app API's).
     package var reads: [Recorded] { self.state.withLock { $0.reads } }
 
@@ -171,11 +180,12 @@ package final class GitHostStandIn: Sendable {
             if let commit { return Self.json(200, ["type": "commit", "hash": commit]) }
             return Self.json(200, ["id": 1])
         }
-        let (fault, onPost) = self.state.withLock { state -> (Fault?, (@Sendable (Recorded) -> Void)?) in
+        let (fault, onPost, watchers) = self.state.withLock { state in
             state.requests.append(recorded)
-            return (state.faults.isEmpty ? state.outage : state.faults.removeFirst(), state.onPost)
+            return (state.faults.isEmpty ? state.outage : state.faults.removeFirst(), state.onPost, state.watchers)
         }
         onPost?(recorded)
+        for watcher in watchers { watcher.yield(recorded) }
         switch fault {
         case .answer(let status, let headers, let text):
             var fields = HTTPFields()
