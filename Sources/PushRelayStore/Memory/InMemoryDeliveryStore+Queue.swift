@@ -7,7 +7,7 @@ extension InMemoryDeliveryStore {
     /// Queues items in order. A keyed item already stored takes the new payload instead of adding another
     /// (while it runs, once its attempt ends), unless the new one is queued once; a grouped item supersedes
     /// its group's older unfinished items.
-    func queue(_ work: [NewWork], delivery: Int64, parent: Int64?, at: Date) throws {
+    func queue(_ work: [NewWork], delivery: Int64, parent: Int64?, at: Date) {
         for new in work {
             let id: Int64
             if let key = new.key,
@@ -134,7 +134,7 @@ extension InMemoryDeliveryStore {
         item.leaseUntil = nil
         self.items[item.id] = item
         // The follow-ups, children of this item, in the same step: none is lost between the two.
-        try self.queue(change.next, delivery: item.delivery, parent: item.id, at: now)
+        self.queue(change.next, delivery: item.delivery, parent: item.id, at: now)
         return true
     }
 

@@ -7,7 +7,7 @@ import PushRelayCore
 ///
 /// It is never offered to `serve`: a process that loses its queue when it stops would lose pushes.
 ///
-/// The queue's rules are in ``InMemoryDeliveryStore+Queue.swift``; this file keeps the deliveries.
+/// The queue's rules are in `InMemoryDeliveryStore+Queue.swift`; this file keeps the deliveries.
 package actor InMemoryDeliveryStore: DeliveryStore {
     /// A stored delivery.
     struct Delivery {
@@ -80,7 +80,7 @@ package actor InMemoryDeliveryStore: DeliveryStore {
         let id = self.nextID()
         self.deliveries[id] = Delivery(id: id, record: delivery)
         self.deliveryIDs[key] = id
-        try self.queue(work, delivery: id, parent: nil, at: delivery.receivedAt)
+        self.queue(work, delivery: id, parent: nil, at: delivery.receivedAt)
         return .recorded(id)
     }
 
@@ -98,7 +98,7 @@ package actor InMemoryDeliveryStore: DeliveryStore {
                 copies.append(NewWork(kind: item.kind, payload: item.payload, uniqueResult: item.uniqueResult))
             }
         }
-        try self.queue(copies, delivery: delivery, parent: nil, at: self.now())
+        self.queue(copies, delivery: delivery, parent: nil, at: self.now())
         return copies.count
     }
 
