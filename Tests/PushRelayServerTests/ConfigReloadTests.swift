@@ -60,7 +60,7 @@ struct ConfigReloadTests {
             try Self.lateRoute.write(toFile: relay.directory + "/repos/late.yaml", atomically: true, encoding: .utf8)
             #expect(try await Self.untilQueued(relay, prefix: "late-a"))
             #expect(
-                try await eventually {
+                await eventually {
                     relay.standIn.requests.contains { $0.json.map { "\($0)" }?.contains("ws-late") == true }
                 }
             )

@@ -82,7 +82,7 @@ struct DurabilityTests {
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
             #expect(statuses.sorted() == [200, 200, 200, 200, 200, 200, 200, 200, 200, 202])
-            #expect(try await eventually { relay.standIn.createdJobs.count == 1 })
+            #expect(await eventually { relay.standIn.createdJobs.count == 1 })
             // Recorded, and nothing else queued: no second request can come.
             #expect(try await eventually { try await relay.store.jobCounts() == [.done: 1] })
             #expect(relay.standIn.jobRequests.count == 1)
@@ -116,7 +116,7 @@ struct DurabilityTests {
             )
             #expect(retried.status == 202)
             #expect(try await relay.get("/readyz").status == 200)
-            #expect(try await eventually { relay.standIn.createdJobs.count == 1 })
+            #expect(await eventually { relay.standIn.createdJobs.count == 1 })
         }
     }
 
@@ -128,7 +128,7 @@ struct DurabilityTests {
             try await Self.sendTwentyPushes(to: relay)
             // Every webhook was answered, and Terrakube has answered no job yet: none of them waited for one.
             #expect(relay.standIn.createdJobs.isEmpty)
-            #expect(try await eventually { !relay.standIn.jobRequests.isEmpty })
+            #expect(await eventually { !relay.standIn.jobRequests.isEmpty })
             let counts = try await relay.store.jobCounts()
             #expect(counts.values.reduce(0, +) == 20)
             #expect(counts[.done] == nil)

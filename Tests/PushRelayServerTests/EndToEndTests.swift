@@ -52,7 +52,7 @@ struct EndToEndTests {
             )
             #expect(answer.status == 202)
             #expect(answer.body["delivery"] as? String == "gl-1")
-            #expect(try await eventually { relay.standIn.createdJobs.count == 1 })
+            #expect(await eventually { relay.standIn.createdJobs.count == 1 })
             let request = try #require(relay.standIn.requests.first)
             let expected =
                 #"{"data":{"type":"job","attributes":{"templateReference":"tpl-apply","overrideBranch":"master","commitId":"da1560886d4f094c3e6c9ef40349f7d38b5d27d7","via":"Gitlab"},"relationships":{"workspace":{"data":{"type":"workspace","id":"ws-diaspora"}}}}}"#
@@ -71,7 +71,7 @@ struct EndToEndTests {
                 body: body
             )
             #expect(answer.status == 202)
-            #expect(try await eventually { relay.standIn.createdJobs.count == 1 })
+            #expect(await eventually { relay.standIn.createdJobs.count == 1 })
             let attributes =
                 (relay.standIn.requests.first?.json?["data"] as? [String: Any])?["attributes"] as? [String: Any]
             #expect(attributes?["overrideBranch"] as? String == "refs/tags/v0.0.1")
@@ -87,7 +87,7 @@ struct EndToEndTests {
             #expect(again.status == 200)
             #expect(again.body["status"] as? String == "duplicate")
             #expect(again.body["delivery"] as? String == "dup-1")
-            #expect(try await eventually { relay.standIn.createdJobs.count == 1 })
+            #expect(await eventually { relay.standIn.createdJobs.count == 1 })
             // Recorded, and nothing else queued: no second request can come.
             #expect(try await eventually { try await relay.store.jobCounts() == [.done: 1] })
             #expect(relay.standIn.requests.count == 1)

@@ -79,7 +79,7 @@ struct PullRequestEndToEndTests {
             let gate = Gate()
             relay.standIn.inject(.holdThenFail(gate))
             #expect(try await Self.send(relay, head: b, delivery: "pr-b").status == 202)
-            let inFlight = try await eventually {
+            let inFlight = await eventually {
                 relay.standIn.requests.contains {
                     $0.method == "POST" && String(decoding: $0.body, as: UTF8.self).contains(b)
                 }

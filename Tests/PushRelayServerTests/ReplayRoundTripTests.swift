@@ -28,7 +28,7 @@ struct ReplayRoundTripTests {
                 try await first.post("/hooks/gitlab", headers: RelayHarness.gitlab(gitlab, uuid: "rt-2"), body: gitlab)
                     .status == 202
             )
-            #expect(try await eventually { first.standIn.createdJobs.count == 2 })
+            #expect(await eventually { first.standIn.createdJobs.count == 2 })
             for id in ["rt-1", "rt-2"] {
                 let export = try await RelayProcess.run([
                     "deliveries", "export", id, "--config", first.directory, "--output", "\(folder)/\(id).json",
@@ -45,7 +45,7 @@ struct ReplayRoundTripTests {
                 #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
                 #expect(replay.stdout.components(separatedBy: "202 queued, 1 job").count == 3, "\(replay.stdout)")
                 #expect(replay.stdout.contains("sent: 2 202 queued; unreadable files: 0"))
-                #expect(try await eventually { second.standIn.createdJobs.count == 2 })
+                #expect(await eventually { second.standIn.createdJobs.count == 2 })
                 // The same two Terrakube requests, byte for byte.
                 #expect(Set(second.standIn.requests.map { String(decoding: $0.body, as: UTF8.self) }) == sentFirst)
             }
@@ -88,7 +88,7 @@ struct ReplayRoundTripTests {
             #expect(run.stderr.contains("truncated.json: not a JSON object"))
             #expect(run.stderr.contains("bare.json: cannot tell the provider"))
             #expect(run.stderr.contains("3 unreadable"))
-            #expect(try await eventually { relay.standIn.createdJobs.count == 1 })
+            #expect(await eventually { relay.standIn.createdJobs.count == 1 })
 
             var wrongSecret = RelayHarness.environment
             wrongSecret["GH_SECRET"] = "not-the-listeners-secret"
