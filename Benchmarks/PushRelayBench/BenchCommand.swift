@@ -24,6 +24,9 @@ extension BenchCommand {
 
         @Option var body: String
         @Option var iterations: Int = 20_000
+        /// Repositories configured beside the one the push is for, which comes last: what a larger
+        /// config costs each delivery.
+        @Option var otherRepositories: Int = 0
 
         func run() throws {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: self.body)))
@@ -35,7 +38,14 @@ extension BenchCommand {
                     store: .sqlite(":memory:"),
                     defaultSecrets: []
                 ),
-                repositories: [
+                repositories: (0..<self.otherRepositories).map { index in
+                    RepositoryConfig(
+                        identity: RepositoryIdentity(host: "github.com", path: "acme/infra-\(index)"),
+                        file: "infra-\(index).yaml",
+                        secrets: [secret],
+                        routes: []
+                    )
+                } + [
                     RepositoryConfig(
                         identity: RepositoryIdentity(host: "github.com", path: "acme/infra"),
                         file: "infra.yaml",

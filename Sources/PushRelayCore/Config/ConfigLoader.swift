@@ -34,13 +34,16 @@ package struct ConfigLoader: Sendable {
         // report every repository that relies on it as well.
         let defaultDeclared = serviceRoot?.mapping.map { $0["secret_env"] != nil || $0["secret_file"] != nil } ?? false
         var repositories: [RepositoryConfig] = []
+        // The first repository of each identity and of each path: a check per file, not a scan.
+        var byIdentity: [RepositoryIdentity: RepositoryConfig] = [:]
+        var byPath: [String: RepositoryConfig] = [:]
         for path in self.repositoryFiles(problems: &problems) {
             guard let root = self.parseDocument(at: path, problems: &problems) else { continue }
             let defaults = settings?.defaultSecrets ?? (defaultDeclared ? [WebhookSecret("unresolved")] : [])
             guard
                 let repository = self.repository(from: root, file: path, defaultSecrets: defaults, problems: &problems)
             else { continue }
-            if let earlier = repositories.first(where: { $0.identity == repository.identity }) {
+            if let earlier = byIdentity[repository.identity] {
                 problems.append(
                     .init(
                         file: path,
@@ -50,7 +53,7 @@ package struct ConfigLoader: Sendable {
                 )
                 continue
             }
-            if let samePath = repositories.first(where: { $0.identity.path == repository.identity.path }) {
+            if let samePath = byPath[repository.identity.path] {
                 problems.append(
                     .init(
                         file: path,
@@ -62,6 +65,8 @@ package struct ConfigLoader: Sendable {
                 )
             }
             repositories.append(repository)
+            byIdentity[repository.identity] = repository
+            if byPath[repository.identity.path] == nil { byPath[repository.identity.path] = repository }
         }
         guard let settings, !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
         let warnings = problems.filter { $0.severity == .warning }

@@ -4,11 +4,16 @@ package struct RelayConfig: Sendable, Equatable {
     package var repositories: [RepositoryConfig]
     /// Problems that do not stop the service (printed by `check`, logged by `serve`).
     package var warnings: [ConfigProblem]
+    /// Where each repository is in ``repositories``, by identity and by path (the first with that path),
+    /// built once: a delivery finds its repository in the same time whether 10 or 10,000 are configured.
+    /// Name resolution rewrites routes, never identities; a lookup still checks the position it is given.
+    private let positions: RepositoryPositions
 
     package init(settings: ServiceSettings, repositories: [RepositoryConfig], warnings: [ConfigProblem] = []) {
         self.settings = settings
         self.repositories = repositories
         self.warnings = warnings
+        self.positions = RepositoryPositions(repositories)
     }
 
     /// Whether some organization, workspace or template is given by name and needs a Terrakube lookup.
@@ -23,7 +28,9 @@ package struct RelayConfig: Sendable, Equatable {
     package func repository(for event: WebhookEvent) -> RepositoryConfig? {
         for url in event.repositoryURLs {
             guard let identity = RepositoryIdentity(normalizing: url) else { continue }
-            if let exact = self.repositories.first(where: { $0.identity == identity }) { return exact }
+            if let exact = self.repository(at: self.positions.byIdentity[identity], { $0.identity == identity }) {
+                return exact
+            }
         }
         return self.repository(for: event.repositoryIdentities)
     }
@@ -32,11 +39,41 @@ package struct RelayConfig: Sendable, Equatable {
     /// that names only a path) matches on the path alone.
     package func repository(for identities: [RepositoryIdentity]) -> RepositoryConfig? {
         for identity in identities {
-            if let exact = self.repositories.first(where: { $0.identity == identity }) { return exact }
+            if let exact = self.repository(at: self.positions.byIdentity[identity], { $0.identity == identity }) {
+                return exact
+            }
         }
         for identity in identities where identity.host.isEmpty {
-            if let byPath = self.repositories.first(where: { $0.identity.path == identity.path }) { return byPath }
+            if let byPath = self.repository(
+                at: self.positions.byPath[identity.path],
+                { $0.identity.path == identity.path }
+            ) {
+                return byPath
+            }
         }
         return nil
+    }
+
+    /// The repository at `position` when it is the one `matches` wants; a scan when the list was changed
+    /// since the positions were taken.
+    private func repository(at position: Int?, _ matches: (RepositoryConfig) -> Bool) -> RepositoryConfig? {
+        guard self.positions.count == self.repositories.count else { return self.repositories.first(where: matches) }
+        guard let position, matches(self.repositories[position]) else { return nil }
+        return self.repositories[position]
+    }
+}
+
+/// Positions of a list of repositories by identity and by path, the first of each.
+private struct RepositoryPositions: Sendable, Equatable {
+    var byIdentity: [RepositoryIdentity: Int] = [:]
+    var byPath: [String: Int] = [:]
+    var count: Int
+
+    init(_ repositories: [RepositoryConfig]) {
+        self.count = repositories.count
+        for (position, repository) in repositories.enumerated() {
+            if self.byIdentity[repository.identity] == nil { self.byIdentity[repository.identity] = position }
+            if self.byPath[repository.identity.path] == nil { self.byPath[repository.identity.path] = position }
+        }
     }
 }

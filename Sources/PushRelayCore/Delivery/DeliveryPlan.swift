@@ -7,11 +7,20 @@ package struct DeliveryPlan: Sendable, Equatable {
     /// Each job's creation (a pull request's plan once per head commit, superseding its older heads'), and
     /// its first commit status ("Queued") where it has one.
     package var work: [NewWork]
+    /// The configured repository the delivery is for (its normalised identity); `nil` when no config names
+    /// it. What the metrics' repository label may say: a sender cannot mint label values.
+    package var configuredRepository: String?
 
-    package init(record: DeliveryRecord, jobs: [JobSpec] = [], work: [NewWork] = []) {
+    package init(
+        record: DeliveryRecord,
+        jobs: [JobSpec] = [],
+        work: [NewWork] = [],
+        configuredRepository: String? = nil
+    ) {
         self.record = record
         self.jobs = jobs
         self.work = work
+        self.configuredRepository = configuredRepository
     }
 
     /// The answer once the store has committed this plan.

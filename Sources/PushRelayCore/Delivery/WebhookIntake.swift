@@ -75,7 +75,8 @@ package struct WebhookIntake: Sendable {
                     body: repository == nil ? [] : body
                 ),
                 jobs: jobs,
-                work: Self.work(jobs, pullRequest: pullRequest, targets: targets)
+                work: Self.work(jobs, pullRequest: pullRequest, targets: targets),
+                configuredRepository: repository?.identity.description
             )
         )
     }

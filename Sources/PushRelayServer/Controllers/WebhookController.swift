@@ -84,11 +84,11 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
             )
             return self.answer(answer, provider: provider, context: context)
         case .accept(let plan):
-            return await self.store(plan, config: config, context: context)
+            return await self.store(plan, context: context)
         }
     }
 
-    private func store(_ plan: DeliveryPlan, config: RelayConfig, context: some RequestContext) async -> Response {
+    private func store(_ plan: DeliveryPlan, context: some RequestContext) async -> Response {
         let delivery = plan.record
         let answer: WebhookAnswer
         do {
@@ -129,15 +129,12 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
                 "relay.signature": "\(delivery.signature)",
             ]
         )
-        // Only a configured repository names a series: anything else would let senders mint label values.
-        // Looked up only when the label is wanted: this runs for every delivery.
-        let configured =
-            self.metrics.repositoryLabels
-            && config.repositories.contains { $0.identity.description == delivery.repository }
+        // Only a configured repository names a series (the intake's own lookup found it): anything else
+        // would let senders mint label values.
         self.metrics.delivery(
             provider: delivery.provider.rawValue,
             answer: answer,
-            repository: configured ? delivery.repository : nil
+            repository: plan.configuredRepository
         )
         return self.answer(answer, context: context)
     }
