@@ -36,8 +36,7 @@ struct ClockTests {
         let handler = ScriptedHandler([later, .done(result: nil, label: .done, detail: nil)])
         _ = try await store.record(Self.record("d-1", at: time.now), work: [ScriptedHandler.type.work("hello")])
         let wake = DispatchWakeUp()
-        var dispatcher = WorkDispatcher(store: store, handlers: [handler], wake: wake, logger: Self.logger, owner: "o")
-        dispatcher.clock = time.clock
+        let dispatcher = WorkDispatcher(store: store, handlers: [handler], wake: wake, logger: Self.logger, owner: "o")
         let group = ServiceGroup(services: [dispatcher], logger: Self.logger)
         try await group.whileRunning {
             var calls = handler.calls.makeAsyncIterator()

@@ -26,8 +26,6 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
     /// How long to sleep when nothing is due and nothing wakes us (retries coming due are found then).
     package var idleDelay: Duration = .milliseconds(500)
     package var metrics: RelayMetrics?
-    /// What "now" is for a claim's age (the store's own clock decides what is due).
-    package var clock = WorkClock.system
 
     package init(
         store: Store,
@@ -56,7 +54,9 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
                 let free = self.concurrency - inFlight.value
                 if free > 0, let claimed = await self.claim(kinds, limit: free), !claimed.isEmpty {
                     inFlight.add(claimed.count)
-                    let at = self.clock.now
+                    // A claim's age is read on the monotonic clock: a step of the wall clock must not hand
+                    // back claims. What is due is the store's clock, which tests set.
+                    let at = ContinuousClock.now
                     for batch in self.batches(claimed) {
                         group.addTask {
                             await self.process(batch, claimed: at)
@@ -104,13 +104,13 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
         return batches
     }
 
-    private func process(_ batch: [ClaimedWork], claimed: Date) async {
+    private func process(_ batch: [ClaimedWork], claimed: ContinuousClock.Instant) async {
         guard let kind = batch.first?.kind else { return }
         var logger = self.logger
         logger[metadataKey: "relay.work.kind"] = "\(kind)"
         // A claim this old may have been taken over (this process froze, or its renewals failed): hand it
         // back rather than do what another process may be doing.
-        if self.clock.now.timeIntervalSince(claimed) > (self.lease / 2).seconds {
+        if ContinuousClock.now - claimed > self.lease / 2 {
             try? await self.store.release(batch)
             return
         }
