@@ -44,7 +44,7 @@ enum DeliveryReport {
             let seen = work.state.isFinished ? [] : [("last_seen", job.status ?? "-")]
             return [("terrakube_job", job.jobID)] + seen
         case let kind where StatusPostWork.isPost(kind):
-            guard let item = try? StatusPostWork.type(host: "").payload(work.payload) else { return [] }
+            guard let item = try? WorkType<StatusPostWork>(kind).payload(work.payload) else { return [] }
             // The status it holds: posted if the item is done, else the one to post next.
             return [
                 ("status", item.post.context), ("commit", String(item.post.commit.prefix(12))),

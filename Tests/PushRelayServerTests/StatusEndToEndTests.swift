@@ -329,7 +329,7 @@ struct StatusEndToEndTests {
                     let work = try await relay.store.work(provider: .github, deliveryID: headers[1].1)
                     return work.contains { item in
                         StatusPostWork.isPost(item.kind) && item.state == .pending
-                            && (try? StatusPostWork.type(host: "").payload(item.payload))?.post.status.description
+                            && (try? WorkType<StatusPostWork>(item.kind).payload(item.payload))?.post.status.description
                                 == Phase.completed.description
                     }
                 }

@@ -69,8 +69,8 @@ package enum WorkState: String, Sendable, Codable, CaseIterable {
 
 /// How one attempt ended, as the kind's handler says.
 package enum WorkOutcome: Sendable, Equatable {
-    /// Finished. `result` is recorded, unique among items of the kind (a Terrakube job id); `label` is the
-    /// attempt's word in the history (`created`, `adopted`); `next` is queued as the item's children.
+    /// Finished. `result` is recorded (unique among the kind's items where the kind says so: a Terrakube
+    /// job id); `label` is the attempt's word in the history; `next` is queued as the item's children.
     case done(result: String?, label: DoneLabel, detail: String?, next: [NewWork] = [])
     /// Try again `after` this long. `outcomeUnknown` when the attempt may have had its effect (a timeout, a
     /// connection lost mid-call): the next attempt is marked uncertain.

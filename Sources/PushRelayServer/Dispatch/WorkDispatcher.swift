@@ -117,9 +117,7 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
         guard let handler = self.handlers[kind] else {
             // Claimed only by kind, so this cannot happen; if it does, say so rather than loop on it.
             let failed = WorkOutcome.failed(status: nil, error: "no handler for work of kind \(kind)")
-            await self.finish(batch.map { ($0, failed) }, logger: logger) { outcome, _, attempt, logger in
-                outcome.log(attempt: attempt, logger: logger)
-            }
+            await self.finish(batch.map { ($0, failed, Self.commonLog) }, logger: logger)
             return
         }
         await self.run(handler, batch, logger: logger)
@@ -129,13 +127,14 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
     /// outcome: an unreadable payload fails with the reason.
     private func run<Handler: WorkHandler>(_ handler: Handler, _ batch: [ClaimedWork], logger: Logger) async {
         var readable: [(work: ClaimedWork, payload: Handler.Payload)] = []
-        var unreadable: [(ClaimedWork, WorkOutcome)] = []
+        // Each ends logged in its kind's words, with its payload; an unreadable one in the common words.
+        var ended: [Ended] = []
         for work in batch {
             do {
                 readable.append((work, try handler.type.payload(work.payload)))
             } catch {
                 let reason = "the payload of this \(work.kind) item cannot be read: \(error)"
-                unreadable.append((work, .failed(status: nil, error: reason)))
+                ended.append((work, .failed(status: nil, error: reason), Self.commonLog))
             }
         }
         let outcomes: [WorkOutcome]
@@ -151,31 +150,34 @@ package struct WorkDispatcher<Store: WorkQueue>: Service {
             ]
         default: outcomes = await handler.perform(batch: readable, logger: logger)
         }
-        let payloads = Dictionary(readable.map { ($0.work.id, $0.payload) }, uniquingKeysWith: { first, _ in first })
-        await self.finish(zip(readable.map(\.work), outcomes) + unreadable, logger: logger) {
-            outcome,
-            work,
-            attempt,
-            logger in
-            guard let payload = payloads[work.id] else { return outcome.log(attempt: attempt, logger: logger) }
-            handler.log(outcome, of: work, payload, attempt: attempt, logger: logger)
+        for ((work, payload), outcome) in zip(readable, outcomes) {
+            ended.append(
+                (work, outcome, { handler.log($0, of: work, payload, attempt: $1, logger: $2) })
+            )
         }
+        await self.finish(ended, logger: logger)
+    }
+
+    /// An attempt's end: its item, its outcome, and how to log it once recorded.
+    private typealias Ended = (
+        work: ClaimedWork, outcome: WorkOutcome, log: @Sendable (WorkOutcome, Int, Logger) -> Void
+    )
+
+    /// The words any kind's outcome is logged with when no handler's apply.
+    private static var commonLog: @Sendable (WorkOutcome, Int, Logger) -> Void {
+        { outcome, attempt, logger in outcome.log(attempt: attempt, logger: logger) }
     }
 
     /// Records the outcomes together: the store writes them in one commit where it groups writes, and items
     /// rescheduled to the same instant stay due at the same instant (to be read together again). Each is
-    /// logged by `log` once recorded.
-    private func finish(
-        _ ended: [(ClaimedWork, WorkOutcome)],
-        logger: Logger,
-        log: @escaping @Sendable (WorkOutcome, ClaimedWork, Int, Logger) -> Void
-    ) async {
+    /// logged once recorded.
+    private func finish(_ ended: [Ended], logger: Logger) async {
         await withDiscardingTaskGroup { group in
-            for (work, outcome) in ended {
+            for (work, outcome, log) in ended {
                 group.addTask {
                     let logger = Self.logger(logger, for: work)
                     if await self.finish(work, outcome: outcome, logger: logger) {
-                        log(outcome, work, work.attempts + 1, logger)
+                        log(outcome, work.attempts + 1, logger)
                     }
                 }
             }
