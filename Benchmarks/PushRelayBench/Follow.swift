@@ -69,9 +69,8 @@ extension BenchCommand {
                 dispatch: .bench(concurrency: 16)
             )
             settings.terrakube.uiURL = "https://ui.example.com"
-            var status = StatusSettings(
-                hosts: ["github.com": .init(kind: .github, apiURL: gitURL, token: APIToken("bench"))]
-            )
+            var status = StatusSettings()
+            settings.hosts = ["github.com": .init(kind: .github, apiURL: gitURL, token: APIToken("bench"))]
             status.pollSeconds = self.pollSeconds
             settings.status = status
             let count = self.jobs

@@ -90,8 +90,8 @@ package func buildServiceGroup(
         retry: retry ?? RetryPolicy(maxAttempts: settings.dispatch.maxAttempts)
     )
     creation.uncertainRetryFloor = .seconds(settings.dispatch.requestTimeoutSeconds)
-    let statusHosts = try StatusHosts(settings, client: client)
-    creation.commits = statusHosts.commitResolver
+    let gitHosts = try GitHosts(settings, client: client)
+    creation.commits = gitHosts.commitResolver
     var dispatcher = WorkDispatcher(
         store: store,
         handlers: [creation],
@@ -124,7 +124,7 @@ package func buildServiceGroup(
     services.append(dispatcher)
     services += statusDispatchers(
         settings,
-        hosts: statusHosts,
+        hosts: gitHosts,
         store: store,
         api: api,
         owner: owner,

@@ -158,7 +158,7 @@ struct ConfigLoaderTests {
         )
         #expect(
             problems == [
-                "pushrelay.yaml:6: unknown key 'colour' (expected one of: dispatch, limits, listen, metrics, reload, secret_env, secret_file, status, store, terrakube, tls)",
+                "pushrelay.yaml:6: unknown key 'colour' (expected one of: dispatch, hosts, limits, listen, metrics, recovery, reload, secret_env, secret_file, status, store, terrakube, tls)",
                 "pushrelay.yaml:1: 'listen' must be host:port, such as \"0.0.0.0:8080\"",
                 "pushrelay.yaml:3: 'url' must start with http:// or https://",
                 "repos/a.yaml:1: no webhook secret: set secret_env or secret_file here or in pushrelay.yaml (or, to accept unsigned deliveries, insecure_no_signature: true)",

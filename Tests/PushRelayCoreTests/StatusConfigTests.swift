@@ -31,17 +31,21 @@ struct StatusConfigTests {
         let status = """
             status:
               context: relay
-              hosts:
-                github.com:
-                  kind: github
-                  token_env: GH_STATUS
-                gitlab.example.com:
-                  kind: gitlab
-                  api_url: "https://gitlab.example.com/api/v4/"
-                  token_env: GL_STATUS
-                dev.azure.com:
-                  kind: azure-devops
-                  token_env: GH_STATUS
+            hosts:
+              github.com:
+                kind: github
+                token_env: GH_STATUS
+              gitlab.example.com:
+                kind: gitlab
+                api_url: "https://gitlab.example.com/api/v4/"
+                token_env: GL_STATUS
+              dev.azure.com:
+                kind: azure-devops
+                token_env: GH_STATUS
+              gogs.example.com:
+                kind: gogs
+                git_url: "http://gogs.example.com:3000/"
+                token_env: GH_STATUS
             """
         let directory = try ConfigDirectory(service: Self.service(status), repos: ["infra.yaml": Self.repository])
         defer { directory.remove() }
@@ -49,13 +53,38 @@ struct StatusConfigTests {
         #expect(config.settings.terrakube.uiURL == "https://terrakube-ui.example.com")
         let settings = try #require(config.settings.status)
         #expect(settings.context == "relay")
-        #expect(
-            settings.hosts["github.com"]
-                == .init(kind: .github, apiURL: "https://api.github.com", token: APIToken("ghp-1"))
-        )
-        #expect(settings.hosts["gitlab.example.com"]?.apiURL == "https://gitlab.example.com/api/v4")
-        #expect(settings.hosts["dev.azure.com"]?.apiURL == "https://dev.azure.com")
+        let hosts = config.settings.hosts
+        #expect(hosts["github.com"] == .init(kind: .github, apiURL: "https://api.github.com", token: APIToken("ghp-1")))
+        #expect(hosts["gitlab.example.com"]?.apiURL == "https://gitlab.example.com/api/v4")
+        #expect(hosts["dev.azure.com"]?.apiURL == "https://dev.azure.com")
+        // Gogs has no status API: it is a host for recovery, reached over Git.
+        #expect(hosts["gogs.example.com"]?.gitURL == "http://gogs.example.com:3000")
+        #expect(hosts["gogs.example.com"]?.statusKind == nil)
         #expect(config.repositories.first?.postsStatuses == false)
+        #expect(config.warnings.isEmpty, "\(config.warnings)")
+    }
+
+    @Test func theOldStatusHostsAreReadWithAWarningAndNotBesideHosts() throws {
+        let old = """
+            status:
+              hosts:
+                github.com: {kind: github, token_env: GH_STATUS}
+            """
+        let directory = try ConfigDirectory(service: Self.service(old), repos: ["infra.yaml": Self.repository])
+        defer { directory.remove() }
+        let (config, problems) = ConfigLoader(directory: directory.path, environment: Self.environment).validate()
+        #expect(config?.settings.hosts["github.com"]?.token == APIToken("ghp-1"))
+        #expect(
+            problems.map { $0.description.replacingOccurrences(of: directory.path + "/", with: "") } == [
+                "pushrelay.yaml:11: warning: 'status.hosts' is now the top-level 'hosts' section: move it there"
+            ]
+        )
+        let both = try ConfigLoaderTests.problems(
+            service: Self.service(old + "\nhosts:\n  gitlab.com: {kind: gitlab, token_env: GL_STATUS}"),
+            repos: ["infra.yaml": Self.repository],
+            environment: Self.environment
+        )
+        #expect(both == ["pushrelay.yaml:11: give 'hosts' or 'status.hosts', not both"])
     }
 
     @Test func withoutAStatusSectionNothingIsPosted() throws {
@@ -69,19 +98,23 @@ struct StatusConfigTests {
     @Test func checkRefusesWhatCannotPostWithTheLine() throws {
         let status = """
             status:
-              hosts:
-                gogs.example.com:
-                  kind: gogs
-                  token_env: GH_STATUS
-                gitea.example.com:
-                  kind: gitea
-                  token_env: GH_STATUS
-                github.com:
-                  kind: github
-                gitlab.com:
-                  kind: gitlab
-                  token_env: GL_STATUS
-                  app: {id: "1", private_key_file: key.pem}
+              context: relay
+            hosts:
+              gogs.example.com:
+                kind: gogs
+                token_env: GH_STATUS
+              gitea.example.com:
+                kind: gitea
+                token_env: GH_STATUS
+              github.com:
+                kind: github
+              gitlab.com:
+                kind: gitlab
+                token_env: GL_STATUS
+                app: {id: "1", private_key_file: key.pem}
+              git.example.com:
+                kind: gitbucket
+                token_env: GH_STATUS
             """
         let problems = try ConfigLoaderTests.problems(
             service: Self.service(status, uiURL: nil),
@@ -93,32 +126,33 @@ struct StatusConfigTests {
                 "pushrelay.yaml:9: 'status' needs 'terrakube.ui_url' (Terrakube's UI, which each status links to)"
             )
         )
+        #expect(problems.contains("pushrelay.yaml:16: gitea has no public API: give 'api_url'"))
+        #expect(problems.contains("pushrelay.yaml:19: missing 'token_env' or 'token_file' for host github.com"))
+        #expect(problems.contains("pushrelay.yaml:23: 'app' is for kind github only"))
+        #expect(problems.contains("pushrelay.yaml:23: give a token or 'app', not both"))
         #expect(
             problems.contains(
-                "pushrelay.yaml:12: Gogs has no commit status API; remove this host (its repositories get no statuses)"
+                "pushrelay.yaml:25: unknown kind 'gitbucket'; one of github, gitlab, gitea, gogs, bitbucket-cloud, bitbucket-server, azure-devops"
             )
         )
-        #expect(problems.contains("pushrelay.yaml:15: gitea has no public API: give 'api_url'"))
-        #expect(problems.contains("pushrelay.yaml:18: missing 'token_env' or 'token_file' for host github.com"))
-        #expect(problems.contains("pushrelay.yaml:22: 'app' is for kind github only"))
-        #expect(problems.contains("pushrelay.yaml:22: give a token or 'app', not both"))
         #expect(problems.count == 6, "\(problems)")
     }
 
     @Test func aGitHubAppNeedsItsKeyFile() throws {
         let status = """
             status:
-              hosts:
-                github.com:
-                  kind: github
-                  app: {id: "12345", private_key_file: app.pem}
+              context: pushrelay
+            hosts:
+              github.com:
+                kind: github
+                app: {id: "12345", private_key_file: app.pem}
             """
         let problems = try ConfigLoaderTests.problems(
             service: Self.service(status),
             repos: ["infra.yaml": Self.repository],
             environment: Self.environment
         )
-        #expect(problems == ["pushrelay.yaml:14: cannot read 'app.pem'"])
+        #expect(problems == ["pushrelay.yaml:15: cannot read 'app.pem'"])
         // With a token instead, nothing to say.
         let none = try ConfigLoaderTests.problems(
             service: Self.service(
@@ -145,7 +179,7 @@ struct StatusConfigTests {
         }
         #expect(
             refused == [
-                "pushrelay.yaml:14: 'app.pem' is not an RSA private key in PEM (GitHub's \"Generate a private key\" gives one)"
+                "pushrelay.yaml:15: 'app.pem' is not an RSA private key in PEM (GitHub's \"Generate a private key\" gives one)"
             ]
         )
         // GitHub's own format: PKCS#1.
@@ -153,7 +187,7 @@ struct StatusConfigTests {
         try key.pemRepresentation.write(toFile: directory.path + "/app.pem", atomically: true, encoding: .utf8)
         #expect(key.pemRepresentation.hasPrefix("-----BEGIN RSA PRIVATE KEY-----"))
         let config = try ConfigLoader(directory: directory.path, environment: Self.environment).load()
-        let host = try #require(config.settings.status?.hosts["github.com"])
+        let host = try #require(config.settings.hosts["github.com"])
         #expect(host.token == nil)
         #expect(host.app == .init(id: "12345", privateKeyFile: directory.path + "/app.pem"))
     }

@@ -22,6 +22,7 @@ struct GitHubAppTests {
     static func poster(_ url: String, tokens: GitHubAppTokens) -> StatusPoster {
         StatusPoster(
             host: "github.com",
+            kind: .github,
             settings: .init(kind: .github, apiURL: url, token: nil, app: .init(id: "4711", privateKeyFile: "")),
             credentials: .app(tokens),
             fallbackURL: "https://ui.example.com",

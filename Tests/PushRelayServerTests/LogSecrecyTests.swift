@@ -62,7 +62,7 @@ struct LogSecrecyTests {
             try await gitlab.whileRunning { gitlabURL in
                 let service =
                     StatusEndToEndTests.service([(host: "github.com", kind: "github", url: githubURL)], app: true)
-                    + "\n    example.com: {kind: gitlab, api_url: \"\(gitlabURL)\", token_env: STATUS_TOKEN}"
+                    + "\n  example.com: {kind: gitlab, api_url: \"\(gitlabURL)\", token_env: STATUS_TOKEN}"
                 let prepare: @Sendable (String) throws -> Void = { directory in
                     try StatusEndToEndTests.withUIURL(directory)
                     try pem.write(toFile: directory + "/app.pem", atomically: true, encoding: .utf8)

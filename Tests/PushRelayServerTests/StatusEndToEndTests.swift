@@ -214,15 +214,15 @@ struct StatusEndToEndTests {
         ),
     ]
 
-    /// The `status` section for `hosts` (host → kind, API URL), each with `credentials`.
+    /// The `status` section, and `hosts` (host → kind, API URL), each with `credentials`.
     static func service(_ hosts: [(host: String, kind: String, url: String)], app: Bool = false) -> String {
         let credentials = app ? "app: {id: \"4711\", private_key_file: app.pem}" : "token_env: STATUS_TOKEN"
         return """
             status:
               poll_seconds: 0.1
               approval_poll_seconds: 0.1
-              hosts:
-            \(hosts.map { "    \($0.host): {kind: \($0.kind), api_url: \"\($0.url)\", \(credentials)}" }.joined(separator: "\n"))
+            hosts:
+            \(hosts.map { "  \($0.host): {kind: \($0.kind), api_url: \"\($0.url)\", \(credentials)}" }.joined(separator: "\n"))
             """
     }
 

@@ -15,7 +15,8 @@ struct StatusPosterTests {
     static func poster(_ url: String, kind: StatusHostKind, host: String = "git.example.com") -> StatusPoster {
         StatusPoster(
             host: host,
-            settings: .init(kind: kind, apiURL: url, token: APIToken("tok-1")),
+            kind: kind,
+            settings: .init(kind: GitHostKind(rawValue: kind.rawValue)!, apiURL: url, token: APIToken("tok-1")),
             credentials: .token(APIToken("tok-1")),
             fallbackURL: "https://ui.example.com",
             exchange: HTTPExchange(client: HTTPClient.shared, peer: "the Git host")

@@ -3,7 +3,7 @@ import Yams
 extension ConfigLoader {
     private static let repositoryKeys: Set<String> = [
         "repository", "secret_env", "secret_file", "insecure_no_signature", "allow_sha1_signature", "honor_skip_ci",
-        "routes", "status",
+        "routes", "status", "recovery",
     ]
     private static let routeKeys: Set<String> = [
         "branches", "tags", "paths", "workspace", "workspace_name", "template", "template_name", "on_delete",
@@ -43,6 +43,7 @@ extension ConfigLoader {
         let allowSHA1 = fields.bool("allow_sha1_signature", problems: &problems) ?? false
         let honorSkipCI = fields.bool("honor_skip_ci", problems: &problems) ?? true
         let statuses = fields.bool("status", problems: &problems) ?? true
+        let recovers = fields.bool("recovery", problems: &problems) ?? true
         let own = self.secrets(fields, prefix: "secret", problems: &problems)
         let secrets = own ?? defaultSecrets
         if secrets.isEmpty && !insecure && own == nil {
@@ -92,6 +93,7 @@ extension ConfigLoader {
             signatureOptions: SignatureOptions(allowSHA1: allowSHA1),
             honorSkipCI: honorSkipCI,
             postsStatuses: statuses,
+            recovers: recovers,
             routes: routes
         )
     }

@@ -4,7 +4,7 @@ import Yams
 extension ConfigLoader {
     private static let serviceKeys: Set<String> = [
         "listen", "terrakube", "store", "secret_env", "secret_file", "limits", "dispatch", "tls", "metrics", "reload",
-        "status",
+        "status", "hosts", "recovery",
     ]
     private static let terrakubeKeys: Set<String> = [
         "url", "token_env", "token_file", "organization", "organization_name", "ui_url",
@@ -86,7 +86,9 @@ extension ConfigLoader {
         }
 
         let tls = self.tls(fields, problems: &problems)
-        let status = self.status(fields, uiURL: terrakube?.uiURL, problems: &problems)
+        var hosts = self.hosts(fields, problems: &problems)
+        let status = self.status(fields, uiURL: terrakube?.uiURL, hosts: &hosts, problems: &problems)
+        let recovery = self.recovery(fields, problems: &problems)
 
         var metricsRepositoryLabel = false
         if let section = fields.mapping("metrics", problems: &problems) {
@@ -139,8 +141,27 @@ extension ConfigLoader {
             metricsRepositoryLabel: metricsRepositoryLabel,
             reloadPollSeconds: reloadPollSeconds,
             retentionDays: retentionDays,
-            status: status
+            status: status,
+            hosts: hosts,
+            recovery: recovery
         )
+    }
+
+    /// `recovery`; `nil` when absent or `poll_seconds: 0` (off).
+    private func recovery(_ fields: YAMLFields, problems: inout [ConfigProblem]) -> RecoverySettings? {
+        guard let section = fields.mapping("recovery", problems: &problems) else { return nil }
+        section.reportUnknownKeys(allowed: ["poll_seconds", "redeliver_url"], problems: &problems)
+        var settings = RecoverySettings()
+        settings.pollSeconds =
+            section.double("poll_seconds", range: 0...86_400, problems: &problems) ?? settings.pollSeconds
+        if let url = section.string("redeliver_url", problems: &problems) {
+            if url.hasPrefix("https://") || url.hasPrefix("http://") {
+                settings.redeliverURL = url
+            } else {
+                problems.append(section.problem("redeliver_url", "'redeliver_url' must start with https:// or http://"))
+            }
+        }
+        return settings.pollSeconds > 0 ? settings : nil
     }
 
     /// `store`: a SQLite file, or a PostgreSQL URL from the environment or a file; exactly one.

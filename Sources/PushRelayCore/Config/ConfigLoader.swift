@@ -69,8 +69,32 @@ package struct ConfigLoader: Sendable {
             if byPath[repository.identity.path] == nil { byPath[repository.identity.path] = repository }
         }
         guard let settings, !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
+        problems += Self.anonymousRecovery(settings, repositories: repositories, servicePath: servicePath)
         let warnings = problems.filter { $0.severity == .warning }
         return (RelayConfig(settings: settings, repositories: repositories, warnings: warnings), problems)
+    }
+
+    /// One warning per host whose repositories recovery reads without credentials (no `hosts` entry):
+    /// public ones can be read so, private ones are skipped.
+    private static func anonymousRecovery(
+        _ settings: ServiceSettings,
+        repositories: [RepositoryConfig],
+        servicePath: String
+    ) -> [ConfigProblem] {
+        guard settings.recovery != nil else { return [] }
+        var counts: [String: Int] = [:]
+        for repository in repositories where repository.recovers && settings.hosts[repository.identity.host] == nil {
+            counts[repository.identity.host, default: 0] += 1
+        }
+        return counts.sorted { $0.key < $1.key }.map { host, count in
+            ConfigProblem(
+                file: servicePath,
+                line: nil,
+                message:
+                    "recovery reads \(count) repositories on \(host.isEmpty ? "a host not named" : host) without credentials (no 'hosts' entry): private ones are skipped",
+                severity: .warning
+            )
+        }
     }
 
     /// `repos/*.yaml` and `*.yml`, sorted so problems come out in a stable order.

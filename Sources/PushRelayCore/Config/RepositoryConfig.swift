@@ -12,9 +12,11 @@ package struct RepositoryConfig: Sendable, Equatable {
     /// `honor_skip_ci` (default true): `[skip ci]`, `[ci skip]` or `[skip pushrelay]` in the head commit
     /// message skips the push.
     package var honorSkipCI: Bool
-    /// `status: false` turns commit statuses off for this repository (they need a `status.hosts` entry
-    /// for its host too).
+    /// `status: false` turns commit statuses off for this repository (they need a `hosts` entry for its
+    /// host too).
     package var postsStatuses: Bool
+    /// `recovery: false` leaves this repository out of missed-push recovery.
+    package var recovers: Bool
     package var routes: [Route]
 
     package init(
@@ -25,8 +27,10 @@ package struct RepositoryConfig: Sendable, Equatable {
         signatureOptions: SignatureOptions = SignatureOptions(),
         honorSkipCI: Bool = true,
         postsStatuses: Bool = true,
+        recovers: Bool = true,
         routes: [Route]
     ) {
+        self.recovers = recovers
         self.postsStatuses = postsStatuses
         self.identity = identity
         self.file = file

@@ -111,6 +111,10 @@ package struct ServiceSettings: Sendable, Equatable {
     package static let defaultRetentionDays = 30
     /// Where commit statuses go; `nil`: none are posted.
     package var status: StatusSettings?
+    /// Every Git host PushRelay calls, by host name (`hosts`).
+    package var hosts: [String: GitHost]
+    /// Missed-push recovery; `nil`: off.
+    package var recovery: RecoverySettings?
 
     package init(
         listen: ListenAddress,
@@ -123,10 +127,14 @@ package struct ServiceSettings: Sendable, Equatable {
         metricsRepositoryLabel: Bool = false,
         reloadPollSeconds: Double = 2,
         retentionDays: Int = ServiceSettings.defaultRetentionDays,
-        status: StatusSettings? = nil
+        status: StatusSettings? = nil,
+        hosts: [String: GitHost] = [:],
+        recovery: RecoverySettings? = nil
     ) {
         self.retentionDays = retentionDays
         self.status = status
+        self.hosts = hosts
+        self.recovery = recovery
         self.listen = listen
         self.terrakube = terrakube
         self.store = store
@@ -156,8 +164,10 @@ package struct ServiceSettings: Sendable, Equatable {
         }
         if limits(self.limits) != limits(other.limits) { names.append("limits (other than max_body_bytes)") }
         if self.metricsRepositoryLabel != other.metricsRepositoryLabel { names.append("metrics") }
-        // Each status host has a dispatcher of its own, built at start.
+        // Each host has a dispatcher of its own, built at start.
         if self.status != other.status || self.terrakube.uiURL != other.terrakube.uiURL { names.append("status") }
+        if self.hosts != other.hosts { names.append("hosts") }
+        if self.recovery != other.recovery { names.append("recovery") }
         return names
     }
 }

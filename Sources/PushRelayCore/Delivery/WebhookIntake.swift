@@ -95,7 +95,7 @@ package struct WebhookIntake: Sendable {
         }
     }
 
-    /// Where each job's status goes, by the job's index: the repository's host has a `status.hosts`
+    /// Where each job's status goes, by the job's index: the repository's host has a `hosts`
     /// entry, and the repository has not turned statuses off.
     /// A pull request's plans go on its head commit, named `…/plan`.
     private func statusTargets(

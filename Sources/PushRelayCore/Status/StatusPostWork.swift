@@ -4,7 +4,7 @@ import Foundation
 /// host has a dispatcher of its own and a slow one delays no other; the key names the status (repository,
 /// commit and name), so that a newer state replaces one not yet sent.
 package struct StatusPostWork: Sendable, Equatable, Codable {
-    /// The `status.hosts` entry it goes to.
+    /// The `hosts` entry it goes to.
     package var host: String
     package var post: StatusPost
 

@@ -1,6 +1,6 @@
 /// Where a job's commit status goes: decided with the delivery, carried by the job's work from then on.
 package struct StatusTarget: Sendable, Equatable, Hashable, Codable {
-    /// The `status.hosts` entry.
+    /// The `hosts` entry.
     package var host: String
     /// The repository as the host's API names it: the identity's path as the config spells it.
     package var repository: String

@@ -33,7 +33,7 @@ package struct JobSpec: Sendable, Hashable, Codable {
 
 /// A commit a payload names by an abbreviated hash, and where to ask for the full one.
 package struct AbbreviatedCommit: Sendable, Hashable, Codable {
-    /// The `status.hosts` entry whose API and credentials resolve it.
+    /// The `hosts` entry whose API and credentials resolve it.
     package var host: String
     /// The repository as the host's API names it.
     package var repository: String

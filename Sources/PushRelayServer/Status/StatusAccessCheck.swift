@@ -6,26 +6,26 @@ import PushRelayCore
 /// the host and the host's answer; the token itself is never part of it.
 package func checkStatusAccess(_ config: RelayConfig) async -> (checked: Int, problems: [ConfigProblem]) {
     let repositories = config.repositories.compactMap { repository in
-        config.settings.statusHost(for: repository).map { (repository, $0) }
+        config.settings.statusHost(for: repository).flatMap { host in host.statusKind.map { (repository, host, $0) } }
     }
     guard !repositories.isEmpty else { return (0, []) }
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
     let exchange = HTTPExchange(client: client, peer: "the Git host")
-    var credentials: [String: StatusCredentials] = [:]
+    var credentials: [String: HostCredentials] = [:]
     var problems: [ConfigProblem] = []
-    for (repository, host) in repositories {
+    for (repository, host, kind) in repositories {
         let name = repository.identity.host
         let path = repository.identity.spelledPath
         let problem = { (message: String) in
             ConfigProblem(file: repository.file, line: nil, message: "statuses on \(name): \(message)")
         }
         do {
-            if credentials[name] == nil { credentials[name] = try StatusCredentials.of(host, exchange: exchange) }
+            if credentials[name] == nil { credentials[name] = try HostCredentials.of(host, exchange: exchange) }
             let token = try await credentials[name]!.token(for: path)
             let answer = try await exchange.send(
-                host.kind.api.readRequest(repository: path, apiURL: host.apiURL, token: token)
+                kind.api.readRequest(repository: path, apiURL: host.apiURL, token: token)
             )
-            switch answer.verdict(host.kind) {
+            switch answer.verdict(kind) {
             case .posted:
                 continue
             case .refused(let reason), .retry(_, let reason):

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// another host. Each has a wake-up of its own (one waits on it at a time) and polls otherwise.
 func statusDispatchers(
     _ settings: ServiceSettings,
-    hosts: StatusHosts,
+    hosts: GitHosts,
     store: some WorkQueue,
     api: some TerrakubeAPI,
     owner: String,
@@ -23,9 +23,11 @@ func statusDispatchers(
     )
     follower.onChange = { job, progress in job.target.map { [$0.post(progress)] } ?? [] }
     var handlers: [(handler: any WorkHandler, concurrency: Int)] = [(follower, follower.batchSize * 2)]
-    for (host, entry) in hosts.hosts.sorted(by: { $0.key < $1.key }) {
+    for (host, entry) in hosts.entries.sorted(by: { $0.key < $1.key }) {
+        guard let kind = entry.settings.statusKind else { continue }
         var poster = StatusPoster(
             host: host,
+            kind: kind,
             settings: entry.settings,
             credentials: entry.credentials,
             fallbackURL: uiURL,

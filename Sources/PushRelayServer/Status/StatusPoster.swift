@@ -5,8 +5,9 @@ import PushRelayCore
 /// dialect, retrying what SPEC section 10 says to retry. The only file that speaks HTTP to Git hosts.
 package struct StatusPoster: WorkHandler, CustomStringConvertible {
     package let host: String
-    package let settings: StatusSettings.Host
-    package let credentials: StatusCredentials
+    package let kind: StatusHostKind
+    package let settings: GitHost
+    package let credentials: HostCredentials
     /// The link for hosts that demand one before there is a run (`terrakube.ui_url`).
     package let fallbackURL: String
     package var exchange: HTTPExchange
@@ -17,12 +18,14 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
 
     package init(
         host: String,
-        settings: StatusSettings.Host,
-        credentials: StatusCredentials,
+        kind: StatusHostKind,
+        settings: GitHost,
+        credentials: HostCredentials,
         fallbackURL: String,
         exchange: HTTPExchange
     ) {
         self.host = host
+        self.kind = kind
         self.settings = settings
         self.credentials = credentials
         self.fallbackURL = fallbackURL
@@ -30,19 +33,19 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
     }
 
     /// Without the token.
-    package var description: String { "StatusPoster(\(self.host), \(self.settings.kind.rawValue))" }
+    package var description: String { "StatusPoster(\(self.host), \(self.kind.rawValue))" }
 
     package func perform(_ work: ClaimedWork, _ item: StatusPostWork, logger: Logger) async -> WorkOutcome {
         let outcome = await self.post(work, item)
         if let metrics = self.metrics {
             let result = if case .failed = outcome { "refused" } else { outcome.name }
-            metrics.statusPost(host: self.host, kind: self.settings.kind, result: result)
+            metrics.statusPost(host: self.host, kind: self.kind, result: result)
         }
         return outcome
     }
 
     private func post(_ work: ClaimedWork, _ item: StatusPostWork) async -> WorkOutcome {
-        let api = self.settings.kind.api
+        let api = self.kind.api
         let previous = StatusPostWork.Posted(result: work.result)
         let state = api.state(of: item.post, previous: previous?.state)
         let posted = StatusPostWork.Posted(state: state, description: item.post.status.description)
@@ -72,7 +75,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
         } catch {
             return self.retrying(work, status: nil, reason: error.description, after: nil)
         }
-        switch answer.verdict(self.settings.kind) {
+        switch answer.verdict(self.kind) {
         case .posted:
             let detail = "\(state) \"\(item.post.status.description)\": HTTP \(answer.status)"
             return .done(result: posted.result, label: .posted, detail: detail)

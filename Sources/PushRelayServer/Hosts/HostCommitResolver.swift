@@ -1,16 +1,10 @@
 import Foundation
 import PushRelayCore
 
-/// Resolves abbreviated commits through the Git host's API, with the credentials its statuses are posted
-/// with: Bitbucket Cloud, whose pull request payloads abbreviate the head commit, is the one host that
+/// Resolves abbreviated commits through the Git host's API, with its `hosts` entry's credentials: Bitbucket Cloud, whose pull request payloads abbreviate the head commit, is the one host that
 /// needs it.
 struct HostCommitResolver: CommitResolving {
-    struct Host: Sendable {
-        var settings: StatusSettings.Host
-        var credentials: StatusCredentials
-    }
-
-    var hosts: [String: Host]
+    var hosts: [String: GitHosts.Entry]
     var exchange: HTTPExchange
 
     func fullSHA(of commit: AbbreviatedCommit) async throws -> String? {

@@ -34,7 +34,7 @@ package actor GitHubAppTokens {
 
     /// Reads the key from `app.privateKeyFile`, throwing when it is not an RSA key of 2048 bits or more.
     package init(
-        _ app: StatusSettings.GitHubApp,
+        _ app: GitHubAppSettings,
         apiURL: String,
         exchange: HTTPExchange,
         now: @escaping @Sendable () -> Date = { Date() }

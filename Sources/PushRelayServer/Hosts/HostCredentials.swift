@@ -1,16 +1,16 @@
 import PushRelayCore
 
 /// What a host's posts are signed with: a token from the config, or a GitHub App's installation tokens.
-package enum StatusCredentials: Sendable {
+package enum HostCredentials: Sendable {
     case token(APIToken)
     case app(GitHubAppTokens)
 
     /// The credentials `settings` configure; reads a GitHub App's key, throwing when it cannot sign.
-    package static func of(_ settings: StatusSettings.Host, exchange: HTTPExchange) throws -> Self {
+    package static func of(_ settings: GitHost, exchange: HTTPExchange) throws -> Self {
         if let app = settings.app {
             return .app(try GitHubAppTokens(app, apiURL: settings.apiURL, exchange: exchange))
         }
-        guard let token = settings.token else { throw StatusCredentialsMissing() }
+        guard let token = settings.token else { throw HostCredentialsMissing() }
         return .token(token)
     }
 
@@ -27,6 +27,6 @@ package enum StatusCredentials: Sendable {
     }
 }
 
-struct StatusCredentialsMissing: Error, CustomStringConvertible {
+struct HostCredentialsMissing: Error, CustomStringConvertible {
     var description: String { "a status host without a token or an app" }
 }
