@@ -11,7 +11,8 @@ export PATH="/opt/swift/usr/bin:$PATH"
 seconds="${1:-60}"
 shift || true
 all=(provider-github provider-gitlab provider-gitea provider-bitbucket provider-azure-devops intake
-     github-payload signature-headers repository-url glob config saved-delivery terrakube-notification)
+     github-payload signature-headers repository-url glob config saved-delivery terrakube-notification
+     ref-advertisement)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 

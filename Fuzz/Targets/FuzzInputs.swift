@@ -193,4 +193,9 @@ enum FuzzInputs {
             }
         )
     }()
+
+    /// A Git server's answer to `info/refs?service=git-upload-pack`, as recovery reads it.
+    static func refAdvertisement(_ data: [UInt8]) {
+        if let advertisement = try? RefAdvertisement(parsing: data) { _ = advertisement.heads }
+    }
 }

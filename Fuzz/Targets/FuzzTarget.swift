@@ -17,6 +17,7 @@ package struct FuzzTarget: Sendable {
             FuzzTarget(name: "config", run: FuzzInputs.config),
             FuzzTarget(name: "saved-delivery", run: FuzzInputs.savedDelivery),
             FuzzTarget(name: "terrakube-notification", run: FuzzInputs.terrakubeNotification),
+            FuzzTarget(name: "ref-advertisement", run: FuzzInputs.refAdvertisement),
         ]
 
     package static func named(_ name: String) -> FuzzTarget? {

@@ -10,9 +10,10 @@ struct MetricsTests {
     @Test func scrapeCountsDeliveriesJobsAndTerrakubeCalls() async throws {
         try await RelayHarness.run { relay in
             let push = Fixture.load("github", "go-scm-push").body
+            let next = RelayHarness.githubPush(after: String(repeating: "b", count: 40))
             let ping = Fixture.load("github", "octokit-ping").body
-            for id in ["m-1", "m-2", "m-1"] {
-                _ = try await relay.post("/hooks/github", headers: RelayHarness.github(push, delivery: id), body: push)
+            for (id, body) in [("m-1", push), ("m-2", next), ("m-1", push)] {
+                _ = try await relay.post("/hooks/github", headers: RelayHarness.github(body, delivery: id), body: body)
             }
             let forged = RelayHarness.github(push, delivery: "m-3", secret: "wrong")
             #expect(try await relay.post("/hooks/github", headers: forged, body: push).status == 401)

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PushRelayCore
+import PushRelayFixtures
 import PushRelayServer
 import PushRelayStore
 import PushRelayTestSupport
@@ -236,6 +237,21 @@ struct RelayHarness: Sendable {
             status: Int(response.status.code),
             body: json,
             text: String(decoding: Array(buffer: bytes), as: UTF8.self)
+        )
+    }
+
+    /// GitHub's push fixture (`go-scm-push`, to `master`), moved on from its own commit to `after`: another
+    /// push of the branch, which the remembered head does not take for the same commit again.
+    static func githubPush(after: String) -> [UInt8] {
+        let fixture = String(decoding: Fixture.load("github", "go-scm-push").body, as: UTF8.self)
+        return Array(
+            fixture.replacingOccurrences(
+                of: "\"before\": \"a10867b14bb761a232cd80139fbd4c0d33264240\"",
+                with: "\"before\": \"199eddf46df50de8d02e99bf1c5fdb4101338224\""
+            ).replacingOccurrences(
+                of: "\"after\": \"199eddf46df50de8d02e99bf1c5fdb4101338224\"",
+                with: "\"after\": \"\(after)\""
+            ).utf8
         )
     }
 

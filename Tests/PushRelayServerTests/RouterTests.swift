@@ -52,6 +52,47 @@ struct RouterTests {
         }
     }
 
+    /// SPEC section 12: a commit is queued once, whichever delivery brings it; an older commit after a newer
+    /// one is queued and says it came out of order.
+    @Test func theSameCommitUnderAnotherIDIsQueuedOnceAndAnsweredWithWhy() async throws {
+        try await Routes.test { routes in
+            let body = Fixture.load("github", "go-scm-push").body
+            let first = try await routes.post(
+                "/hooks/github",
+                headers: RelayHarness.github(body, delivery: "c-1"),
+                body: body
+            )
+            #expect(first.status == 202)
+            #expect(first.body["jobs"] as? Int == 1)
+            let again = try await routes.post(
+                "/hooks/github",
+                headers: RelayHarness.github(body, delivery: "c-2"),
+                body: body
+            )
+            #expect(again.status == 202)
+            #expect(again.body["jobs"] as? Int == 0)
+            #expect(again.body["reason"] as? String == "already queued for 199eddf46df50de8d02e99bf1c5fdb4101338224")
+            #expect(try await routes.store.jobCounts() == [.pending: 1])
+            #expect(
+                try await routes.store.heads(of: "github.com/codertocat/hello-world").heads["refs/heads/master"]
+                    == "199eddf46df50de8d02e99bf1c5fdb4101338224"
+            )
+
+            // The next push of the branch is queued; the first one sent again is out of order, and queued.
+            let next = RelayHarness.githubPush(after: String(repeating: "c", count: 40))
+            let moved = try await routes.post(
+                "/hooks/github",
+                headers: RelayHarness.github(next, delivery: "c-3"),
+                body: next
+            )
+            #expect(moved.body["jobs"] as? Int == 1)
+            _ = try await routes.post("/hooks/github", headers: RelayHarness.github(body, delivery: "c-4"), body: body)
+            let late = try await routes.store.deliveries(withID: "c-4", provider: .github)
+            #expect(late.first?.summary.reason.contains("out of order") == true)
+            #expect(try await routes.store.jobCounts() == [.pending: 3])
+        }
+    }
+
     @Test func pingDeletionAndUnroutedEventsAreIgnoredWithTheirReason() async throws {
         try await Routes.test { routes in
             let ping = Fixture.load("github", "octokit-ping").body  // Octocoders/Hello-World: not configured

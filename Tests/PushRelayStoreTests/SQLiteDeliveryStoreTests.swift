@@ -34,7 +34,7 @@ struct SQLiteDeliveryStoreTests {
             let answers = try await withThrowingTaskGroup(of: (row: Int64, rank: Int)?.self) { group in
                 for index in 0..<1000 {
                     group.addTask {
-                        guard case .recorded(let row) = try await store.record(StorePlans.plan("burst-\(index)")) else {
+                        guard let row = try await store.record(StorePlans.plan("burst-\(index)")).id else {
                             return nil
                         }
                         return (row, finished.next())
@@ -130,7 +130,7 @@ struct SQLiteDeliveryStoreTests {
             { _ = try await SQLiteDeliveryReader.open(path: path, logger: Logger(label: "test")) },
         ] as [@Sendable () async throws -> Void] {
             let error = await #expect(throws: StoreSchemaMismatch.self) { try await open() }
-            #expect(error?.description.contains("version 5, from a build before this PushRelay's (6)") == true)
+            #expect(error?.description.contains("version 5, from a build before this PushRelay's (7)") == true)
             #expect(error?.description.contains("start a new store") == true)
             #expect(error?.description.contains("'pushrelay deliveries export'") == true)
         }

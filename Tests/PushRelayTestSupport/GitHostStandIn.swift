@@ -76,6 +76,11 @@ package final class GitHostStandIn: Sendable {
         var tokens: [String: Date] = [:]
         /// Who awaits status posts as they arrive (``posts()``).
         var watchers: [AsyncStream<Recorded>.Continuation] = []
+        /// URL path (a clone URL's, without `/info/refs`) → the bare repository served there.
+        var repositories: [String: GitRepository] = [:]
+        /// What the next ref advertisements meet instead of Git's answer, one each.
+        var gitFaults: [Fault] = []
+        var gitReads: [Recorded] = []
     }
 
     private let state = Mutex(State())
@@ -106,6 +111,20 @@ package final class GitHostStandIn: Sendable {
     package func know(commit abbreviated: String, fullSHA: String) {
         self.state.withLock { $0.commits[abbreviated] = fullSHA }
     }
+
+    /// Serves `repository` over Git's smart HTTP at `path` (a clone URL's path, such as
+    /// `/acme/infra.git`): `GET {path}/info/refs?service=git-upload-pack` is answered by `git http-backend`.
+    package func serve(_ repository: GitRepository, at path: String) {
+        self.state.withLock { $0.repositories[path] = repository }
+    }
+
+    /// What the next ref advertisements meet instead of Git's answer, one each.
+    package func injectGit(_ faults: Fault...) {
+        self.state.withLock { $0.gitFaults.append(contentsOf: faults) }
+    }
+
+    /// Ref advertisement requests, as they came.
+    package var gitReads: [Recorded] { self.state.withLock { $0.gitReads } }
 
     /// The app API's requests: installation lookups and token exchanges.
     package var appRequests: [Recorded] { self.state.withLock { $0.appRequests } }
@@ -158,6 +177,7 @@ package final class GitHostStandIn: Sendable {
             ),
             body: body
         )
+        if let answer = try await self.gitAnswer(recorded) { return answer }
         if let app = self.app {
             if let answer = try await self.appAnswer(recorded, app: app) { return answer }
             let token = recorded.headers["authorization"].map { String($0.dropFirst("Bearer ".count)) }
@@ -205,6 +225,44 @@ package final class GitHostStandIn: Sendable {
         case nil:
             return Self.created(body)
         }
+    }
+
+    /// Git's answer to a ref advertisement request of a served repository; `nil` for any other request.
+    private func gitAnswer(_ request: Recorded) async throws -> Response? {
+        let parts = request.target.split(separator: "?", maxSplits: 1).map(String.init)
+        guard request.method == "GET", parts[0].hasSuffix("/info/refs") else { return nil }
+        let path = String(parts[0].dropLast("/info/refs".count))
+        let (repository, fault) = self.state.withLock { state in
+            state.gitReads.append(request)
+            let repository = state.repositories[path]
+            return (repository, repository == nil || state.gitFaults.isEmpty ? nil : state.gitFaults.removeFirst())
+        }
+        guard let repository else { return Self.json(404, ["message": "Not Found"]) }
+        switch fault {
+        case .answer(let status, let headers, let text):
+            var fields = HTTPFields()
+            for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+            return Response(
+                status: HTTPResponse.Status(code: status),
+                headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+            )
+        case .hang(let duration):
+            try? await Task.sleep(for: duration)
+        case .hold(let gate):
+            await gate.wait()
+        case nil:
+            break
+        }
+        let query = parts.count > 1 ? parts[1] : ""
+        let answer = try GitHTTPBackend.get(repository: repository.bare, path: "info/refs", query: query)
+        var fields = HTTPFields()
+        for (name, value) in answer.headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+        return Response(
+            status: HTTPResponse.Status(code: answer.status),
+            headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body))
+        )
     }
 
     /// GitHub's answers to `GET /repos/{o}/{r}/installation` and `POST /app/installations/{id}/access_tokens`;

@@ -35,21 +35,50 @@ package struct WebhookIntake: Sendable {
         } catch {
             return .reject(.error(400, error.reason))
         }
-        let delivery = assessment.delivery
-        let repository = assessment.repository
         // The same status and reason whether or not the repository is configured: an unauthenticated
         // client cannot tell which repositories drive Terrakube.
         switch assessment.signature {
-        case .valid, .notChecked: break
+        case .valid, .notChecked, .polled: break
         case .absent: return .reject(.error(401, "missing \(provider.signatureHeaderName) header"))
         case .invalid: return .reject(.error(401, "\(provider.signatureHeaderName) does not verify"))
         }
         if let refusal = assessment.refusal { return .reject(.error(400, refusal)) }
 
+        return .accept(
+            self.plan(
+                assessment,
+                provider: provider.kind,
+                headers: Self.storable(headers, provider: provider),
+                body: body,
+                receivedAt: receivedAt
+            )
+        )
+    }
+
+    /// The plan for a verified, decided delivery: a webhook's, or a push that recovery found
+    /// (``DeliveryAssessment/recovered(_:repository:config:)``). One way to plan, whichever brought it.
+    package func plan(
+        _ assessment: DeliveryAssessment,
+        provider: ProviderKind,
+        headers: WebhookHeaders,
+        body: [UInt8],
+        receivedAt: Date
+    ) -> DeliveryPlan {
+        let delivery = assessment.delivery
+        let repository = assessment.repository
         let refs = assessment.refs
         // Two refs asking for the same job create it once.
         var jobs: [JobSpec] = []
-        for job in refs.flatMap(\.jobs) where !jobs.contains(job) { jobs.append(job) }
+        var refJobs: [[Int]] = []
+        for ref in refs {
+            refJobs.append(
+                ref.jobs.map { job in
+                    if let index = jobs.firstIndex(of: job) { return index }
+                    jobs.append(job)
+                    return jobs.count - 1
+                }
+            )
+        }
         var reasons: [String] = []
         for reason in refs.map(\.reason) where !reasons.contains(reason) { reasons.append(reason) }
         let names = refs.compactMap(\.ref?.name)
@@ -57,42 +86,72 @@ package struct WebhookIntake: Sendable {
             refs.first?.pullRequest.map { PullRequestPlanKey(repository: repository.identity.description, pull: $0) }
         }
         let targets = repository.map { self.statusTargets(jobs, pullRequest: pullRequest, repository: $0) } ?? [:]
-        return .accept(
-            DeliveryPlan(
-                record: DeliveryRecord(
-                    provider: provider.kind,
-                    deliveryID: delivery.deliveryID,
-                    event: delivery.eventName,
-                    receivedAt: receivedAt,
-                    repository: (repository?.identity ?? delivery.event.repositoryIdentities.first)?.description,
-                    ref: names.isEmpty ? nil : names.joined(separator: ","),
-                    decision: jobs.isEmpty ? .ignore : .queue,
-                    reason: reasons.joined(separator: "; "),
-                    signature: assessment.signature,
-                    headers: Self.storable(headers, provider: provider),
-                    // Kept for its id (dedupe) and decision, not its body: what a holder of the default
-                    // secret sends for repositories no config names must not fill the store.
-                    body: repository == nil ? [] : body
+        let (work, workJobs) = Self.work(jobs, pullRequest: pullRequest, targets: targets)
+        return DeliveryPlan(
+            record: DeliveryRecord(
+                provider: provider,
+                deliveryID: delivery.deliveryID,
+                event: delivery.eventName,
+                receivedAt: receivedAt,
+                repository: (repository?.identity ?? delivery.event.repositoryIdentities.first)?.description,
+                ref: names.isEmpty ? nil : names.joined(separator: ","),
+                decision: jobs.isEmpty ? .ignore : .queue,
+                reason: reasons.joined(separator: "; "),
+                signature: assessment.signature,
+                headers: headers,
+                // Kept for its id (dedupe) and decision, not its body: what a holder of the default
+                // secret sends for repositories no config names must not fill the store.
+                body: repository == nil ? [] : body
+            ),
+            jobs: jobs,
+            work: work,
+            workJobs: workJobs,
+            refs: repository.map { Self.plannedRefs(refs, jobs: refJobs, repository: $0) } ?? [],
+            configuredRepository: repository?.identity.description
+        )
+    }
+
+    /// The head each pushed branch or tag moves, with the jobs it asks for: what the store settles against
+    /// the heads it remembers.
+    private static func plannedRefs(
+        _ refs: [RefDecision],
+        jobs: [[Int]],
+        repository: RepositoryConfig
+    ) -> [PlannedRef] {
+        zip(refs, jobs).compactMap { ref, jobs in
+            guard let name = ref.ref, name.overrideBranch != nil, ref.pullRequest == nil else { return nil }
+            let after = ref.deleted ? HeadMove.deleted : ref.commit
+            guard let after, !after.isEmpty else { return nil }
+            return PlannedRef(
+                move: HeadMove(
+                    repository: repository.identity.description,
+                    ref: name.name,
+                    before: ref.previousCommit,
+                    after: after
                 ),
                 jobs: jobs,
-                work: Self.work(jobs, pullRequest: pullRequest, targets: targets),
-                configuredRepository: repository?.identity.description
+                reason: ref.reason
             )
-        )
+        }
     }
 
     /// What the store queues for the jobs: each one's creation (a pull request's plan once per head, the
     /// newest of its pull request's), then its first commit status ("Queued") where it has one.
+    /// - Returns: the items, and the job each serves.
     private static func work(
         _ jobs: [JobSpec],
         pullRequest: PullRequestPlanKey?,
         targets: [Int: StatusTarget]
-    ) -> [NewWork] {
-        jobs.enumerated().flatMap { index, job -> [NewWork] in
+    ) -> (work: [NewWork], jobs: [Int]) {
+        var work: [NewWork] = []
+        var served: [Int] = []
+        for (index, job) in jobs.enumerated() {
             let target = targets[index]
-            let creation = pullRequest?.creation(of: job, status: target) ?? TerrakubeJobOrder(job, status: target).work
-            return [creation] + (target.map { [$0.post(.queued)] } ?? [])
+            work.append(pullRequest?.creation(of: job, status: target) ?? TerrakubeJobOrder(job, status: target).work)
+            if let target { work.append(target.post(.queued)) }
+            served += Array(repeating: index, count: work.count - served.count)
         }
+        return (work, served)
     }
 
     /// Where each job's status goes, by the job's index: the repository's host has a `hosts`

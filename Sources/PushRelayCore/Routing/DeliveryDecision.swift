@@ -4,6 +4,8 @@ package struct RefDecision: Sendable, Equatable {
     package var ref: GitRef?
     package var commit: String?
     package var deleted: Bool
+    /// The commit the ref had before a push, where the payload says.
+    package var previousCommit: String? = nil
     package var decision: DeliveryRecord.Decision
     package var reason: String
     package var jobs: [JobSpec]
@@ -67,6 +69,7 @@ package enum DeliveryDecision {
                     ref: push.ref,
                     commit: push.commit,
                     deleted: push.deleted,
+                    previousCommit: push.previousCommit,
                     decision: outcome.jobs.isEmpty ? .ignore : .queue,
                     reason: outcome.reason,
                     jobs: outcome.jobs

@@ -6,6 +6,8 @@ package enum SignatureCheck: Sendable, Equatable, CustomStringConvertible {
     case absent
     /// The repository is configured with `insecure_no_signature: true`.
     case notChecked
+    /// No webhook: a push found by missed-push recovery, read from the host itself.
+    case polled
 
     package var description: String {
         switch self {
@@ -13,6 +15,7 @@ package enum SignatureCheck: Sendable, Equatable, CustomStringConvertible {
         case .invalid: "invalid"
         case .absent: "absent"
         case .notChecked: "not-checked"
+        case .polled: "polled"
         }
     }
 }

@@ -6,17 +6,19 @@ import Foundation
 /// number of replicas on one database). A third, `InMemoryDeliveryStore`, writes the queue's rules in plain
 /// Swift; all three pass the same behaviour suite (`StoreContractTests`), which holds the SQL to those rules.
 package typealias DeliveryStore = DeliveryRecorder & WorkQueue & StoreHealth & QueueFigures & DeliveryInspector
-    & DeliveryPruner
+    & DeliveryPruner & RefHeadStore
 
 /// Accepting deliveries: what the webhook handler and `deliveries redeliver` write.
 ///
 /// Implementations must have committed a delivery and its work durably before ``record(_:)`` returns:
 /// the webhook is answered `202` on the strength of it.
 package protocol DeliveryRecorder: Sendable {
-    /// Stores a verified delivery and the work it queues, as given, in one transaction.
+    /// Stores a verified delivery and the work it queues in one transaction, settled against the heads
+    /// remembered for its refs (``DeliveryPlan/settled(remembered:)``, read and written in that
+    /// transaction, so that two replicas never both queue one commit).
     /// - Returns: ``RecordResult/duplicate`` when this provider's delivery id is already stored, by this
     ///   process or any other sharing the store; nothing is written then.
-    func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult
+    func record(_ plan: DeliveryPlan) async throws -> RecordResult
 
     /// Queues the work the delivery itself queued again, as new items (one per distinct kind and
     /// payload, follow-ups not included), on purpose; returns how many.
@@ -24,15 +26,44 @@ package protocol DeliveryRecorder: Sendable {
 }
 
 extension DeliveryRecorder {
-    /// Stores what the intake decided: the plan's record and its work.
-    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
-        try await self.record(plan.record, work: plan.work)
+    /// Stores a delivery that moves no head, and its work as given.
+    package func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult {
+        try await self.record(DeliveryPlan(record: delivery, work: work))
     }
 }
 
 package enum RecordResult: Sendable, Equatable {
-    case recorded(Int64)
+    /// Stored with this id, as the plan was settled (what the answer says).
+    case recorded(Int64, DeliveryPlan)
     case duplicate
+
+    package var id: Int64? {
+        if case .recorded(let id, _) = self { return id }
+        return nil
+    }
+}
+
+/// The head of each ref of each repository, from webhooks and polls (SPEC section 12): what missed-push
+/// recovery compares a repository's refs with. Recording a delivery moves them (``DeliveryRecorder``).
+package protocol RefHeadStore: Sendable {
+    /// What is remembered of `repository` (its normalised identity).
+    func heads(of repository: String) async throws -> RememberedHeads
+
+    /// Takes a repository's first round: remembers each of `heads` (ref → commit) that no webhook has
+    /// told of already, and marks the repository as having its baseline. Queues nothing.
+    func baseline(_ repository: String, heads: [String: String]) async throws
+}
+
+/// A repository's remembered heads: ref → commit (``HeadMove/deleted`` for a ref whose deletion was seen).
+package struct RememberedHeads: Sendable, Equatable {
+    /// Whether its first round has been taken: until then, a poll only remembers.
+    package var baselined: Bool
+    package var heads: [String: String]
+
+    package init(baselined: Bool, heads: [String: String]) {
+        self.baselined = baselined
+        self.heads = heads
+    }
 }
 
 /// Retention: what the sweeper removes, a batch at a time, so that no one statement holds the store long.

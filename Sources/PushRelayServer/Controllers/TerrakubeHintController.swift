@@ -42,7 +42,7 @@ struct TerrakubeHintController<Queue: WorkQueue>: Sendable {
         switch TerrakubeNotification.verify(signature: request.headers[Self.signature], body: body, secrets: secrets) {
         case .valid:
             break
-        case .absent, .notChecked:
+        case .absent, .notChecked, .polled:
             return self.answer(.error(401, "missing X-Terrakube-Signature"))
         case .invalid(let reason):
             return self.answer(.error(401, "X-Terrakube-Signature does not match (\(reason))"))

@@ -88,33 +88,36 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         }
     }
 
-    private func store(_ plan: DeliveryPlan, context: some RequestContext) async -> Response {
-        let delivery = plan.record
+    private func store(_ planned: DeliveryPlan, context: some RequestContext) async -> Response {
         let answer: WebhookAnswer
+        // As the store settled it against the remembered heads: a push already queued asks for nothing.
+        var plan = planned
         do {
-            switch try await self.store.record(delivery, work: plan.work) {
+            switch try await self.store.record(planned) {
             case .duplicate:
-                answer = .duplicate(delivery.deliveryID)
-            case .recorded:
-                answer = plan.answer
-                if delivery.decision == .queue { self.wake.signal() }
+                answer = .duplicate(planned.record.deliveryID)
+            case .recorded(_, let settled):
+                plan = settled
+                answer = settled.answer
+                if settled.record.decision == .queue { self.wake.signal() }
             }
             self.writes.writeSucceeded()
         } catch {
-            self.writes.writeFailed(bodyBytes: delivery.body.count)
+            self.writes.writeFailed(bodyBytes: planned.record.body.count)
             context.logger.error(
                 "Store unavailable",
                 metadata: [
-                    "relay.delivery.id": "\(delivery.deliveryID)", "relay.provider": "\(delivery.provider.rawValue)",
-                    "relay.error": "\(error)",
+                    "relay.delivery.id": "\(planned.record.deliveryID)",
+                    "relay.provider": "\(planned.record.provider.rawValue)", "relay.error": "\(error)",
                 ]
             )
             return self.answer(
                 .error(503, "store unavailable; retry later"),
-                provider: WebhookProviders.provider(for: delivery.provider),
+                provider: WebhookProviders.provider(for: planned.record.provider),
                 context: context
             )
         }
+        let delivery = plan.record
         // Metadata passed with the call, not set on a copy of the logger: it is then built only when the
         // level lets the line through, and this runs for every delivery.
         context.logger.info(

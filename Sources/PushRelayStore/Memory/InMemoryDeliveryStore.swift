@@ -50,6 +50,9 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     /// Provider and delivery id to the stored delivery: what makes a delivery a duplicate.
     var deliveryIDs: [[String]: Int64] = [:]
     var items: [Int64: Item] = [:]
+    /// Each ref's remembered head, and the repositories whose first round was taken.
+    var heads: [HeadKey: String] = [:]
+    var baselines: Set<String> = []
     var lastID: Int64 = 0
     /// The store's clock: every time the queue reads or writes.
     let clock: WorkClock
@@ -73,15 +76,32 @@ package actor InMemoryDeliveryStore: DeliveryStore {
         return self.lastID
     }
 
-    package func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult {
+    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
         if let refusal { throw refusal }
-        let key = [delivery.provider.rawValue, delivery.deliveryID]
+        let key = [plan.record.provider.rawValue, plan.record.deliveryID]
         guard self.deliveryIDs[key] == nil else { return .duplicate }
+        let remembered = plan.headKeys.reduce(into: [HeadKey: String]()) { $0[$1] = self.heads[$1] }
+        let (settled, moved) = plan.settled(remembered: remembered)
+        self.heads.merge(moved) { $1 }
         let id = self.nextID()
-        self.deliveries[id] = Delivery(id: id, record: delivery)
+        self.deliveries[id] = Delivery(id: id, record: settled.record)
         self.deliveryIDs[key] = id
-        self.queue(work, delivery: id, parent: nil, at: delivery.receivedAt)
-        return .recorded(id)
+        self.queue(settled.work, delivery: id, parent: nil, at: settled.record.receivedAt)
+        return .recorded(id, settled)
+    }
+
+    package func heads(of repository: String) async throws -> RememberedHeads {
+        var heads: [String: String] = [:]
+        for (key, head) in self.heads where key.repository == repository { heads[key.ref] = head }
+        return RememberedHeads(baselined: self.baselines.contains(repository), heads: heads)
+    }
+
+    package func baseline(_ repository: String, heads: [String: String]) async throws {
+        for (ref, head) in heads {
+            let key = HeadKey(repository: repository, ref: ref)
+            if self.heads[key] == nil { self.heads[key] = head }
+        }
+        self.baselines.insert(repository)
     }
 
     package func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int {

@@ -76,7 +76,8 @@ package final class PostgresDeliveryStore: DeliveryStore {
                 let version = try await Self.withDeadline(.seconds(10)) {
                     try await PostgresMigrations.version(on: client, logger: logger)
                 }
-                guard version == PostgresMigrations.latest else {
+                // What the readers read is the same since the first version; `serve` migrates.
+                guard (PostgresMigrations.firstVersion...PostgresMigrations.latest).contains(version) else {
                     throw StoreSchemaMismatch(found: version, expected: PostgresMigrations.latest)
                 }
             }
@@ -123,8 +124,43 @@ package final class PostgresDeliveryStore: DeliveryStore {
         PostgresWakeListener(client: self.client, channel: Self.channel, logger: self.logger, wake: wake)
     }
 
-    package func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult {
-        try await self.recorder.submit(DeliveryWrite(delivery: delivery, work: work))
+    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
+        try await self.recorder.submit(DeliveryWrite(plan: plan))
+    }
+
+    package func heads(of repository: String) async throws -> RememberedHeads {
+        let rows = try await self.rows(
+            """
+            SELECT ref, head, EXISTS (SELECT 1 FROM pushrelay.head_baselines WHERE repository = \(repository))
+            FROM pushrelay.ref_heads WHERE repository = \(repository) AND head <> \(Self.placeholder)
+            UNION ALL
+            SELECT NULL, NULL, EXISTS (SELECT 1 FROM pushrelay.head_baselines WHERE repository = \(repository))
+            """
+        )
+        var remembered = RememberedHeads(baselined: false, heads: [:])
+        for row in rows {
+            let (ref, head, baselined) = try row.decode((String?, String?, Bool).self)
+            remembered.baselined = baselined
+            if let ref, let head { remembered.heads[ref] = head }
+        }
+        return remembered
+    }
+
+    package func baseline(_ repository: String, heads: [String: String]) async throws {
+        let refs = heads.keys.sorted()
+        // A head a webhook told of meanwhile stays (as does a placeholder another write holds locked).
+        _ = try await self.rows(
+            """
+            WITH h AS (
+                INSERT INTO pushrelay.ref_heads (repository, ref, head, updated_at)
+                SELECT \(repository), f, c, now() FROM unnest(\(refs), \(refs.map { heads[$0] ?? "" })) AS k(f, c)
+                ORDER BY f
+                ON CONFLICT (repository, ref) DO NOTHING
+            )
+            INSERT INTO pushrelay.head_baselines (repository, taken_at) VALUES (\(repository), now())
+            ON CONFLICT DO NOTHING
+            """
+        )
     }
 
     package func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int {

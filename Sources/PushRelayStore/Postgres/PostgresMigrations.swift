@@ -6,9 +6,9 @@ import PostgresNIO
 /// Every replica runs ``run(on:logger:)`` at start, in one transaction under a transaction-scoped advisory
 /// lock (it cannot be left behind, PgBouncer or not), reading the version again once it holds the lock:
 /// however many replicas start at once on an empty database, one creates the schema and the others find it
-/// done. No release carried an earlier schema, so there is nothing to migrate: a database holding one of
-/// the development schemas (versions 1 to 3) is refused with a message, as is one from a newer PushRelay. A
-/// later change appends a step to ``steps``; a released step is never edited.
+/// done. A database holding one of the development schemas (versions 1 to 3) is refused with a message, as
+/// is one from a newer PushRelay. A later change appends a step to ``steps``; a released step is never
+/// edited.
 enum PostgresMigrations {
     /// Versions 1 to 3 were the development schemas before this one.
     static let firstVersion = 4
@@ -95,7 +95,21 @@ enum PostgresMigrations {
             "CREATE INDEX work_delivery ON pushrelay.work (delivery)",
             "CREATE TABLE pushrelay.store_health (id integer PRIMARY KEY, checked_at timestamptz NOT NULL)",
             "INSERT INTO pushrelay.store_health (id, checked_at) VALUES (1, now())",
-        ]
+        ],
+        // 5: the head of each ref, from webhooks and polls (missed-push recovery, SPEC section 12); '' is a
+        // deleted ref. A repository is in `head_baselines` once its first round has been taken.
+        [
+            """
+            CREATE TABLE pushrelay.ref_heads (
+                repository text NOT NULL,
+                ref text NOT NULL,
+                head text NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (repository, ref)
+            )
+            """,
+            "CREATE TABLE pushrelay.head_baselines (repository text PRIMARY KEY, taken_at timestamptz NOT NULL)",
+        ],
     ]
 
     /// The schema version this binary writes.

@@ -29,7 +29,8 @@ package final class SQLiteDeliveryReader: DeliveryInspector, QueueFigures {
             // Refuses every write on this connection, whatever runs on it.
             _ = try await connection.query("PRAGMA query_only = 1")
             let version = try await SQLiteSchema.version(of: connection)
-            guard version == SQLiteSchema.version else {
+            // What the readers read is the same since the base version; `serve` migrates.
+            guard (SQLiteSchema.baseVersion...SQLiteSchema.version).contains(version) else {
                 throw StoreSchemaMismatch(found: version, expected: SQLiteSchema.version)
             }
         } catch {

@@ -4,17 +4,18 @@ import PushRelayCore
 import SQLiteNIO
 
 /// A delivery as the values of one `deliveries` row, in ``SQLiteDeliveryStore/insert(_:connection:)``'s
-/// column order, with the work it queues.
+/// column order, with the plan it came from (its work, and the heads it moves).
 struct DeliveryRow: Sendable {
     /// Provider and delivery id: what makes a delivery a duplicate.
     let key: String
     let values: [SQLiteData]
-    let work: [NewWork]
+    let plan: DeliveryPlan
     let receivedAt: Double
 
-    init(_ delivery: DeliveryRecord, work: [NewWork]) {
+    init(_ plan: DeliveryPlan) {
+        let delivery = plan.record
         self.key = Self.key(provider: delivery.provider.rawValue, deliveryID: delivery.deliveryID)
-        self.work = work
+        self.plan = plan
         self.receivedAt = delivery.receivedAt.timeIntervalSince1970
         self.values = [
             .text(delivery.provider.rawValue), .text(delivery.deliveryID), .text(delivery.event),
@@ -37,10 +38,22 @@ extension SQLiteDeliveryStore {
 
     /// Writes a batch of deliveries with one statement and their work with as few as fit, inside the
     /// batcher's transaction. A delivery whose provider and id are already stored (or appear earlier in the
-    /// same batch) is a duplicate: neither it nor its work is written.
+    /// same batch) is a duplicate: neither it, its work nor its heads are written. Deliveries that move
+    /// heads are settled first, in order, against the heads the store remembers.
     static func insert(_ rows: [DeliveryRow], connection: SQLiteConnection) async throws -> [RecordResult] {
         precondition(rows.count <= self.maxBatch, "the batcher bounds a batch")
         guard !rows.isEmpty else { return [] }
+        var rows = rows
+        var moved: [[HeadKey: String]] = Array(repeating: [:], count: rows.count)
+        if rows.contains(where: { !$0.plan.refs.isEmpty }) {
+            var current = try await self.heads(Set(rows.flatMap(\.plan.headKeys)), connection)
+            for index in rows.indices where !rows[index].plan.refs.isEmpty {
+                let (settled, heads) = rows[index].plan.settled(remembered: current)
+                current.merge(heads) { $1 }
+                moved[index] = heads
+                if settled != rows[index].plan { rows[index] = DeliveryRow(settled) }
+            }
+        }
         let placeholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         let inserted = try await connection.query(
             """
@@ -61,15 +74,60 @@ extension SQLiteDeliveryStore {
         }
         // The first row with a key owns it; any later one in the batch is a duplicate.
         let results: [RecordResult] = rows.map { row in
-            rowIDs.removeValue(forKey: row.key).map { .recorded(Int64($0)) } ?? .duplicate
+            rowIDs.removeValue(forKey: row.key).map { .recorded(Int64($0), row.plan) } ?? .duplicate
         }
         var work: [QueuedWork] = []
-        for (row, result) in zip(rows, results) {
-            guard case .recorded(let id) = result else { continue }
-            work += row.work.map { QueuedWork(delivery: id, parent: nil, at: row.receivedAt, work: $0) }
+        var heads: [HeadKey: String] = [:]
+        for (index, (row, result)) in zip(rows, results).enumerated() {
+            guard let id = result.id else { continue }
+            work += row.plan.work.map { QueuedWork(delivery: id, parent: nil, at: row.receivedAt, work: $0) }
+            heads.merge(moved[index]) { $1 }
         }
+        try await self.remember(heads, at: rows[0].receivedAt, connection)
         try await self.insertWork(work, connection)
         return results
+    }
+
+    /// Most head keys in one statement (2 or 3 bound values each).
+    private static let maxHeadsPerStatement = 1000
+
+    /// The remembered heads of `keys` that have one.
+    static func heads(_ keys: Set<HeadKey>, _ connection: SQLiteConnection) async throws -> [HeadKey: String] {
+        let keys = keys.sorted()
+        var heads: [HeadKey: String] = [:]
+        for start in stride(from: 0, to: keys.count, by: self.maxHeadsPerStatement) {
+            let slice = keys[start..<min(start + self.maxHeadsPerStatement, keys.count)]
+            let rows = try await connection.query(
+                """
+                SELECT repository, ref, head FROM ref_heads
+                WHERE (repository, ref) IN (VALUES \(Array(repeating: "(?, ?)", count: slice.count).joined(separator: ", ")))
+                """,
+                slice.flatMap { [SQLiteData.text($0.repository), .text($0.ref)] }
+            )
+            for row in rows {
+                guard let repository = row.column("repository")?.string, let ref = row.column("ref")?.string,
+                    let head = row.column("head")?.string
+                else { throw StoreCorruption(column: "head") }
+                heads[HeadKey(repository: repository, ref: ref)] = head
+            }
+        }
+        return heads
+    }
+
+    /// Remembers each of `heads`, replacing what was there.
+    static func remember(_ heads: [HeadKey: String], at time: Double, _ connection: SQLiteConnection) async throws {
+        let entries = heads.sorted { $0.key < $1.key }
+        for start in stride(from: 0, to: entries.count, by: self.maxHeadsPerStatement) {
+            let slice = entries[start..<min(start + self.maxHeadsPerStatement, entries.count)]
+            _ = try await connection.query(
+                """
+                INSERT INTO ref_heads (repository, ref, head, updated_at)
+                VALUES \(Array(repeating: "(?, ?, ?, ?)", count: slice.count).joined(separator: ", "))
+                ON CONFLICT (repository, ref) DO UPDATE SET head = excluded.head, updated_at = excluded.updated_at
+                """,
+                slice.flatMap { [.text($0.key.repository), .text($0.key.ref), .text($0.value), .float(time)] }
+            )
+        }
     }
 
     /// An item of work to insert: whose it is, and when it was queued.

@@ -208,9 +208,50 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         try await self.writerThread.shutdownGracefully()
     }
 
-    package func record(_ delivery: DeliveryRecord, work: [NewWork]) async throws -> RecordResult {
+    package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
         try self.refuseWhileCheckpointBlocked()
-        return try await self.batcher.record(DeliveryRow(delivery, work: work))
+        return try await self.batcher.record(DeliveryRow(plan))
+    }
+
+    package func heads(of repository: String) async throws -> RememberedHeads {
+        try await self.batcher.perform { connection in
+            let baselined = try await connection.query(
+                "SELECT 1 FROM head_baselines WHERE repository = ?",
+                [.text(repository)]
+            )
+            let rows = try await connection.query(
+                "SELECT ref, head FROM ref_heads WHERE repository = ?",
+                [.text(repository)]
+            )
+            var heads: [String: String] = [:]
+            for row in rows {
+                guard let ref = row.column("ref")?.string, let head = row.column("head")?.string else {
+                    throw StoreCorruption(column: "head")
+                }
+                heads[ref] = head
+            }
+            return RememberedHeads(baselined: !baselined.isEmpty, heads: heads)
+        }
+    }
+
+    package func baseline(_ repository: String, heads: [String: String]) async throws {
+        let now = Date().timeIntervalSince1970
+        try await self.batcher.perform { connection in
+            // A head a webhook told of meanwhile stays: it is as new as the round's, or newer.
+            let known = try await Self.heads(
+                Set(heads.keys.map { HeadKey(repository: repository, ref: $0) }),
+                connection
+            )
+            var fresh: [HeadKey: String] = [:]
+            for (ref, head) in heads where known[HeadKey(repository: repository, ref: ref)] == nil {
+                fresh[HeadKey(repository: repository, ref: ref)] = head
+            }
+            try await Self.remember(fresh, at: now, connection)
+            _ = try await connection.query(
+                "INSERT INTO head_baselines (repository, taken_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [.text(repository), .float(now)]
+            )
+        }
     }
 
     /// Whether a checkpoint is held up by a full disk (see ``checkpointBlocked``).

@@ -1,13 +1,33 @@
 import SQLiteNIO
 
-/// The SQLite schema, created whole in an empty file. Its version is the file's `user_version`.
+/// The SQLite schema: ``tables`` (version 6) created whole in an empty file, then each step of
+/// ``migrations`` in order. Its version is the file's `user_version`.
 ///
-/// No release carried an earlier schema, so there is nothing to migrate: a file written by an earlier
-/// build (versions 1 to 5) is refused with a message, as is one from a newer PushRelay. A later change adds
-/// a step to ``migrations`` and raises ``version``; a released step is never edited.
+/// A file written by an earlier build (versions 1 to 5) is refused with a message, as is one from a newer
+/// PushRelay. A later change adds a step to ``migrations``; a released step is never edited.
 enum SQLiteSchema {
-    /// The schema version this binary writes. Versions 1 to 5 were the development schemas before it.
-    static let version = 6
+    /// The version ``tables`` write. Versions 1 to 5 were the development schemas before it.
+    static let baseVersion = 6
+    /// The schema version this binary writes.
+    static var version: Int { self.baseVersion + self.migrations.count }
+
+    /// Step `n` raises the version from `baseVersion + n` to the next.
+    static let migrations: [[String]] = [
+        // 7: the head of each ref, from webhooks and polls (missed-push recovery, SPEC section 12); "" is a
+        // deleted ref. A repository is in `head_baselines` once its first round has been taken.
+        [
+            """
+            CREATE TABLE ref_heads (
+                repository TEXT NOT NULL,
+                ref TEXT NOT NULL,
+                head TEXT NOT NULL,
+                updated_at REAL NOT NULL,
+                PRIMARY KEY (repository, ref)
+            ) WITHOUT ROWID
+            """,
+            "CREATE TABLE head_baselines (repository TEXT PRIMARY KEY, taken_at REAL NOT NULL) WITHOUT ROWID",
+        ]
+    ]
 
     static let tables: [String] = [
         """
@@ -87,17 +107,26 @@ enum SQLiteSchema {
         "INSERT INTO store_health (id, checked_at) VALUES (1, 0)",
     ]
 
-    /// Creates the schema in an empty file inside one transaction; a failure leaves the file empty.
-    /// - Throws: ``StoreSchemaMismatch`` when the file holds another version's schema.
+    /// Creates the schema in an empty file, or brings an older one up to date, inside one transaction; a
+    /// failure leaves the file as it was.
+    /// - Throws: ``StoreSchemaMismatch`` when the file holds a version this binary cannot bring up to date.
     static func create(on connection: SQLiteConnection) async throws {
         let current = try await self.version(of: connection)
         guard current != self.version else { return }
-        guard current == 0 else { throw StoreSchemaMismatch(found: current, expected: self.version) }
+        guard current == 0 || (self.baseVersion..<self.version).contains(current) else {
+            throw StoreSchemaMismatch(found: current, expected: self.version)
+        }
         _ = try await connection.query("BEGIN IMMEDIATE")
         do {
-            // Read again under the write lock: another process may have created it meanwhile.
-            if try await self.version(of: connection) == 0 {
+            // Read again under the write lock: another process may have done it meanwhile.
+            let found = try await self.version(of: connection)
+            if found == 0 {
                 for statement in self.tables { _ = try await connection.query(statement) }
+            }
+            if found != self.version {
+                for step in self.migrations[(max(found, self.baseVersion) - self.baseVersion)...] {
+                    for statement in step { _ = try await connection.query(statement) }
+                }
                 _ = try await connection.query("PRAGMA user_version = \(self.version)")
             }
             _ = try await connection.query("COMMIT")
