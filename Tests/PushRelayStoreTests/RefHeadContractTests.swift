@@ -160,4 +160,27 @@ struct RefHeadContractTests {
             #expect(try await stores[0].testJobCounts()[.pending] == 5)
         }
     }
+
+    /// Recovery's rounds: work no delivery brought, one keyed item per repository, queued again each
+    /// interval, taken by one owner at a time.
+    @Test(arguments: StoreBackend.available)
+    func aRoundQueuedWithoutADeliveryIsOneItemTakenOnceAndQueuedAgain(_ backend: StoreBackend) async throws {
+        try await backend.withStores(2) { stores in
+            let kind: WorkKind = "test.round"
+            let round = NewWork(kind: kind, payload: Array(Self.repository.utf8), key: Self.repository)
+            try await stores[0].enqueue([round])
+            try await stores[1].enqueue([round])
+            let first = try await stores[0].claim(owner: "a", kinds: [kind], limit: 5, lease: .seconds(30))
+            #expect(first.count == 1)
+            #expect(first.first?.provider == nil)
+            // Queued again while it runs: the other replica still cannot take it.
+            try await stores[1].enqueue([round])
+            #expect(try await stores[1].claim(owner: "b", kinds: [kind], limit: 5, lease: .seconds(30)).isEmpty)
+            let done = WorkOutcome.done(result: nil, label: .done, detail: nil, next: [])
+            #expect(try await stores[0].finish(first[0], outcome: done))
+            // The payload queued meanwhile makes it due again.
+            let again = try await stores[1].claim(owner: "b", kinds: [kind], limit: 5, lease: .seconds(30))
+            #expect(again.map(\.id) == first.map(\.id))
+        }
+    }
 }

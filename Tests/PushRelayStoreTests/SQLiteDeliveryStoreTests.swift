@@ -114,6 +114,42 @@ struct SQLiteDeliveryStoreTests {
         }
     }
 
+    /// A store of the first released schema (6) is brought up to date when `serve` opens it, its deliveries
+    /// and work kept; work no delivery brought can then be queued.
+    @Test func aStoreOfTheFirstReleaseIsMigratedWithItsWork() async throws {
+        let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/store.sqlite"
+        let old = try await SQLiteConnection.open(storage: .file(path: path))
+        for statement in SQLiteSchema.tables { _ = try await old.query(statement) }
+        _ = try await old.query("PRAGMA user_version = 6")
+        _ = try await old.query(
+            """
+            INSERT INTO deliveries (id, provider, delivery_id, event, received_at, decision, reason, signature,
+                                    headers, body)
+            VALUES (1, 'github', 'old-1', 'push', 0, 'queue', 'matched', 'valid', '[]', x'')
+            """
+        )
+        _ = try await old.query(
+            """
+            INSERT INTO work (delivery, kind, payload, state, queued_at, next_attempt_at, updated_at)
+            VALUES (1, 'test.job', x'7b7d', 'pending', 0, 0, 0)
+            """
+        )
+        try await old.close()
+        let store = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
+        #expect(try await store.work(provider: .github, deliveryID: "old-1").map(\.payload) == [Array("{}".utf8)])
+        try await store.enqueue([NewWork(kind: "test.round", payload: [1], key: "github.com/acme/infra")])
+        let claimed = try await store.claim(owner: "o", kinds: ["test.round"], limit: 5, lease: .seconds(30))
+        #expect(claimed.map(\.provider) == [nil])
+        #expect(claimed.map(\.deliveryID) == [""])
+        try await store.close()
+        let after = try await SQLiteConnection.open(storage: .file(path: path))
+        #expect(try await SQLiteSchema.version(of: after) == SQLiteSchema.version)
+        try await after.close()
+    }
+
     /// A store written by a build before the first release (a development schema) is refused with the way
     /// out, and left as it was.
     @Test func aStoreFromBeforeTheFirstReleaseIsRefusedAndLeftAlone() async throws {

@@ -49,6 +49,10 @@ package protocol WorkQueue: Sendable {
     /// Makes the unfinished item of `kind` with `key` due now (one running is left to its attempt).
     /// - Returns: whether there is such an item.
     func hasten(kind: WorkKind, key: String) async throws -> Bool
+
+    /// Queues work that no delivery brought (missed-push recovery's rounds), by the same rules as a
+    /// delivery's; its follow-ups belong to no delivery either.
+    func enqueue(_ work: [NewWork]) async throws
 }
 
 package enum WorkState: String, Sendable, Codable, CaseIterable {
@@ -143,8 +147,8 @@ package struct ClaimedWork: Sendable, Equatable {
     package var payload: [UInt8]
     /// Attempts made before this one.
     package var attempts: Int
-    /// The delivery the item came from.
-    package var provider: ProviderKind
+    /// The delivery the item came from; `nil` (and an empty id) for work no delivery brought.
+    package var provider: ProviderKind?
     package var deliveryID: String
     package var queuedAt: Date
     /// An earlier attempt may have had its effect: the handler must find out before acting again.
@@ -160,7 +164,7 @@ package struct ClaimedWork: Sendable, Equatable {
         kind: WorkKind,
         payload: [UInt8],
         attempts: Int,
-        provider: ProviderKind,
+        provider: ProviderKind?,
         deliveryID: String,
         queuedAt: Date,
         uncertain: Bool = false,

@@ -7,7 +7,7 @@ extension InMemoryDeliveryStore {
     /// Queues items in order. A keyed item already stored takes the new payload instead of adding another
     /// (while it runs, once its attempt ends), unless the new one is queued once; a grouped item supersedes
     /// its group's older unfinished items.
-    func queue(_ work: [NewWork], delivery: Int64, parent: Int64?, at: Date) {
+    func queue(_ work: [NewWork], delivery: Int64?, parent: Int64?, at: Date) {
         for new in work {
             let id: Int64
             if let key = new.key,
@@ -77,14 +77,14 @@ extension InMemoryDeliveryStore {
     }
 
     private func claimed(_ item: Item) -> ClaimedWork {
-        let delivery = self.deliveries[item.delivery]?.record
+        let delivery = item.delivery.flatMap { self.deliveries[$0]?.record }
         return ClaimedWork(
             id: item.id,
             fence: item.fence,
             kind: item.kind,
             payload: item.payload,
             attempts: item.attempts - 1,  // the attempts made before this claim
-            provider: delivery?.provider ?? .github,
+            provider: delivery?.provider,
             deliveryID: delivery?.deliveryID ?? "",
             queuedAt: item.queuedAt,
             uncertain: item.uncertain,
@@ -176,6 +176,10 @@ extension InMemoryDeliveryStore {
 
     package func recordedResults(of kind: WorkKind, among results: [String]) async throws -> Set<String> {
         Set(self.items.values.filter { $0.kind == kind }.compactMap(\.result)).intersection(results)
+    }
+
+    package func enqueue(_ work: [NewWork]) async throws {
+        self.queue(work, delivery: nil, parent: nil, at: self.now())
     }
 
     package func hasten(kind: WorkKind, key: String) async throws -> Bool {

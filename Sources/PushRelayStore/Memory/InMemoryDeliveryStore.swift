@@ -18,7 +18,8 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     /// An item of work, with every field the SQL stores keep in their `work` row.
     struct Item {
         var id: Int64
-        var delivery: Int64
+        /// `nil` for work no delivery brought.
+        var delivery: Int64?
         var parent: Int64?
         var kind: WorkKind
         var payload: [UInt8]

@@ -149,6 +149,31 @@ extension PostgresDeliveryStore {
         return rows.count
     }
 
+    package func enqueue(_ work: [NewWork]) async throws {
+        guard !work.isEmpty else { return }
+        let work = NewWork.coalesced(work.map { (delivery: 0, work: $0) }, work: \.work).map(\.work)
+        _ = try await self.rows(
+            """
+            WITH n AS (
+                INSERT INTO pushrelay.work AS t (kind, payload, key, key_once, work_group, result_unique, state,
+                                                 queued_at, next_attempt_at, updated_at)
+                SELECT u.kind, u.payload, NULLIF(u.key, ''), u.once, NULLIF(u.work_group, ''), u.result_unique,
+                       'pending', now(), now() + make_interval(secs => u.after), now()
+                FROM unnest(\(work.map(\.kind.rawValue)), \(work.map { ByteBuffer(bytes: $0.payload) }),
+                            \(work.map { $0.key ?? "" }), \(work.map(\.once)), \(work.map { $0.group ?? "" }),
+                            \(work.map(\.uniqueResult)), \(work.map(\.after.seconds)))
+                        WITH ORDINALITY AS u(kind, payload, key, once, work_group, result_unique, after, k)
+                ORDER BY u.key, u.k
+                \(unescaped: Self.keyedUpsert)
+                RETURNING t.id, t.kind, t.work_group
+            )\(unescaped: work.contains { $0.group != nil } ? Self.superseding(by: "n") : ""), w AS (
+                SELECT pg_notify(\(Self.channel), '') WHERE \(self.settings.notify) AND EXISTS (SELECT 1 FROM n)
+            )
+            SELECT (SELECT COUNT(*) FROM n), (SELECT COUNT(*) FROM w)
+            """
+        )
+    }
+
     package func hasten(kind: WorkKind, key: String) async throws -> Bool {
         let rows = try await self.rows(
             """

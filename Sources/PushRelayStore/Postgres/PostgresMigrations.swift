@@ -109,6 +109,8 @@ enum PostgresMigrations {
             )
             """,
             "CREATE TABLE pushrelay.head_baselines (repository text PRIMARY KEY, taken_at timestamptz NOT NULL)",
+            // Work no delivery brought (recovery's rounds) has none.
+            "ALTER TABLE pushrelay.work ALTER COLUMN delivery DROP NOT NULL",
         ],
     ]
 

@@ -16,9 +16,8 @@ enum PostgresRows {
     /// A row a claim returned.
     static func claimedWork(from row: PostgresRow) throws -> ClaimedWork {
         let cells = row.makeRandomAccess()
-        guard let provider = ProviderKind(rawValue: try cells["provider"].decode(String.self)) else {
-            throw StoreCorruption(column: "provider")
-        }
+        // No provider: work no delivery brought.
+        let provider = try cells["provider"].decode(String?.self).flatMap(ProviderKind.init(rawValue:))
         // `attempts` counts the claim that returned this row; the dispatcher counts the attempts before it.
         let attempts = Int(try cells["attempts"].decode(Int32.self)) - 1
         return ClaimedWork(
@@ -28,7 +27,7 @@ enum PostgresRows {
             payload: Array(buffer: try cells["payload"].decode(ByteBuffer.self)),
             attempts: attempts,
             provider: provider,
-            deliveryID: try cells["delivery_id"].decode(String.self),
+            deliveryID: try cells["delivery_id"].decode(String?.self) ?? "",
             queuedAt: try cells["queued_at"].decode(Date.self),
             uncertain: try cells["uncertain"].decode(Bool.self),
             uncertainSince: try cells["uncertain_since"].decode(Date?.self),

@@ -78,7 +78,8 @@ extension SQLiteDeliveryStore {
                     .integer(change.recordsAttempt ? 0 : 1),
                 ]
             )
-            guard let row = moved.first, let delivery = row.column("delivery")?.integer else { return false }
+            guard let row = moved.first else { return false }
+            let delivery = row.column("delivery")?.integer.map(Int64.init)
             if change.recordsAttempt {
                 _ = try await connection.query(
                     """
@@ -94,7 +95,7 @@ extension SQLiteDeliveryStore {
                 )
             }
             try await Self.insertWork(
-                change.next.map { QueuedWork(delivery: Int64(delivery), parent: work.id, at: now, work: $0) },
+                change.next.map { QueuedWork(delivery: delivery, parent: work.id, at: now, work: $0) },
                 connection
             )
             return true
@@ -108,6 +109,16 @@ extension SQLiteDeliveryStore {
                 "UPDATE work SET lease_until = ?1 + ?2 WHERE owner = ?3 AND state = 'running' RETURNING id",
                 [.float(now), .float(lease.seconds), .text(owner)]
             ).count
+        }
+    }
+
+    package func enqueue(_ work: [NewWork]) async throws {
+        let now = Date().timeIntervalSince1970
+        try await self.batcher.perform { connection in
+            try await Self.insertWork(
+                work.map { QueuedWork(delivery: nil, parent: nil, at: now, work: $0) },
+                connection
+            )
         }
     }
 

@@ -132,7 +132,8 @@ extension SQLiteDeliveryStore {
 
     /// An item of work to insert: whose it is, and when it was queued.
     struct QueuedWork {
-        var delivery: Int64
+        /// `nil` for work no delivery brought.
+        var delivery: Int64?
         var parent: Int64?
         var at: Double
         var work: NewWork
@@ -147,7 +148,7 @@ extension SQLiteDeliveryStore {
             var binds: [SQLiteData] = []
             for item in slice {
                 binds += [
-                    .integer(Int(item.delivery)), item.parent.map { .integer(Int($0)) } ?? .null,
+                    item.delivery.map { .integer(Int($0)) } ?? .null, item.parent.map { .integer(Int($0)) } ?? .null,
                     .text(item.work.kind.rawValue), .blob(ByteBuffer(bytes: item.work.payload)),
                     item.work.key.map(SQLiteData.text) ?? .null, .integer(item.work.once ? 1 : 0),
                     item.work.group.map(SQLiteData.text) ?? .null, .integer(item.work.uniqueResult ? 1 : 0),

@@ -24,10 +24,9 @@ enum SQLiteRows {
         """
 
     static func claimedWork(from row: SQLiteRow) throws -> ClaimedWork {
-        guard let id = row.column("id")?.integer, let provider = ProviderKind(rawValue: try self.text(row, "provider"))
-        else {
-            throw StoreCorruption(column: "id")
-        }
+        guard let id = row.column("id")?.integer else { throw StoreCorruption(column: "id") }
+        // No provider: work no delivery brought.
+        let provider = row.column("provider")?.string.flatMap(ProviderKind.init(rawValue:))
         return ClaimedWork(
             id: Int64(id),
             fence: Int64(row.column("fence")?.integer ?? 0),
@@ -35,7 +34,7 @@ enum SQLiteRows {
             payload: self.bytes(row, "payload"),
             attempts: row.column("attempts")?.integer ?? 0,
             provider: provider,
-            deliveryID: try self.text(row, "delivery_id"),
+            deliveryID: row.column("delivery_id")?.string ?? "",
             queuedAt: Date(timeIntervalSince1970: row.column("queued_at")?.double ?? 0),
             uncertain: (row.column("uncertain")?.integer ?? 0) != 0,
             uncertainSince: row.column("uncertain_since")?.double.map(Date.init(timeIntervalSince1970:)),

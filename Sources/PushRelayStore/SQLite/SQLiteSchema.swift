@@ -14,8 +14,56 @@ enum SQLiteSchema {
     /// Step `n` raises the version from `baseVersion + n` to the next.
     static let migrations: [[String]] = [
         // 7: the head of each ref, from webhooks and polls (missed-push recovery, SPEC section 12); "" is a
-        // deleted ref. A repository is in `head_baselines` once its first round has been taken.
+        // deleted ref. A repository is in `head_baselines` once its first round has been taken. Work no
+        // delivery brought (recovery's rounds) has no `delivery`: the table is rebuilt without NOT NULL,
+        // as SQLite changes a column (its foreign keys are off meanwhile: see ``create(on:)``).
         [
+            """
+            CREATE TABLE work_next (
+                id INTEGER PRIMARY KEY,
+                delivery INTEGER REFERENCES deliveries (id),
+                parent INTEGER REFERENCES work (id),
+                kind TEXT NOT NULL,
+                payload BLOB NOT NULL,
+                key TEXT,
+                key_once INTEGER NOT NULL DEFAULT 0,
+                work_group TEXT,
+                superseded_at REAL,
+                next_payload BLOB,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                queued_at REAL NOT NULL,
+                next_attempt_at REAL NOT NULL,
+                updated_at REAL NOT NULL,
+                last_error TEXT,
+                result TEXT,
+                result_unique INTEGER NOT NULL DEFAULT 0,
+                attempt_started_at REAL,
+                uncertain INTEGER NOT NULL DEFAULT 0,
+                uncertain_since REAL,
+                owner TEXT,
+                lease_until REAL,
+                fence INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            INSERT INTO work_next (id, delivery, parent, kind, payload, key, key_once, work_group, superseded_at,
+                                   next_payload, state, attempts, queued_at, next_attempt_at, updated_at, last_error,
+                                   result, result_unique, attempt_started_at, uncertain, uncertain_since, owner,
+                                   lease_until, fence)
+            SELECT id, delivery, parent, kind, payload, key, key_once, work_group, superseded_at, next_payload, state,
+                   attempts, queued_at, next_attempt_at, updated_at, last_error, result, result_unique,
+                   attempt_started_at, uncertain, uncertain_since, owner, lease_until, fence
+            FROM work
+            """,
+            "DROP TABLE work",
+            "ALTER TABLE work_next RENAME TO work",
+            "CREATE INDEX work_due ON work (state, kind, next_attempt_at)",
+            "CREATE INDEX work_lease ON work (state, lease_until)",
+            "CREATE INDEX work_delivery ON work (delivery)",
+            "CREATE UNIQUE INDEX work_result ON work (kind, result) WHERE result IS NOT NULL AND result_unique = 1",
+            "CREATE UNIQUE INDEX work_key ON work (kind, key) WHERE key IS NOT NULL",
+            "CREATE INDEX work_group ON work (kind, work_group) WHERE work_group IS NOT NULL",
             """
             CREATE TABLE ref_heads (
                 repository TEXT NOT NULL,
@@ -116,6 +164,19 @@ enum SQLiteSchema {
         guard current == 0 || (self.baseVersion..<self.version).contains(current) else {
             throw StoreSchemaMismatch(found: current, expected: self.version)
         }
+        // A step that rebuilds a table needs the foreign keys off (they cannot change inside a transaction),
+        // and checked before it commits.
+        _ = try await connection.query("PRAGMA foreign_keys = OFF")
+        do {
+            try await self.migrate(connection)
+            _ = try await connection.query("PRAGMA foreign_keys = ON")
+        } catch {
+            _ = try? await connection.query("PRAGMA foreign_keys = ON")
+            throw error
+        }
+    }
+
+    private static func migrate(_ connection: SQLiteConnection) async throws {
         _ = try await connection.query("BEGIN IMMEDIATE")
         do {
             // Read again under the write lock: another process may have done it meanwhile.
@@ -126,6 +187,9 @@ enum SQLiteSchema {
             if found != self.version {
                 for step in self.migrations[(max(found, self.baseVersion) - self.baseVersion)...] {
                     for statement in step { _ = try await connection.query(statement) }
+                }
+                guard try await connection.query("PRAGMA foreign_key_check").isEmpty else {
+                    throw StoreCorruption(column: "a foreign key, after migrating")
                 }
                 _ = try await connection.query("PRAGMA user_version = \(self.version)")
             }
