@@ -132,6 +132,17 @@ package func buildServiceGroup(
         metrics: metrics,
         logger: logger
     )
+    services += recoveryServices(
+        settings,
+        config: holder,
+        hosts: gitHosts,
+        store: store,
+        wake: wake,
+        owner: owner,
+        lease: lease,
+        metrics: metrics,
+        logger: logger
+    )
     if let configDirectory {
         let poll = settings.reloadPollSeconds
         services.append(

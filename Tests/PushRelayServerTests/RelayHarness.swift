@@ -242,12 +242,12 @@ struct RelayHarness: Sendable {
 
     /// GitHub's push fixture (`go-scm-push`, to `master`), moved on from its own commit to `after`: another
     /// push of the branch, which the remembered head does not take for the same commit again.
-    static func githubPush(after: String) -> [UInt8] {
+    static func githubPush(after: String, before: String = "199eddf46df50de8d02e99bf1c5fdb4101338224") -> [UInt8] {
         let fixture = String(decoding: Fixture.load("github", "go-scm-push").body, as: UTF8.self)
         return Array(
             fixture.replacingOccurrences(
                 of: "\"before\": \"a10867b14bb761a232cd80139fbd4c0d33264240\"",
-                with: "\"before\": \"199eddf46df50de8d02e99bf1c5fdb4101338224\""
+                with: "\"before\": \"\(before)\""
             ).replacingOccurrences(
                 of: "\"after\": \"199eddf46df50de8d02e99bf1c5fdb4101338224\"",
                 with: "\"after\": \"\(after)\""

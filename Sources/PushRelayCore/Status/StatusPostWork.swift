@@ -77,22 +77,11 @@ package enum StatusAnswer: Sendable, Equatable {
         if (200...299).contains(status) { return .posted }
         if kind == .gitlab, GitLabStatus.isAlreadyThere(status: status, body: body) { return .posted }
         let reason = "HTTP \(status)" + (Self.message(in: body).map { ": " + $0 } ?? "")
-        let rateLimited = status == 429 || (status == 403 && header("x-ratelimit-remaining") == "0")
+        let rateLimited = HostRateLimit.isSpent(status: status, header: header)
         if rateLimited || status == 409 || status == 408 || (500...599).contains(status) {
-            return .retry(after: Self.wait(header: header, now: now), reason: reason)
+            return .retry(after: HostRateLimit.wait(header: header, now: now), reason: reason)
         }
         return .refused(reason: reason)
-    }
-
-    /// `Retry-After` (seconds), else `x-ratelimit-reset` (a time).
-    private static func wait(header: (String) -> String?, now: Date) -> Duration? {
-        if let seconds = header("retry-after").flatMap(Double.init), seconds >= 0 {
-            return .milliseconds(Int64(seconds * 1000))
-        }
-        if let reset = header("x-ratelimit-reset").flatMap(Double.init) {
-            return .milliseconds(Int64(max(0, reset - now.timeIntervalSince1970) * 1000))
-        }
-        return nil
     }
 
     /// The host's own words: `message` (GitHub, GitLab, Gitea), `error.message` (Bitbucket), at most 200

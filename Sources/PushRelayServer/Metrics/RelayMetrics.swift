@@ -33,6 +33,37 @@ package final class RelayMetrics: Sendable {
         }
     }
 
+    /// One repository's round of missed-push recovery ended: `result` is `ok` (compared), `baseline` (the
+    /// first), `recovered` (it queued missed pushes), `rate-limited`, `unreadable` (the host refused) or
+    /// `failed`.
+    package func recoveryRound(host: String, result: String) {
+        Counter(
+            label: "pushrelay_recovery_rounds_total",
+            dimensions: [("host", host), ("result", result)],
+            factory: self.factory
+        ).increment()
+        if result == "ok" || result == "baseline" || result == "recovered" {
+            Gauge(
+                label: "pushrelay_recovery_last_round_timestamp_seconds",
+                dimensions: [("host", host)],
+                factory: self.factory
+            )
+            .record(Date().timeIntervalSince1970)
+        }
+    }
+
+    /// Pushes recovery found and recorded (jobs queued for them).
+    package func recoveredPushes(host: String, count: Int) {
+        Counter(label: "pushrelay_recovered_pushes_total", dimensions: [("host", host)], factory: self.factory)
+            .increment(by: count)
+    }
+
+    /// What a host says is left of its rate limit, where it says.
+    package func rateLimitRemaining(host: String, remaining: Int) {
+        Gauge(label: "pushrelay_host_rate_limit_remaining", dimensions: [("host", host)], factory: self.factory)
+            .record(remaining)
+    }
+
     /// One webhook answered: `outcome` is queued, ignored, duplicate or rejected, with the HTTP status.
     /// - Parameter repository: the configured repository, counted only when the config opts in.
     package func delivery(provider: String, answer: WebhookAnswer, repository: String? = nil) {

@@ -1,0 +1,217 @@
+import Foundation
+import Logging
+import NIOHTTP1
+import PushRelayCore
+import Synchronization
+
+/// One host's rounds of missed-push recovery (SPEC section 12), one repository an item: read the refs Git
+/// advertises, and record what differs from the remembered heads as the pushes a webhook would have
+/// brought, through the one accept path (``WebhookIntake/plan(_:provider:headers:body:receivedAt:)``) and
+/// the store's settling, so that a commit is queued once whichever way it came. The first round of a
+/// repository only remembers.
+///
+/// Every round ends rescheduled for the next one; a host that says its rate limit is spent pauses all of
+/// its repositories' rounds until it says.
+package struct RecoveryRoundHandler: WorkHandler {
+    package let host: String
+    package let config: ConfigHolder
+    /// The `hosts` entry's credentials; `nil`: read anonymously.
+    package let credentials: HostCredentials?
+    package let exchange: HTTPExchange
+    package let store: any RefHeadStore & DeliveryRecorder
+    /// Told when a recovered push queued jobs: the creation dispatcher's.
+    package let wake: DispatchWakeUp
+    package var interval: Duration
+    package var metrics: RelayMetrics?
+    /// Until when the host asked to be left alone; shared by its rounds (and copies of this handler).
+    private let pause = HostPause()
+
+    package var type: WorkType<RecoveryRound> { RecoveryRound.type(host: self.host) }
+
+    package init(
+        host: String,
+        config: ConfigHolder,
+        credentials: HostCredentials?,
+        exchange: HTTPExchange,
+        store: any RefHeadStore & DeliveryRecorder,
+        wake: DispatchWakeUp,
+        interval: Duration
+    ) {
+        self.host = host
+        self.config = config
+        self.credentials = credentials
+        self.exchange = exchange
+        self.store = store
+        self.wake = wake
+        self.interval = interval
+    }
+
+    /// How a round ended, for the log and `/metrics`.
+    package enum Result: Sendable, Equatable {
+        case compared
+        case baseline(refs: Int)
+        case recovered([String])
+        case rateLimited(Duration)
+        case unreadable(String)
+        case failed(String)
+
+        var name: String {
+            switch self {
+            case .compared: "ok"
+            case .baseline: "baseline"
+            case .recovered: "recovered"
+            case .rateLimited: "rate-limited"
+            case .unreadable: "unreadable"
+            case .failed: "failed"
+            }
+        }
+    }
+
+    package func perform(_ work: ClaimedWork, _ round: RecoveryRound, logger: Logger) async -> WorkOutcome {
+        let config = self.config.config
+        guard let repository = config.repositories.first(where: { $0.identity.description == round.repository }),
+            let target = RecoveryTarget(repository, settings: config.settings)
+        else {
+            // Gone from the config, or out of recovery: the item ends, and is queued again if it comes back.
+            return .done(result: nil, label: .done, detail: "no longer recovered")
+        }
+        if let until = self.pause.until, until > .now {
+            return .reschedule(payload: nil, after: until - .now)
+        }
+        let result = await self.round(target, config: config, logger: logger)
+        self.metrics?.recoveryRound(host: self.host, result: result.name)
+        switch result {
+        case .rateLimited(let wait):
+            logger.warning("Recovery paused: rate limit", metadata: ["relay.retry.in": "\(wait)"])
+            return .reschedule(payload: nil, after: wait)
+        case .unreadable(let reason), .failed(let reason):
+            logger.warning("Recovery round failed", metadata: ["relay.error": "\(reason)"])
+        case .recovered(let refs):
+            logger.info("Missed pushes recovered", metadata: ["relay.refs": "\(refs.joined(separator: ","))"])
+            self.metrics?.recoveredPushes(host: self.host, count: refs.count)
+        case .baseline(let refs):
+            logger.info("Recovery baseline taken", metadata: ["relay.refs": "\(refs)"])
+        case .compared:
+            break
+        }
+        return .reschedule(payload: nil, after: self.nextRound())
+    }
+
+    /// The interval with up to 10% of jitter, so that the rounds of repositories configured together drift
+    /// apart.
+    private func nextRound() -> Duration {
+        self.interval + self.interval * Double.random(in: 0...0.1)
+    }
+
+    /// One round of `target`, with nothing retried: the next round is the retry.
+    package func round(_ target: RecoveryTarget, config: RelayConfig, logger: Logger) async -> Result {
+        let advertised: [String: String]
+        switch await self.refs(target) {
+        case .success(let heads): advertised = heads
+        case .failure(let failure): return failure.result
+        }
+        let identity = target.repository.identity.description
+        do {
+            let remembered = try await self.store.heads(of: identity)
+            guard remembered.baselined else {
+                try await self.store.baseline(identity, heads: advertised)
+                return .baseline(refs: advertised.count)
+            }
+            var recovered: [String] = []
+            let intake = WebhookIntake(config: config)
+            for push in MissedPushes.find(advertised: advertised, remembered: remembered.heads) {
+                guard let assessment = DeliveryAssessment.recovered(push, target: target, config: config) else {
+                    continue
+                }
+                let plan = intake.plan(
+                    assessment,
+                    provider: target.provider,
+                    headers: [:],
+                    body: [],
+                    receivedAt: Date()
+                )
+                // A ref no route watches is not a push anyone missed: nothing is recorded for it.
+                guard plan.record.decision == .queue else { continue }
+                if case .recorded(_, let settled) = try await self.store.record(plan), !settled.jobs.isEmpty {
+                    recovered.append(push.ref.name)
+                }
+            }
+            if !recovered.isEmpty { self.wake.signal() }
+            return recovered.isEmpty ? .compared : .recovered(recovered)
+        } catch {
+            return .failed("store: \(error)")
+        }
+    }
+
+    private struct Failure: Error {
+        var result: Result
+    }
+
+    /// The branches and tags Git advertises; a redirect is followed on the same origin only, never with the
+    /// token to another.
+    private func refs(_ target: RecoveryTarget) async -> Swift.Result<[String: String], Failure> {
+        var headers: [(name: String, value: String)] = [("Accept", "application/x-git-upload-pack-advertisement")]
+        if let credentials = self.credentials {
+            do {
+                let token = try await credentials.token(for: target.repository.identity.spelledPath)
+                headers.append(("Authorization", target.kind.gitAuthorization(token: token.value)))
+            } catch {
+                return .failure(Failure(result: .unreadable("no token: \(error)")))
+            }
+        }
+        var url = target.refsURL
+        for _ in 0..<3 {
+            let answer: HTTPExchange.Answer
+            do {
+                answer = try await self.exchange.send(.GET, url: url, headers: headers)
+            } catch {
+                return .failure(Failure(result: .failed(error.description)))
+            }
+            let header = { (name: String) in answer.headers.first(name: name) }
+            if let remaining = HostRateLimit.remaining(header: header) {
+                self.metrics?.rateLimitRemaining(host: self.host, remaining: remaining)
+            }
+            if HostRateLimit.isSpent(status: answer.status, header: header) {
+                let wait = HostRateLimit.wait(header: header, now: Date()) ?? .seconds(60)
+                self.pause.until = .now + wait
+                return .failure(Failure(result: .rateLimited(wait)))
+            }
+            switch answer.status {
+            case 200:
+                do {
+                    return .success(try RefAdvertisement(parsing: answer.body).heads)
+                } catch {
+                    return .failure(Failure(result: .failed("not a ref advertisement: \(error.reason)")))
+                }
+            case 301, 302, 307, 308:
+                guard let location = header("location"), let next = Self.sameOrigin(location, as: url) else {
+                    return .failure(Failure(result: .unreadable("HTTP \(answer.status) to another origin")))
+                }
+                url = next
+            case 401, 403, 404:
+                return .failure(Failure(result: .unreadable("HTTP \(answer.status): cannot read the repository")))
+            default:
+                return .failure(Failure(result: .failed("HTTP \(answer.status)")))
+            }
+        }
+        return .failure(Failure(result: .failed("too many redirects")))
+    }
+
+    /// `location` resolved against `url`, when it has the same scheme, host and port.
+    private static func sameOrigin(_ location: String, as url: String) -> String? {
+        guard let base = URL(string: url), let next = URL(string: location, relativeTo: base)?.absoluteURL,
+            next.scheme == base.scheme, next.host == base.host, next.port == base.port
+        else { return nil }
+        return next.absoluteString
+    }
+}
+
+/// Until when a host asked to be left alone.
+private final class HostPause: Sendable {
+    private let instant = Mutex<ContinuousClock.Instant?>(nil)
+
+    var until: ContinuousClock.Instant? {
+        get { self.instant.withLock { $0 } }
+        set { self.instant.withLock { $0 = newValue } }
+    }
+}

@@ -1,0 +1,89 @@
+import Logging
+import PushRelayCore
+import PushRelayStore
+import ServiceLifecycle
+
+/// Queues each recovered repository's round: every one at start (a round now, SPEC section 12's "once at
+/// start"), and then each repository a reload adds. A round reschedules itself after that; a repository
+/// the config drops ends its round.
+package struct RecoveryScheduler: Service {
+    package let config: ConfigHolder
+    package let queue: any WorkQueue
+    package let logger: Logger
+    /// How often the config is looked at for new repositories.
+    package var checkInterval: Duration = .seconds(5)
+
+    package init(config: ConfigHolder, queue: any WorkQueue, logger: Logger) {
+        self.config = config
+        self.queue = queue
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        var queued: Set<RepositoryIdentity> = []
+        await repeatUntilShutdown {
+            let config = self.config.config
+            let targets = config.repositories.compactMap { RecoveryTarget($0, settings: config.settings) }
+            let new = targets.map(\.repository.identity).filter { !queued.contains($0) }
+            guard !new.isEmpty else { return self.checkInterval }
+            do {
+                try await self.queue.enqueue(new.map(RecoveryRound.work(for:)))
+                queued.formUnion(new)
+                self.logger.debug("Recovery rounds queued", metadata: ["relay.repositories": "\(new.count)"])
+            } catch {
+                self.logger.warning("Recovery rounds not queued", metadata: ["relay.error": "\(error)"])
+            }
+            return self.checkInterval
+        }
+    }
+}
+
+/// The services recovery needs when it is on: the scheduler, and one dispatcher per host its repositories
+/// are on at start (a `hosts` entry or a known public host), so that a slow or rate-limited host delays
+/// neither another host nor job creation.
+func recoveryServices(
+    _ settings: ServiceSettings,
+    config: ConfigHolder,
+    hosts: GitHosts,
+    store: some ServedStore,
+    wake: DispatchWakeUp,
+    owner: String,
+    lease: Duration,
+    metrics: RelayMetrics,
+    logger: Logger
+) -> [any Service] {
+    guard let recovery = settings.recovery else { return [] }
+    let targets = config.config.repositories.compactMap { RecoveryTarget($0, settings: settings) }
+    let names = Set(targets.map(\.repository.identity.host)).union(hosts.entries.keys).sorted()
+    var services: [any Service] = [RecoveryScheduler(config: config, queue: store, logger: logger)]
+    for name in names {
+        var exchange = hosts.exchange
+        exchange.peer = name
+        exchange.maxBody = RefAdvertisement.maxBytes
+        exchange.timeout = .milliseconds(Int64(settings.dispatch.requestTimeoutSeconds * 1000))
+        var handler = RecoveryRoundHandler(
+            host: name,
+            config: config,
+            credentials: hosts.entries[name]?.credentials,
+            exchange: exchange,
+            store: store,
+            wake: wake,
+            interval: .milliseconds(Int64(recovery.pollSeconds * 1000))
+        )
+        handler.metrics = metrics
+        var dispatcher = WorkDispatcher(
+            store: store,
+            handlers: [handler],
+            wake: DispatchWakeUp(),
+            logger: logger,
+            owner: owner,
+            concurrency: 4
+        )
+        dispatcher.lease = lease
+        dispatcher.metrics = metrics
+        // Rounds are minutes apart: a second's wait costs nothing, and an idle dispatcher asks the store less.
+        dispatcher.idleDelay = min(.seconds(1), .milliseconds(Int64(recovery.pollSeconds * 500)))
+        services.append(dispatcher)
+    }
+    return services
+}

@@ -1,0 +1,233 @@
+import Foundation
+import PushRelayCore
+import PushRelayFixtures
+import PushRelayServer
+import PushRelayStore
+import PushRelayTestSupport
+import Testing
+
+/// Missed-push recovery end to end (SPEC section 12): the real listener and dispatchers, real Git
+/// repositories served by `git http-backend` behind the Git-host stand-in at each host kind's clone URL,
+/// and the Terrakube stand-in. Pushes are made with `git`; some get their webhook, some do not.
+struct RecoveryEndToEndTests {
+    /// A harness repository on each host kind, where its clone URL's path is, and the branch its route
+    /// watches; Gogs gets a repository file of its own.
+    struct HostCase: Sendable, CustomTestStringConvertible {
+        var kind: String
+        var repository: String
+        var clonePath: String
+        var branch: String
+        var workspace: String
+        var authorization: String
+
+        var testDescription: String { self.kind }
+
+        static func basic(_ user: String, _ password: String) -> String {
+            "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        }
+
+        static let all: [HostCase] = [
+            .init(
+                kind: "github",
+                repository: "github.com/codertocat/hello-world",
+                clonePath: "/Codertocat/Hello-World.git",
+                branch: "master",
+                workspace: "ws-hello",
+                authorization: basic("x-access-token", "status-token")
+            ),
+            .init(
+                kind: "gitlab",
+                repository: "example.com/mike/diaspora",
+                clonePath: "/mike/diaspora.git",
+                branch: "master",
+                workspace: "ws-diaspora",
+                authorization: basic("oauth2", "status-token")
+            ),
+            .init(
+                kind: "gitea",
+                repository: "localhost/gitea/webhooks",
+                clonePath: "/gitea/webhooks.git",
+                branch: "develop",
+                workspace: "ws-gitea",
+                authorization: basic("status-token", "x-oauth-basic")
+            ),
+            .init(
+                kind: "gogs",
+                repository: "gogs.example.com/acme/infra",
+                clonePath: "/acme/infra.git",
+                branch: "main",
+                workspace: "ws-gogs",
+                authorization: basic("status-token", "x-oauth-basic")
+            ),
+            .init(
+                kind: "bitbucket-cloud",
+                repository: "bitbucket.org/brydzewski/foo",
+                clonePath: "/brydzewski/foo.git",
+                branch: "master",
+                workspace: "ws-bb",
+                authorization: basic("x-token-auth", "status-token")
+            ),
+            .init(
+                kind: "bitbucket-server",
+                repository: "bitbucket.example.com/prj/my-repo",
+                clonePath: "/scm/PRJ/my-repo.git",
+                branch: "master",
+                workspace: "ws-bbs",
+                authorization: "Bearer status-token"
+            ),
+            .init(
+                kind: "azure-devops",
+                repository: "dev.azure.com/fabrikam-fiber-inc/fabrikam-fiber-git/fabrikam-fiber-git",
+                clonePath: "/fabrikam-fiber-inc/Fabrikam-Fiber-Git/_git/Fabrikam-Fiber-Git",
+                branch: "master",
+                workspace: "ws-azure",
+                authorization: basic("", "status-token")
+            ),
+        ]
+    }
+
+    /// `hosts` for every harness host (an identity drops the port), all at the stand-in (a repository it does not serve answers `404`),
+    /// and recovery every `poll` seconds.
+    static func service(_ url: String, poll: Double = 0.2) -> String {
+        let hosts = [
+            ("github.com", "github"), ("example.com", "gitlab"), ("localhost", "gitea"),
+            ("gogs.example.com", "gogs"), ("bitbucket.org", "bitbucket-cloud"),
+            ("bitbucket.example.com", "bitbucket-server"), ("dev.azure.com", "azure-devops"),
+        ]
+        return """
+            hosts:
+            \(hosts.map { "  \($0.0): {kind: \($0.1), api_url: \"\(url)\", git_url: \"\(url)\", token_env: STATUS_TOKEN}" }.joined(separator: "\n"))
+            recovery:
+              poll_seconds: \(poll)
+            """
+    }
+
+    static let gogsRepository = """
+        repository: gogs.example.com/acme/infra
+        secret_env: GH_SECRET
+        routes:
+          - branches: ["main"]
+            workspace: ws-gogs
+            template: tpl-apply
+        """
+
+    static func prepare(_ directory: String) throws {
+        try Self.gogsRepository.write(toFile: directory + "/repos/gogs.yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// Reads of `path`'s refs so far.
+    static func reads(_ git: GitHostStandIn, _ path: String) -> [GitHostStandIn.Recorded] {
+        git.gitReads.filter { $0.target.hasPrefix(path + "/info/refs") }
+    }
+
+    /// Waits for two more reads of `path`: a round that started after this call has ended.
+    static func aRoundLater(_ git: GitHostStandIn, _ path: String) async -> Bool {
+        let seen = Self.reads(git, path).count
+        return await eventually(within: .seconds(20)) { Self.reads(git, path).count >= seen + 2 }
+    }
+
+    static func jobs(_ terrakube: TerrakubeStandIn, workspace: String, commit: String) -> Int {
+        terrakube.jobs.filter { $0.workspace == workspace && $0.attributes["commitId"] == commit }.count
+    }
+
+    @Test(arguments: HostCase.all)
+    func aPushWithoutItsWebhookIsQueuedOnceByTheNextRound(_ host: HostCase) async throws {
+        let repository = try GitRepository()
+        let first = try repository.commit(["envs/prod/main.tf": "a"], on: host.branch)
+        let git = GitHostStandIn()
+        git.serve(repository, at: host.clonePath)
+        try await git.whileRunning { url in
+            try await RelayHarness.run(service: Self.service(url), prepare: Self.prepare) { relay in
+                // The first round only remembers: nothing starts.
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        (try? await relay.store.heads(of: host.repository).baselined) == true
+                    }
+                )
+                #expect(await Self.aRoundLater(git, host.clonePath))
+                #expect(relay.standIn.jobs.isEmpty)
+                #expect(Self.reads(git, host.clonePath).last?.headers["authorization"] == host.authorization)
+
+                // A push whose webhook never came: the next round queues it, once.
+                let missed = try repository.commit(["envs/prod/main.tf": "b"], on: host.branch)
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        Self.jobs(relay.standIn, workspace: host.workspace, commit: missed) == 1
+                    }
+                )
+                let recovered = try await relay.store.deliveries(
+                    withID: "recovered:refs/heads/\(host.branch)@\(missed)",
+                    provider: nil
+                )
+                #expect(recovered.map(\.summary.signature) == ["polled"])
+                #expect(recovered.map(\.summary.event) == ["push"])
+
+                // A force-push back to the first commit is a new head, and queued.
+                try repository.forcePush(host.branch, to: first)
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        Self.jobs(relay.standIn, workspace: host.workspace, commit: first) == 1
+                    }
+                )
+                #expect(await Self.aRoundLater(git, host.clonePath))
+                #expect(relay.standIn.jobs.filter { $0.workspace == host.workspace }.count == 2)
+            }
+        }
+    }
+
+    /// A webhook and a round for one commit, in either order, queue it once; a webhook that is late for a
+    /// recovered push is answered `202` with no jobs and the reason.
+    @Test func aWebhookAndARoundForOneCommitQueueItOnce() async throws {
+        let host = HostCase.all[0]
+        let repository = try GitRepository()
+        let first = try repository.commit(["envs/prod/main.tf": "a"], on: host.branch)
+        let git = GitHostStandIn()
+        git.serve(repository, at: host.clonePath)
+        try await git.whileRunning { url in
+            try await RelayHarness.run(service: Self.service(url), prepare: Self.prepare) { relay in
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        (try? await relay.store.heads(of: host.repository).baselined) == true
+                    }
+                )
+                // Recovered first, then its webhook arrives late.
+                let missed = try repository.commit(["envs/prod/main.tf": "b"], on: host.branch)
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        Self.jobs(relay.standIn, workspace: host.workspace, commit: missed) == 1
+                    }
+                )
+                let late = RelayHarness.githubPush(after: missed, before: first)
+                let answer = try await relay.post(
+                    "/hooks/github",
+                    headers: RelayHarness.github(late, delivery: "late-1"),
+                    body: late
+                )
+                #expect(answer.status == 202)
+                #expect(answer.body["jobs"] as? Int == 0)
+                #expect(answer.body["reason"] as? String == "already queued for \(missed)")
+
+                // The webhook first: the rounds after it queue nothing more.
+                let next = try repository.commit(["envs/prod/main.tf": "c"], on: host.branch)
+                let pushed = RelayHarness.githubPush(after: next, before: missed)
+                let queued = try await relay.post(
+                    "/hooks/github",
+                    headers: RelayHarness.github(pushed, delivery: "on-time-1"),
+                    body: pushed
+                )
+                #expect(queued.body["jobs"] as? Int == 1)
+                #expect(await Self.aRoundLater(git, host.clonePath))
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        Self.jobs(relay.standIn, workspace: host.workspace, commit: next) == 1
+                    }
+                )
+                #expect(relay.standIn.jobs.filter { $0.workspace == host.workspace }.count == 2)
+                #expect(
+                    try await relay.store.deliveries(withID: "recovered:refs/heads/master@\(next)", provider: nil)
+                        .isEmpty
+                )
+            }
+        }
+    }
+}
