@@ -192,3 +192,51 @@ struct StatusConfigTests {
         #expect(host.app == .init(id: "12345", privateKeyFile: directory.path + "/app.pem"))
     }
 }
+
+/// `recovery` and a repository's `recovery: false` (SPEC section 12).
+struct RecoveryConfigTests {
+    static let repository = """
+        repository: github.com/acme/infra
+        routes:
+          - branches: ["main"]
+            workspace: ws-prod
+            template: tpl-apply
+        """
+
+    @Test func recoveryIsOffUnlessAskedAndSaysWhichRepositoriesItCannotRead() throws {
+        let off = try ConfigDirectory(service: ConfigDirectory.service, repos: ["infra.yaml": Self.repository])
+        defer { off.remove() }
+        #expect(try ConfigLoader(directory: off.path, environment: ConfigDirectory.environment).load().settings.recovery == nil)
+
+        let service = ConfigDirectory.service + """
+
+            recovery:
+              poll_seconds: 120
+              redeliver_url: "https://relay.example.com/hooks"
+            """
+        let on = try ConfigDirectory(
+            service: service,
+            repos: [
+                "infra.yaml": Self.repository,
+                "own.yaml": Self.repository.replacingOccurrences(of: "github.com/acme", with: "git.example.com/team"),
+                "quiet.yaml": Self.repository.replacingOccurrences(of: "infra", with: "quiet") + "\nrecovery: false",
+            ]
+        )
+        defer { on.remove() }
+        let config = try ConfigLoader(directory: on.path, environment: ConfigDirectory.environment).load()
+        #expect(config.settings.recovery == RecoverySettings(pollSeconds: 120, redeliverURL: "https://relay.example.com/hooks"))
+        #expect(config.repositories.first { $0.file.hasSuffix("quiet.yaml") }?.recovers == false)
+        #expect(
+            config.warnings.map(\.message) == [
+                "recovery skips 1 repositories on git.example.com: no 'hosts' entry says what kind of host it is",
+                "recovery reads 1 repositories on github.com without credentials (no 'hosts' entry): private ones cannot be read",
+            ]
+        )
+        let zero = try ConfigDirectory(
+            service: ConfigDirectory.service + "\nrecovery:\n  poll_seconds: 0",
+            repos: ["infra.yaml": Self.repository]
+        )
+        defer { zero.remove() }
+        #expect(try ConfigLoader(directory: zero.path, environment: ConfigDirectory.environment).load().settings.recovery == nil)
+    }
+}

@@ -230,4 +230,53 @@ struct RecoveryEndToEndTests {
             }
         }
     }
+
+    /// A host that says its rate limit is spent is not asked again before it said; another host's rounds
+    /// go on meanwhile.
+    @Test func aRateLimitedHostWaitsAndNoOtherDoes() async throws {
+        let (github, gitlab) = (HostCase.all[0], HostCase.all[1])
+        let limited = try GitRepository()
+        let other = try GitRepository()
+        try limited.commit(["a": "1"], on: github.branch)
+        try other.commit(["a": "1"], on: gitlab.branch)
+        let git = GitHostStandIn()
+        git.serve(limited, at: github.clonePath)
+        git.serve(other, at: gitlab.clonePath)
+        git.injectGit(.answer(429, headers: ["Retry-After": "2"], body: "slow down"), at: github.clonePath)
+        try await git.whileRunning { url in
+            try await RelayHarness.run(service: Self.service(url), prepare: Self.prepare) { relay in
+                #expect(await eventually(within: .seconds(20)) { !Self.reads(git, github.clonePath).isEmpty })
+                let refused = try #require(Self.reads(git, github.clonePath).first).at
+                // The other host's rounds go on: several while the limited host waits.
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        Self.reads(git, gitlab.clonePath).filter { $0.at > refused }.count >= 4
+                    }
+                )
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        (try? await relay.store.heads(of: github.repository).baselined) == true
+                    }
+                )
+                let reads = Self.reads(git, github.clonePath)
+                #expect(reads.count >= 2)
+                #expect(reads[1].at.timeIntervalSince(refused) >= 2, "asked again before Retry-After")
+                // The host's other repository waits too (a round already under way when the answer came
+                // aside).
+                let sameHost = git.gitReads.filter {
+                    $0.target.hasPrefix("/bradrydzewski/") && $0.at.timeIntervalSince(refused) > 0.1
+                        && $0.at.timeIntervalSince(refused) < 1.9
+                }
+                #expect(sameHost.isEmpty)
+                let metrics = try PrometheusText(try await relay.get("/metrics").text)
+                #expect(
+                    metrics["pushrelay_recovery_rounds_total", ["host": "github.com", "result": "rate-limited"]] == 1
+                )
+                #expect((metrics["pushrelay_recovery_rounds_total", ["host": "example.com", "result": "ok"]] ?? 0) >= 1)
+                #expect(
+                    (metrics["pushrelay_recovery_last_round_timestamp_seconds", ["host": "github.com"]] ?? 0) > 0
+                )
+            }
+        }
+    }
 }

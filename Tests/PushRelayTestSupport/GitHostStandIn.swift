@@ -45,6 +45,8 @@ package final class GitHostStandIn: Sendable {
         package var target: String
         package var headers: [String: String]
         package var body: [UInt8]
+        /// When it arrived.
+        package var at = Date()
 
         package var json: [String: Any]? {
             (try? JSONSerialization.jsonObject(with: Data(self.body))) as? [String: Any]
@@ -78,8 +80,8 @@ package final class GitHostStandIn: Sendable {
         var watchers: [AsyncStream<Recorded>.Continuation] = []
         /// URL path (a clone URL's, without `/info/refs`) → the bare repository served there.
         var repositories: [String: GitRepository] = [:]
-        /// What the next ref advertisements meet instead of Git's answer, one each.
-        var gitFaults: [Fault] = []
+        /// What the next ref advertisements of a path meet instead of Git's answer, one each.
+        var gitFaults: [String: [Fault]] = [:]
         var gitReads: [Recorded] = []
     }
 
@@ -118,9 +120,9 @@ package final class GitHostStandIn: Sendable {
         self.state.withLock { $0.repositories[path] = repository }
     }
 
-    /// What the next ref advertisements meet instead of Git's answer, one each.
-    package func injectGit(_ faults: Fault...) {
-        self.state.withLock { $0.gitFaults.append(contentsOf: faults) }
+    /// What the next ref advertisements of the repository at `path` meet instead of Git's answer, one each.
+    package func injectGit(_ faults: Fault..., at path: String) {
+        self.state.withLock { $0.gitFaults[path, default: []].append(contentsOf: faults) }
     }
 
     /// Ref advertisement requests, as they came.
@@ -235,7 +237,8 @@ package final class GitHostStandIn: Sendable {
         let (repository, fault) = self.state.withLock { state in
             state.gitReads.append(request)
             let repository = state.repositories[path]
-            return (repository, repository == nil || state.gitFaults.isEmpty ? nil : state.gitFaults.removeFirst())
+            let fault = state.gitFaults[path]?.isEmpty == false ? state.gitFaults[path]?.removeFirst() : nil
+            return (repository, fault)
         }
         guard let repository else { return Self.json(404, ["message": "Not Found"]) }
         switch fault {

@@ -74,8 +74,9 @@ package struct ConfigLoader: Sendable {
         return (RelayConfig(settings: settings, repositories: repositories, warnings: warnings), problems)
     }
 
-    /// One warning per host whose repositories recovery reads without credentials (no `hosts` entry):
-    /// public ones can be read so, private ones are skipped.
+    /// One warning per host whose repositories recovery cannot read with credentials (no `hosts` entry):
+    /// on a known public host, public ones are read anonymously and private ones fail; on any other, the
+    /// kind is unknown and none is read.
     private static func anonymousRecovery(
         _ settings: ServiceSettings,
         repositories: [RepositoryConfig],
@@ -87,13 +88,11 @@ package struct ConfigLoader: Sendable {
             counts[repository.identity.host, default: 0] += 1
         }
         return counts.sorted { $0.key < $1.key }.map { host, count in
-            ConfigProblem(
-                file: servicePath,
-                line: nil,
-                message:
-                    "recovery reads \(count) repositories on \(host.isEmpty ? "a host not named" : host) without credentials (no 'hosts' entry): private ones are skipped",
-                severity: .warning
-            )
+            let message =
+                RecoveryTarget.publicHosts[host] != nil
+                ? "recovery reads \(count) repositories on \(host) without credentials (no 'hosts' entry): private ones cannot be read"
+                : "recovery skips \(count) repositories on \(host.isEmpty ? "a host not named" : host): no 'hosts' entry says what kind of host it is"
+            return ConfigProblem(file: servicePath, line: nil, message: message, severity: .warning)
         }
     }
 
