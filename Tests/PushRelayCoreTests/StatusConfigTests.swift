@@ -206,14 +206,18 @@ struct RecoveryConfigTests {
     @Test func recoveryIsOffUnlessAskedAndSaysWhichRepositoriesItCannotRead() throws {
         let off = try ConfigDirectory(service: ConfigDirectory.service, repos: ["infra.yaml": Self.repository])
         defer { off.remove() }
-        #expect(try ConfigLoader(directory: off.path, environment: ConfigDirectory.environment).load().settings.recovery == nil)
+        #expect(
+            try ConfigLoader(directory: off.path, environment: ConfigDirectory.environment).load().settings.recovery
+                == nil
+        )
 
-        let service = ConfigDirectory.service + """
+        let service =
+            ConfigDirectory.service + """
 
-            recovery:
-              poll_seconds: 120
-              redeliver_url: "https://relay.example.com/hooks"
-            """
+                recovery:
+                  poll_seconds: 120
+                  redeliver_url: "https://relay.example.com/hooks"
+                """
         let on = try ConfigDirectory(
             service: service,
             repos: [
@@ -224,7 +228,10 @@ struct RecoveryConfigTests {
         )
         defer { on.remove() }
         let config = try ConfigLoader(directory: on.path, environment: ConfigDirectory.environment).load()
-        #expect(config.settings.recovery == RecoverySettings(pollSeconds: 120, redeliverURL: "https://relay.example.com/hooks"))
+        #expect(
+            config.settings.recovery
+                == RecoverySettings(pollSeconds: 120, redeliverURL: "https://relay.example.com/hooks")
+        )
         #expect(config.repositories.first { $0.file.hasSuffix("quiet.yaml") }?.recovers == false)
         #expect(
             config.warnings.map(\.message) == [
@@ -237,6 +244,9 @@ struct RecoveryConfigTests {
             repos: ["infra.yaml": Self.repository]
         )
         defer { zero.remove() }
-        #expect(try ConfigLoader(directory: zero.path, environment: ConfigDirectory.environment).load().settings.recovery == nil)
+        #expect(
+            try ConfigLoader(directory: zero.path, environment: ConfigDirectory.environment).load().settings.recovery
+                == nil
+        )
     }
 }
