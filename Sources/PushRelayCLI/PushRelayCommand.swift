@@ -13,6 +13,6 @@ struct PushRelayCommand: AsyncParsableCommand {
             created once.
             """,
         version: PushRelayVersion.current,
-        subcommands: [Serve.self, Check.self, Replay.self, Deliveries.self]
+        subcommands: [Serve.self, Check.self, Replay.self, Deliveries.self, Recover.self]
     )
 }

@@ -272,11 +272,57 @@ struct RecoveryEndToEndTests {
                 #expect(
                     metrics["pushrelay_recovery_rounds_total", ["host": "github.com", "result": "rate-limited"]] == 1
                 )
-                #expect((metrics["pushrelay_recovery_rounds_total", ["host": "example.com", "result": "ok"]] ?? 0) >= 1)
+                #expect(
+                    (metrics["pushrelay_recovery_rounds_total", ["host": "example.com", "result": "ok"]] ?? 0) >= 1
+                )
                 #expect(
                     (metrics["pushrelay_recovery_last_round_timestamp_seconds", ["host": "github.com"]] ?? 0) > 0
                 )
             }
+        }
+    }
+
+    /// `pushrelay recover` as an operator runs it after an outage: the real binary, one round now; a dry
+    /// run remembers and queues nothing.
+    @Test func recoverRunsOneRoundNowAndADryRunChangesNothing() async throws {
+        let host = HostCase.all[0]
+        let repository = try GitRepository()
+        try repository.commit(["envs/prod/main.tf": "a"], on: host.branch)
+        let git = GitHostStandIn()
+        git.serve(repository, at: host.clonePath)
+        let directory = NSTemporaryDirectory() + "pushrelay-recover-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await git.whileRunning { url in
+            _ = try RelayHarness.writeConfig(directory, terrakubeURL: "http://127.0.0.1:9", service: Self.service(url))
+            let recover = { (arguments: [String]) in
+                try await RelayProcess.run(
+                    ["recover", "--config", directory, "--repository", "github.com/Codertocat/Hello-World"] + arguments,
+                    environment: RelayHarness.environment
+                )
+            }
+            var run = try await recover(["--dry-run"])
+            #expect(run.stdout == "github.com/codertocat/hello-world: would remember 1 refs (first round)\n", "\(run)")
+            #expect(try await recover(["--dry-run"]).stdout.contains("would remember"))
+            run = try await recover([])
+            #expect(run.status == 0)
+            #expect(run.stdout.contains("remembered 1 refs (first round)"))
+
+            let missed = try repository.commit(["envs/prod/main.tf": "b"], on: host.branch)
+            run = try await recover(["--dry-run"])
+            #expect(run.stdout.contains("would queue refs/heads/master@\(missed): 1 job"), "\(run)")
+            run = try await recover([])
+            #expect(run.stdout.contains("queued refs/heads/master@\(missed): 1 job"), "\(run)")
+            #expect(try await recover([]).stdout.contains("nothing missed"))
+            let list = try await RelayProcess.run(["deliveries", "list", "--config", directory])
+            #expect(list.stdout.contains("recovered:refs/heads/master@\(missed)"), "\(list)")
+
+            // Every repository: those the stand-in does not serve cannot be read, and the command says so.
+            let all = try await RelayProcess.run(
+                ["recover", "--config", directory],
+                environment: RelayHarness.environment
+            )
+            #expect(all.status == 1)
+            #expect(all.stdout.contains("github.com/bradrydzewski/drone-test-go: cannot read: HTTP 404"), "\(all)")
         }
     }
 }

@@ -23,6 +23,8 @@ package struct RecoveryRoundHandler: WorkHandler {
     package let wake: DispatchWakeUp
     package var interval: Duration
     package var metrics: RelayMetrics?
+    /// `recover --dry-run`: nothing is remembered or recorded; a round says what it would queue.
+    package var dryRun = false
     /// Until when the host asked to be left alone; shared by its rounds (and copies of this handler).
     private let pause = HostPause()
 
@@ -50,6 +52,7 @@ package struct RecoveryRoundHandler: WorkHandler {
     package enum Result: Sendable, Equatable {
         case compared
         case baseline(refs: Int)
+        /// Each push recorded (or, in a dry run, that would be): `{ref}@{sha}: N jobs`.
         case recovered([String])
         case rateLimited(Duration)
         case unreadable(String)
@@ -87,7 +90,7 @@ package struct RecoveryRoundHandler: WorkHandler {
         case .unreadable(let reason), .failed(let reason):
             logger.warning("Recovery round failed", metadata: ["relay.error": "\(reason)"])
         case .recovered(let refs):
-            logger.info("Missed pushes recovered", metadata: ["relay.refs": "\(refs.joined(separator: ","))"])
+            logger.info("Missed pushes recovered", metadata: ["relay.refs": "\(refs.joined(separator: "; "))"])
             self.metrics?.recoveredPushes(host: self.host, count: refs.count)
         case .baseline(let refs):
             logger.info("Recovery baseline taken", metadata: ["relay.refs": "\(refs)"])
@@ -114,7 +117,7 @@ package struct RecoveryRoundHandler: WorkHandler {
         do {
             let remembered = try await self.store.heads(of: identity)
             guard remembered.baselined else {
-                try await self.store.baseline(identity, heads: advertised)
+                if !self.dryRun { try await self.store.baseline(identity, heads: advertised) }
                 return .baseline(refs: advertised.count)
             }
             var recovered: [String] = []
@@ -132,11 +135,23 @@ package struct RecoveryRoundHandler: WorkHandler {
                 )
                 // A ref no route watches is not a push anyone missed: nothing is recorded for it.
                 guard plan.record.decision == .queue else { continue }
-                if case .recorded(_, let settled) = try await self.store.record(plan), !settled.jobs.isEmpty {
-                    recovered.append(push.ref.name)
+                let settled: DeliveryPlan
+                if self.dryRun {
+                    let heads = remembered.heads.reduce(into: [HeadKey: String]()) {
+                        $0[HeadKey(repository: identity, ref: $1.key)] = $1.value
+                    }
+                    settled = plan.settled(remembered: heads).plan
+                } else if case .recorded(_, let written) = try await self.store.record(plan) {
+                    settled = written
+                } else {
+                    continue
+                }
+                if !settled.jobs.isEmpty {
+                    let jobs = "\(settled.jobs.count) job\(settled.jobs.count == 1 ? "" : "s")"
+                    recovered.append("\(push.ref.name)@\(push.commit ?? "deleted"): \(jobs)")
                 }
             }
-            if !recovered.isEmpty { self.wake.signal() }
+            if !recovered.isEmpty && !self.dryRun { self.wake.signal() }
             return recovered.isEmpty ? .compared : .recovered(recovered)
         } catch {
             return .failed("store: \(error)")
