@@ -132,6 +132,17 @@ package func buildServiceGroup(
         metrics: metrics,
         logger: logger
     )
+    services.append(
+        orderCheckDispatcher(
+            config: holder,
+            hosts: gitHosts,
+            store: store,
+            owner: owner,
+            lease: lease,
+            metrics: metrics,
+            logger: logger
+        )
+    )
     services += recoveryServices(
         settings,
         config: holder,

@@ -325,4 +325,62 @@ struct RecoveryEndToEndTests {
             #expect(all.stdout.contains("github.com/bradrydzewski/drone-test-go: cannot read: HTTP 404"), "\(all)")
         }
     }
+
+    /// Deliveries out of order, with webhooks alone (recovery off): an older commit after a newer one
+    /// queues nothing once GitHub's compare says the head contains it; a newer one whose `before` is not
+    /// the head is queued, and moves the head.
+    @Test func anOlderCommitAfterANewerOneQueuesNothing() async throws {
+        let host = HostCase.all[0]
+        let repository = try GitRepository()
+        let first = try repository.commit(["a": "1"], on: host.branch)
+        let second = try repository.commit(["a": "2"], on: host.branch)
+        let third = try repository.commit(["a": "3"], on: host.branch)
+        let git = GitHostStandIn()
+        git.serve(repository, at: host.clonePath)
+        try await git.whileRunning { url in
+            let service = """
+                hosts:
+                  github.com: {kind: github, api_url: "\(url)", token_env: STATUS_TOKEN}
+                """
+            try await RelayHarness.run(service: service) { relay in
+                func push(_ id: String, after: String, before: String) async throws -> RelayHarness.Answer {
+                    let body = RelayHarness.githubPush(after: after, before: before)
+                    return try await relay.post(
+                        "/hooks/github",
+                        headers: RelayHarness.github(body, delivery: id),
+                        body: body
+                    )
+                }
+                #expect(try await push("o-3", after: third, before: second).body["jobs"] as? Int == 1)
+                let late = try await push("o-2", after: second, before: first)
+                #expect(late.status == 202)
+                #expect(late.body["jobs"] as? Int == 0)
+                #expect(
+                    (late.body["reason"] as? String)?.hasPrefix("out of order: refs/heads/master is at \(third)")
+                        == true
+                )
+                func check(_ id: String) async throws -> WorkRecord? {
+                    try await relay.store.work(provider: .github, deliveryID: id).first {
+                        $0.kind == OrderCheck.type.kind
+                    }
+                }
+                #expect(await eventually(within: .seconds(20)) { (try? await check("o-2"))?.state == .done })
+                #expect(try await check("o-2")?.history.last?.detail == "older than \(third): nothing queued")
+                #expect(Self.jobs(relay.standIn, workspace: host.workspace, commit: second) == 0)
+
+                // Newer, though its `before` is not the head (a delivery in between was lost): queued.
+                let fourth = try repository.commit(["a": "4"], on: host.branch)
+                let next = try repository.commit(["a": "5"], on: host.branch)
+                _ = try await push("o-5", after: next, before: fourth)
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        Self.jobs(relay.standIn, workspace: host.workspace, commit: next) == 1
+                    }
+                )
+                #expect(try await check("o-5")?.history.last?.detail == "newer than \(third): queued")
+                #expect(try await relay.store.heads(of: host.repository).heads["refs/heads/master"] == next)
+                #expect(relay.standIn.jobs.filter { $0.workspace == host.workspace }.count == 2)
+            }
+        }
+    }
 }

@@ -78,7 +78,8 @@ struct RouterTests {
                     == "199eddf46df50de8d02e99bf1c5fdb4101338224"
             )
 
-            // The next push of the branch is queued; the first one sent again is out of order, and queued.
+            // The next push of the branch is queued; the first one sent again is out of order, and with no
+            // `hosts` entry to ask which commit is newer, queued with the reason.
             let next = RelayHarness.githubPush(after: String(repeating: "c", count: 40))
             let moved = try await routes.post(
                 "/hooks/github",
@@ -89,6 +90,7 @@ struct RouterTests {
             _ = try await routes.post("/hooks/github", headers: RelayHarness.github(body, delivery: "c-4"), body: body)
             let late = try await routes.store.deliveries(withID: "c-4", provider: .github)
             #expect(late.first?.summary.reason.contains("out of order") == true)
+            #expect(late.first?.summary.reason.contains("no 'hosts' entry with a compare API") == true)
             #expect(try await routes.store.jobCounts() == [.pending: 3])
         }
     }

@@ -38,7 +38,8 @@ struct RefHeadContractTests {
             PlannedRef(
                 move: HeadMove(repository: Self.repository, ref: ref, before: before, after: after),
                 jobs: Array(jobs.indices),
-                reason: "matched"
+                reason: "matched",
+                orderCheckable: true
             )
         ]
         return plan
@@ -89,9 +90,27 @@ struct RefHeadContractTests {
             let store = stores[0]
             _ = try await store.record(Self.push("d-1", before: "x0", after: "c3"))
             let late = try Self.settled(try await store.record(Self.push("d-2", before: "x0", after: "b2")))
-            #expect(late.jobs.count == 1)
-            #expect(late.record.reason.contains("out of order: refs/heads/main was at c3, not x0"))
+            // Its job waits in an order check, holding the creation; the answer counts none yet.
+            #expect(late.jobs.isEmpty)
+            #expect(
+                late.record.reason == "out of order: refs/heads/main is at c3; queued once the host says b2 is newer"
+            )
+            let work = try await store.work(provider: .github, deliveryID: "d-2")
+            #expect(work.map(\.kind) == [OrderCheck.type.kind])
+            let check = try OrderCheck.type.payload(work[0].payload)
+            #expect(check.remembered == "c3")
+            #expect(check.commit == "b2")
+            #expect(check.held.map(\.work) == Self.push("d-2", before: "x0", after: "b2").work)
             #expect(try await store.heads(of: Self.repository).heads == ["refs/heads/main": "c3"])
+
+            // Found newer: the head moves only from where it was.
+            let key = HeadKey(repository: Self.repository, ref: "refs/heads/main")
+            #expect(try await store.moveHead(key, from: "x9", to: "b2") == false)
+            #expect(try await store.moveHead(key, from: "c3", to: "b2"))
+            #expect(try await store.heads(of: Self.repository).heads == ["refs/heads/main": "b2"])
+            let fresh = HeadKey(repository: Self.repository, ref: "refs/heads/new")
+            #expect(try await store.moveHead(fresh, from: nil, to: "n1"))
+            #expect(try await store.moveHead(fresh, from: nil, to: "n2") == false)
         }
     }
 

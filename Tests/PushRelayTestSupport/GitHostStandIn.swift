@@ -229,8 +229,32 @@ package final class GitHostStandIn: Sendable {
         }
     }
 
+    /// GitHub's compare of two commits of a served repository (`GET /repos/{o}/{r}/compare/{a}...{b}`), as
+    /// Git itself orders them: `status` is `identical`, `behind` (b is in a), `ahead` or `diverged`.
+    private func compareAnswer(_ request: Recorded) -> Response? {
+        let path = request.target.split(separator: "?")[0]
+        guard request.method == "GET", path.hasPrefix("/repos/"), let marker = path.range(of: "/compare/") else {
+            return nil
+        }
+        let clonePath = String(path[path.index(path.startIndex, offsetBy: "/repos".count)..<marker.lowerBound]) + ".git"
+        let commits = path[marker.upperBound...].components(separatedBy: "...")
+        let repository = self.state.withLock { state in
+            state.reads.append(request)
+            return state.repositories[clonePath]
+        }
+        guard let repository, commits.count == 2 else { return Self.json(404, ["message": "Not Found"]) }
+        let (base, head) = (commits[0], commits[1])
+        let status =
+            base == head
+            ? "identical"
+            : repository.contains(base, head)
+                ? "behind" : repository.contains(head, base) ? "ahead" : "diverged"
+        return Self.json(200, ["status": status])
+    }
+
     /// Git's answer to a ref advertisement request of a served repository; `nil` for any other request.
     private func gitAnswer(_ request: Recorded) async throws -> Response? {
+        if let compare = self.compareAnswer(request) { return compare }
         let parts = request.target.split(separator: "?", maxSplits: 1).map(String.init)
         guard request.method == "GET", parts[0].hasSuffix("/info/refs") else { return nil }
         let path = String(parts[0].dropLast("/info/refs".count))

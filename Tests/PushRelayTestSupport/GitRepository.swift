@@ -70,6 +70,11 @@ package final class GitRepository: Sendable {
         try self.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Whether `commit` is `other` or one of its ancestors, in the bare repository.
+    package func contains(_ other: String, _ commit: String) -> Bool {
+        (try? Self.git(["merge-base", "--is-ancestor", commit, other], in: self.bare)) != nil
+    }
+
     /// `git ls-remote` of the bare repository: (object, name) per line, as Git itself lists them.
     package func lsRemote() throws -> [(object: String, name: String)] {
         try self.git("ls-remote", self.bare).split(separator: "\n").map { line in

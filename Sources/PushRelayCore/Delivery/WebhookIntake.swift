@@ -106,7 +106,9 @@ package struct WebhookIntake: Sendable {
             jobs: jobs,
             work: work,
             workJobs: workJobs,
-            refs: repository.map { Self.plannedRefs(refs, jobs: refJobs, repository: $0) } ?? [],
+            refs: repository.map {
+                Self.plannedRefs(refs, jobs: refJobs, repository: $0, settings: self.config.settings)
+            } ?? [],
             configuredRepository: repository?.identity.description
         )
     }
@@ -116,9 +118,12 @@ package struct WebhookIntake: Sendable {
     private static func plannedRefs(
         _ refs: [RefDecision],
         jobs: [[Int]],
-        repository: RepositoryConfig
+        repository: RepositoryConfig,
+        settings: ServiceSettings
     ) -> [PlannedRef] {
-        zip(refs, jobs).compactMap { ref, jobs in
+        let host = settings.hosts[repository.identity.host]
+        let checkable = host.map { $0.kind != .gogs && !$0.apiURL.isEmpty } ?? false
+        return zip(refs, jobs).compactMap { ref, jobs in
             guard let name = ref.ref, name.overrideBranch != nil, ref.pullRequest == nil else { return nil }
             let after = ref.deleted ? HeadMove.deleted : ref.commit
             guard let after, !after.isEmpty else { return nil }
@@ -130,7 +135,8 @@ package struct WebhookIntake: Sendable {
                     after: after
                 ),
                 jobs: jobs,
-                reason: ref.reason
+                reason: ref.reason,
+                orderCheckable: checkable
             )
         }
     }

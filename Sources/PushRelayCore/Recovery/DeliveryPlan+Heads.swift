@@ -5,11 +5,15 @@ package struct PlannedRef: Sendable, Equatable {
     package var jobs: [Int]
     /// What routing said of this ref.
     package var reason: String
+    /// Whether the repository's host can say which of two commits is newer (a `hosts` entry with a
+    /// compare API): a push out of order then waits for its word.
+    package var orderCheckable: Bool
 
-    package init(move: HeadMove, jobs: [Int], reason: String) {
+    package init(move: HeadMove, jobs: [Int], reason: String, orderCheckable: Bool = false) {
         self.move = move
         self.jobs = jobs
         self.reason = reason
+        self.orderCheckable = orderCheckable
     }
 }
 
@@ -19,8 +23,10 @@ extension DeliveryPlan {
     /// it inside the transaction that writes the plan, with the heads it read there.
     ///
     /// A ref whose head is already its commit asks for nothing (the delivery is still `queue`, answered
-    /// `202` with no jobs and the reason); a ref that moves from where its head is
-    /// (or that no head is remembered for) moves the head; any other is queued and leaves the head alone.
+    /// `202` with no jobs and the reason); a ref that moves from where its head is (or that no head is
+    /// remembered for) moves the head; any other came out of order: its work waits in an ``OrderCheck``
+    /// for the host to say whether it is newer (a deletion, which no compare can place, is queued), and the
+    /// head stays.
     /// - Parameter remembered: the remembered head of each of the plan's refs that has one.
     package func settled(remembered: [HeadKey: String]) -> (plan: DeliveryPlan, heads: [HeadKey: String]) {
         guard !self.refs.isEmpty else { return (self, [:]) }
@@ -28,6 +34,7 @@ extension DeliveryPlan {
         var heads: [HeadKey: String] = [:]
         var dropped = Set<Int>()
         var kept = Set<Int>()
+        var checks: [(jobs: [Int], check: OrderCheck)] = []
         var reasons: [String] = []
         for ref in self.refs {
             let reason: String
@@ -44,17 +51,39 @@ extension DeliveryPlan {
                     ? ref.reason
                     : ref.move.after == HeadMove.deleted
                         ? "already queued: \(ref.move.ref) deleted" : "already queued for \(ref.move.after)"
-            case .unordered(let head):
+            case .unordered(let head)
+            where ref.move.after == HeadMove.deleted || ref.jobs.isEmpty || !ref.orderCheckable:
                 kept.formUnion(ref.jobs)
+                let why = ref.orderCheckable ? "" : "; no 'hosts' entry with a compare API to check it"
                 reason =
                     ref.jobs.isEmpty
                     ? ref.reason
-                    : "\(ref.reason) (out of order: \(ref.move.ref) was at \(head), not \(ref.move.before ?? "none"))"
+                    : "\(ref.reason) (out of order: \(ref.move.ref) was at \(head), not \(ref.move.before ?? "none")\(why))"
+            case .unordered(let head):
+                dropped.formUnion(ref.jobs)
+                let check = OrderCheck(
+                    repository: ref.move.repository,
+                    ref: ref.move.ref,
+                    commit: ref.move.after,
+                    remembered: head,
+                    held: []
+                )
+                checks.append((ref.jobs, check))
+                reason =
+                    "out of order: \(ref.move.ref) is at \(head); queued once the host says \(ref.move.after) is newer"
             }
             if !reasons.contains(reason) { reasons.append(reason) }
         }
         let removed = dropped.subtracting(kept)
         guard !removed.isEmpty || reasons.joined(separator: "; ") != self.record.reason else { return (self, heads) }
+        // Each check holds the work of its jobs that no settled ref keeps.
+        var held: [NewWork] = []
+        for (jobs, check) in checks {
+            var check = check
+            let own = Set(jobs).intersection(removed)
+            check.held = zip(self.work, self.workJobs).filter { own.contains($0.1) }.map { HeldWork($0.0) }
+            if !check.held.isEmpty { held.append(check.work) }
+        }
         var plan = self
         var positions: [Int: Int] = [:]
         plan.jobs = []
@@ -68,6 +97,9 @@ extension DeliveryPlan {
             plan.work.append(item)
             plan.workJobs.append(positions[job] ?? job)
         }
+        // A check serves no job of the plan's: its jobs are not counted until the host has answered.
+        plan.work += held
+        plan.workJobs += Array(repeating: -1, count: held.count)
         plan.refs = self.refs.map { ref in
             var ref = ref
             ref.jobs = ref.jobs.compactMap { positions[$0] }

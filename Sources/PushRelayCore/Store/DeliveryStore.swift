@@ -52,6 +52,11 @@ package protocol RefHeadStore: Sendable {
     /// Takes a repository's first round: remembers each of `heads` (ref → commit) that no webhook has
     /// told of already, and marks the repository as having its baseline. Queues nothing.
     func baseline(_ repository: String, heads: [String: String]) async throws
+
+    /// Moves a ref's head to `head` if it is still `expected` (`nil`: none remembered), as one step: an out
+    /// of order push found newer takes the head only if nothing moved it meanwhile.
+    /// - Returns: whether it moved.
+    func moveHead(_ key: HeadKey, from expected: String?, to head: String) async throws -> Bool
 }
 
 /// A repository's remembered heads: ref → commit (``HeadMove/deleted`` for a ref whose deletion was seen).

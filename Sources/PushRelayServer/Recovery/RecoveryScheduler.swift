@@ -87,3 +87,29 @@ func recoveryServices(
     }
     return services
 }
+
+/// The dispatcher of out-of-order pushes' checks (``OrderCheckHandler``): always on, since webhooks alone
+/// can bring a push out of order; apart from job creation, which a slow host's compare must not hold up.
+func orderCheckDispatcher(
+    config: ConfigHolder,
+    hosts: GitHosts,
+    store: some ServedStore,
+    owner: String,
+    lease: Duration,
+    metrics: RelayMetrics,
+    logger: Logger
+) -> any Service {
+    var dispatcher = WorkDispatcher(
+        store: store,
+        handlers: [OrderCheckHandler(config: config, hosts: hosts, store: store)],
+        wake: DispatchWakeUp(),
+        logger: logger,
+        owner: owner,
+        concurrency: 4
+    )
+    dispatcher.lease = lease
+    dispatcher.metrics = metrics
+    // Rare, and a second late is nothing next to a delivery that came out of order.
+    dispatcher.idleDelay = .seconds(1)
+    return dispatcher
+}

@@ -97,6 +97,12 @@ package actor InMemoryDeliveryStore: DeliveryStore {
         return RememberedHeads(baselined: self.baselines.contains(repository), heads: heads)
     }
 
+    package func moveHead(_ key: HeadKey, from expected: String?, to head: String) async throws -> Bool {
+        guard self.heads[key] == expected else { return false }
+        self.heads[key] = head
+        return true
+    }
+
     package func baseline(_ repository: String, heads: [String: String]) async throws {
         for (ref, head) in heads {
             let key = HeadKey(repository: repository, ref: ref)

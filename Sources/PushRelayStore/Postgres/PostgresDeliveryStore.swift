@@ -146,6 +146,20 @@ package final class PostgresDeliveryStore: DeliveryStore {
         return remembered
     }
 
+    package func moveHead(_ key: HeadKey, from expected: String?, to head: String) async throws -> Bool {
+        // None remembered: no row, or a placeholder no write holds any longer.
+        let rows = try await self.rows(
+            """
+            INSERT INTO pushrelay.ref_heads AS h (repository, ref, head, updated_at)
+            VALUES (\(key.repository), \(key.ref), \(head), now())
+            ON CONFLICT (repository, ref) DO UPDATE SET head = excluded.head, updated_at = excluded.updated_at
+            WHERE h.head = COALESCE(\(expected), \(Self.placeholder))
+            RETURNING 1
+            """
+        )
+        return rows.count == 1
+    }
+
     package func baseline(_ repository: String, heads: [String: String]) async throws {
         let refs = heads.keys.sorted()
         // A head a webhook told of meanwhile stays (as does a placeholder another write holds locked).

@@ -234,6 +234,29 @@ package final class SQLiteDeliveryStore: DeliveryStore {
         }
     }
 
+    package func moveHead(_ key: HeadKey, from expected: String?, to head: String) async throws -> Bool {
+        let now = Date().timeIntervalSince1970
+        return try await self.batcher.perform(singleStatement: true) { connection in
+            let binds: [SQLiteData] = [.text(key.repository), .text(key.ref), .text(head), .float(now)]
+            if let expected {
+                return try await connection.query(
+                    """
+                    UPDATE ref_heads SET head = ?3, updated_at = ?4
+                    WHERE repository = ?1 AND ref = ?2 AND head = ?5 RETURNING 1
+                    """,
+                    binds + [.text(expected)]
+                ).count == 1
+            }
+            return try await connection.query(
+                """
+                INSERT INTO ref_heads (repository, ref, head, updated_at) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT (repository, ref) DO NOTHING RETURNING 1
+                """,
+                binds
+            ).count == 1
+        }
+    }
+
     package func baseline(_ repository: String, heads: [String: String]) async throws {
         let now = Date().timeIntervalSince1970
         try await self.batcher.perform { connection in
