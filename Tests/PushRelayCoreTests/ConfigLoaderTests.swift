@@ -298,7 +298,7 @@ struct DeployConfigTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let environment = [
-        "WEBHOOK_SECRET": "dev-secret", "TERRAKUBE_TOKEN": "dev-token",
+        "WEBHOOK_SECRET": "dev-secret", "TERRAKUBE_TOKEN": "dev-token", "GITHUB_TOKEN": "dev-github-token",
         "PUSHRELAY_POSTGRES_URL": "postgres://pushrelay:pw@db.example.com:5432/pushrelay?sslmode=verify-full",
     ]
 
@@ -368,6 +368,10 @@ struct DeployConfigTests {
                 return
             }
             #expect(postgres.host == "db.example.com" && postgres.tls == .verifyFull && postgres.poolSize == 10)
+            // Replicas recover missed pushes with a token that reads the repositories.
+            #expect(config.settings.recovery?.pollSeconds == 300)
+            #expect(config.settings.hosts["github.com"]?.token == APIToken("dev-github-token"))
+            #expect(config.warnings.isEmpty, "\(config.warnings)")
         }
         #expect(config.repositories.map(\.identity.description) == ["github.com/acme/infra"])
     }

@@ -139,6 +139,9 @@ package final class RelayMetrics: Sendable {
                 // The same number under the name an operator looks for.
                 Gauge(label: "pushrelay_followed_jobs", factory: self.factory).record(depth)
             }
+            // A recovery round is pending for ever, rescheduled after each round: its age says nothing
+            // (`pushrelay_recovery_last_round_timestamp_seconds` does).
+            guard !RecoveryRound.isRound(kind) else { continue }
             Gauge(
                 label: "pushrelay_oldest_unfinished_work_age_seconds",
                 dimensions: [("kind", kind.rawValue)],
