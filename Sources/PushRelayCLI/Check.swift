@@ -13,14 +13,15 @@ extension PushRelayCommand {
                 named for secrets must be present, as they must for 'serve'. With --online, names of \
                 organizations, workspaces and templates are also resolved through the Terrakube API, and \
                 each repository whose jobs get commit statuses is read once with its host's status token \
-                (or GitHub App), to say which credentials cannot see which repository.
+                (or GitHub App), to say which credentials cannot see which repository; with recovery on, \
+                each repository's refs are read once as its rounds read them.
                 """
         )
 
         @OptionGroup var options: GlobalOptions
 
         @Flag(
-            help: "Also resolve names through the Terrakube API and read each repository with its status credentials."
+            help: "Also resolve names through Terrakube and read each repository as statuses and recovery would."
         )
         var online = false
 
@@ -32,8 +33,11 @@ extension PushRelayCommand {
                 config = try await resolveOnline(config, directory: self.options.config)
                 let (checked, problems) = await checkStatusAccess(config)
                 printProblems(problems)
-                guard problems.isEmpty else { throw ExitCode.failure }
+                let (recovered, unreadable) = await checkRecoveryAccess(config)
+                printProblems(unreadable)
+                guard problems.isEmpty, unreadable.isEmpty else { throw ExitCode.failure }
                 if checked > 0 { print("statuses ok: \(checked) repositories readable with their status credentials") }
+                if recovered > 0 { print("recovery ok: \(recovered) repositories' refs readable") }
             }
             let routes = config.repositories.reduce(0) { $0 + $1.routes.count }
             print("config ok: \(config.repositories.count) repositories, \(routes) routes")

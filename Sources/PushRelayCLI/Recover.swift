@@ -52,23 +52,12 @@ extension PushRelayCommand {
             }
             var failed = false
             for (repository, result) in results {
-                print("\(repository): \(Self.describe(result, dryRun: dryRun))")
+                print("\(repository): \(RecoverCommandText.describe(result, dryRun: dryRun))")
                 if case .unreadable = result { failed = true }
                 if case .failed = result { failed = true }
                 if case .rateLimited = result { failed = true }
             }
             if failed { throw ExitCode.failure }
-        }
-
-        static func describe(_ result: RecoveryRoundHandler.Result, dryRun: Bool) -> String {
-            switch result {
-            case .compared: "nothing missed"
-            case .baseline(let refs): (dryRun ? "would remember" : "remembered") + " \(refs) refs (first round)"
-            case .recovered(let pushes): (dryRun ? "would queue " : "queued ") + pushes.joined(separator: "; ")
-            case .rateLimited(let wait): "rate limited; try again in \(wait)"
-            case .unreadable(let reason): "cannot read: \(reason)"
-            case .failed(let reason): "failed: \(reason)"
-            }
         }
     }
 }

@@ -323,6 +323,23 @@ struct RecoveryEndToEndTests {
             )
             #expect(all.status == 1)
             #expect(all.stdout.contains("github.com/bradrydzewski/drone-test-go: cannot read: HTTP 404"), "\(all)")
+
+            // `check --online` names each repository file recovery cannot read, and no other.
+            let check = try await RelayProcess.run(
+                ["check", "--online", "--config", directory],
+                environment: RelayHarness.environment
+            )
+            #expect(check.status == 1)
+            let unreadable = check.stdout.split(separator: "\n").filter { $0.contains("recovery on") }
+            #expect(
+                unreadable.contains {
+                    $0.hasSuffix(
+                        "drone.yaml: recovery on github.com: cannot read: HTTP 404: cannot read the repository"
+                    )
+                },
+                "\(check)"
+            )
+            #expect(!unreadable.contains { $0.contains("hello.yaml") }, "\(check)")
         }
     }
 

@@ -64,3 +64,68 @@ private func recoverNow(
     }
     return results
 }
+
+/// `check --online` for recovery: each recovered repository's refs read once, as its rounds read them. A
+/// repository that cannot be read is a problem of its file, naming the host and its answer (never the
+/// token).
+package func checkRecoveryAccess(_ config: RelayConfig) async -> (checked: Int, problems: [ConfigProblem]) {
+    guard config.settings.recovery != nil else { return (0, []) }
+    let client = HTTPClient.forTerrakube(requestTimeoutSeconds: config.settings.dispatch.requestTimeoutSeconds)
+    var problems: [ConfigProblem] = []
+    var checked = 0
+    do {
+        let hosts = try GitHosts(config.settings, client: client)
+        let holder = ConfigHolder(config)
+        for target in config.repositories.compactMap({ RecoveryTarget($0, settings: config.settings) }) {
+            checked += 1
+            let name = target.repository.identity.host
+            var exchange = hosts.exchange
+            exchange.peer = name
+            exchange.maxBody = RefAdvertisement.maxBytes
+            let handler = RecoveryRoundHandler(
+                host: name,
+                config: holder,
+                credentials: hosts.entries[name]?.credentials,
+                exchange: exchange,
+                store: InertHeads(),
+                wake: DispatchWakeUp(),
+                interval: .zero
+            )
+            if let failure = await handler.readFailure(target) {
+                let reason = RecoverCommandText.describe(failure, dryRun: true)
+                problems.append(
+                    ConfigProblem(file: target.repository.file, line: nil, message: "recovery on \(name): \(reason)")
+                )
+            }
+        }
+    } catch {
+        problems.append(
+            ConfigProblem(file: "hosts", line: nil, message: "cannot make the hosts' credentials: \(error)")
+        )
+    }
+    try? await client.shutdown()
+    return (checked, problems)
+}
+
+/// How `recover` and `check --online` put a round's end in words.
+package enum RecoverCommandText {
+    package static func describe(_ result: RecoveryRoundHandler.Result, dryRun: Bool) -> String {
+        switch result {
+        case .compared: "nothing missed"
+        case .baseline(let refs): (dryRun ? "would remember" : "remembered") + " \(refs) refs (first round)"
+        case .recovered(let pushes): (dryRun ? "would queue " : "queued ") + pushes.joined(separator: "; ")
+        case .rateLimited(let wait): "rate limited; try again in \(wait)"
+        case .unreadable(let reason): "cannot read: \(reason)"
+        case .failed(let reason): "failed: \(reason)"
+        }
+    }
+}
+
+/// A store for a handler that only reads refs: never asked.
+private struct InertHeads: RefHeadStore, DeliveryRecorder {
+    func heads(of repository: String) async throws -> RememberedHeads { RememberedHeads(baselined: false, heads: [:]) }
+    func baseline(_ repository: String, heads: [String: String]) async throws {}
+    func moveHead(_ key: HeadKey, from expected: String?, to head: String) async throws -> Bool { false }
+    func record(_ plan: DeliveryPlan) async throws -> RecordResult { .duplicate }
+    func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int { 0 }
+}

@@ -158,6 +158,14 @@ package struct RecoveryRoundHandler: WorkHandler {
         }
     }
 
+    /// Whether `target`'s refs can be read (`check --online`): `nil`, or the round's failure.
+    package func readFailure(_ target: RecoveryTarget) async -> Result? {
+        switch await self.refs(target) {
+        case .success: nil
+        case .failure(let failure): failure.result
+        }
+    }
+
     private struct Failure: Error {
         var result: Result
     }
