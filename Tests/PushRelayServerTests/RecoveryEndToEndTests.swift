@@ -400,4 +400,56 @@ struct RecoveryEndToEndTests {
             }
         }
     }
+
+    /// Two replicas on one PostgreSQL database, both polling the same repository: each missed push is
+    /// queued once, never twice.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: PostgresTestCluster.isAvailable, "needs a PostgreSQL server"))
+    func twoReplicasOnPostgresQueueEachMissedPushOnce() async throws {
+        let host = HostCase.all[0]
+        let repository = try GitRepository()
+        try repository.commit(["a": "0"], on: host.branch)
+        let git = GitHostStandIn()
+        git.serve(repository, at: host.clonePath)
+        let terrakube = TerrakubeStandIn(token: RelayHarness.token)
+        try await git.whileRunning { url in
+            try await terrakube.whileRunning { terrakubeURL in
+                let setup = try ProcessLifecycleTests.Setup(
+                    terrakubeURL: terrakubeURL,
+                    requestTimeoutSeconds: 2,
+                    store: "postgres_url_env: PG_URL",
+                    leaseSeconds: 4,
+                    environment: [
+                        "PG_URL": try PostgresTestCluster.shared().createDatabase(), "STATUS_TOKEN": "status-token",
+                    ],
+                    service: """
+                        hosts:
+                          github.com: {kind: github, api_url: "\(url)", git_url: "\(url)", token_env: STATUS_TOKEN}
+                        recovery:
+                          poll_seconds: 0.1
+                        """
+                )
+                defer { setup.remove() }
+                let replicas = [try setup.start("a"), try setup.start("b")]
+                for replica in replicas { _ = try await replica.port() }
+                // Both replicas have taken their rounds: the baseline is taken, once.
+                #expect(await eventually(within: .seconds(30)) { Self.reads(git, host.clonePath).count >= 6 })
+                var commits: [String] = []
+                for round in 1...5 {
+                    let commit = try repository.commit(["a": "\(round)"], on: host.branch)
+                    commits.append(commit)
+                    #expect(
+                        await eventually(within: .seconds(30)) {
+                            Self.jobs(terrakube, workspace: host.workspace, commit: commit) >= 1
+                        },
+                        "round \(round)"
+                    )
+                }
+                #expect(await Self.aRoundLater(git, host.clonePath))
+                #expect(await Self.aRoundLater(git, host.clonePath))
+                try await ReplicaTests.stop(replicas)
+                #expect(commits.map { Self.jobs(terrakube, workspace: host.workspace, commit: $0) } == [1, 1, 1, 1, 1])
+                #expect(terrakube.jobs.count == 5)
+            }
+        }
+    }
 }
