@@ -82,4 +82,47 @@ struct CommitOrderTests {
             CommitOrder.read(kind: .github, status: 404, body: []) == .unknown("the host's compare answered HTTP 404")
         )
     }
+
+    @Test func eachKindsChangedFilesAreReadOrSaidUnknown() throws {
+        let read = { (kind: GitHostKind, json: String) in
+            CommitChanges.read(kind: kind, status: 200, body: Array(json.utf8))
+        }
+        #expect(
+            try read(.github, #"{"files":[{"filename":"a.tf"},{"filename":"b.tf","previous_filename":"c.tf"}]}"#).get()
+                == ["a.tf", "b.tf", "c.tf"]
+        )
+        #expect(throws: CommitChanges.Unknown.self) {
+            try read(
+                .github,
+                "{\"files\":[" + Array(repeating: #"{"filename":"x"}"#, count: 300).joined(separator: ",") + "]}"
+            ).get()
+        }
+        #expect(
+            try read(
+                .gitea,
+                #"{"commits":[{"files":[{"filename":"a.tf"}]},{"files":[{"filename":"a.tf"},{"filename":"d.md"}]}]}"#
+            ).get() == ["a.tf", "d.md"]
+        )
+        #expect(throws: CommitChanges.Unknown.self) { try read(.gitea, #"{"commits":[{"sha":"x"}]}"#).get() }
+        #expect(try read(.gitlab, #"{"diffs":[{"new_path":"n.tf","old_path":"o.tf"}]}"#).get() == ["n.tf", "o.tf"])
+        #expect(try read(.bitbucketCloud, #"{"values":[{"new":{"path":"n.tf"},"old":null}]}"#).get() == ["n.tf"])
+        #expect(throws: CommitChanges.Unknown.self) {
+            try read(.bitbucketCloud, #"{"values":[],"next":"https://x"}"#).get()
+        }
+        #expect(
+            try read(.bitbucketServer, #"{"values":[{"path":{"toString":"a/b.tf"}}],"isLastPage":true}"#).get() == [
+                "a/b.tf"
+            ]
+        )
+        #expect(
+            try read(
+                .azureDevOps,
+                #"{"changes":[{"item":{"path":"/envs/x.tf"}},{"item":{"path":"/envs","isFolder":true}}]}"#
+            ).get() == ["envs/x.tf"]
+        )
+        #expect(
+            CommitChanges.request(kind: .gogs, repository: "a/b", base: "x", head: "y", apiURL: "https://g", token: nil)
+                == nil
+        )
+    }
 }

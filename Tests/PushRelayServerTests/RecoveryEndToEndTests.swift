@@ -452,4 +452,53 @@ struct RecoveryEndToEndTests {
             }
         }
     }
+
+    /// A recovered push is matched against `paths` with the files GitHub's compare lists between the
+    /// remembered head and the new one.
+    @Test func aRecoveredPushPlansOnlyTheRoutesItsFilesTouch() async throws {
+        let repository = try GitRepository()
+        try repository.commit(["envs/prod/main.tf": "a", "docs/index.md": "a"], on: "main")
+        let git = GitHostStandIn()
+        git.serve(repository, at: "/acme/monorepo.git")
+        let monorepo = """
+            repository: github.com/acme/monorepo
+            secret_env: GH_SECRET
+            routes:
+              - branches: ["main"]
+                paths: ["envs/prod/**"]
+                workspace: ws-prod
+                template: tpl-apply
+              - branches: ["main"]
+                paths: ["docs/**"]
+                workspace: ws-docs
+                template: tpl-apply
+            """
+        let prepare: @Sendable (String) throws -> Void = { directory in
+            try Self.prepare(directory)
+            try monorepo.write(toFile: directory + "/repos/monorepo.yaml", atomically: true, encoding: .utf8)
+        }
+        try await git.whileRunning { url in
+            try await RelayHarness.run(service: Self.service(url), prepare: prepare) { relay in
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        (try? await relay.store.heads(of: "github.com/acme/monorepo").baselined) == true
+                    }
+                )
+                let docs = try repository.commit(["docs/index.md": "b"], on: "main")
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        Self.jobs(relay.standIn, workspace: "ws-docs", commit: docs) == 1
+                    }
+                )
+                let prod = try repository.commit(["envs/prod/main.tf": "b"], on: "main")
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        Self.jobs(relay.standIn, workspace: "ws-prod", commit: prod) == 1
+                    }
+                )
+                #expect(await Self.aRoundLater(git, "/acme/monorepo.git"))
+                #expect(relay.standIn.jobs.filter { $0.workspace == "ws-prod" || $0.workspace == "ws-docs" }.count == 2)
+            }
+        }
+    }
 }

@@ -230,7 +230,8 @@ package final class GitHostStandIn: Sendable {
     }
 
     /// GitHub's compare of two commits of a served repository (`GET /repos/{o}/{r}/compare/{a}...{b}`), as
-    /// Git itself orders them: `status` is `identical`, `behind` (b is in a), `ahead` or `diverged`.
+    /// Git itself orders them: `status` is `identical`, `behind` (b is in a), `ahead` or `diverged`; `files`
+    /// as `git diff --name-only` lists them.
     private func compareAnswer(_ request: Recorded) -> Response? {
         let path = request.target.split(separator: "?")[0]
         guard request.method == "GET", path.hasPrefix("/repos/"), let marker = path.range(of: "/compare/") else {
@@ -249,7 +250,8 @@ package final class GitHostStandIn: Sendable {
             ? "identical"
             : repository.contains(base, head)
                 ? "behind" : repository.contains(head, base) ? "ahead" : "diverged"
-        return Self.json(200, ["status": status])
+        let files = repository.changedFiles(from: base, to: head).map { ["filename": $0] }
+        return Self.json(200, ["status": status, "files": files])
     }
 
     /// Git's answer to a ref advertisement request of a served repository; `nil` for any other request.

@@ -75,6 +75,13 @@ package final class GitRepository: Sendable {
         (try? Self.git(["merge-base", "--is-ancestor", commit, other], in: self.bare)) != nil
     }
 
+    /// The paths `head` changed since `base`, as `git diff --name-only` lists them.
+    package func changedFiles(from base: String, to head: String) -> [String] {
+        ((try? Self.git(["diff", "--name-only", base, head], in: self.bare)) ?? "").split(separator: "\n").map(
+            String.init
+        )
+    }
+
     /// `git ls-remote` of the bare repository: (object, name) per line, as Git itself lists them.
     package func lsRemote() throws -> [(object: String, name: String)] {
         try self.git("ls-remote", self.bare).split(separator: "\n").map { line in

@@ -122,7 +122,17 @@ package struct RecoveryRoundHandler: WorkHandler {
             }
             var recovered: [String] = []
             let intake = WebhookIntake(config: config)
-            for push in MissedPushes.find(advertised: advertised, remembered: remembered.heads) {
+            let paths = target.repository.routes.contains { $0.paths != nil }
+            for found in MissedPushes.find(advertised: advertised, remembered: remembered.heads) {
+                var push = found
+                if paths, !push.deleted, let before = push.previousCommit, let commit = push.commit {
+                    switch await self.changedFiles(target, base: before, head: commit) {
+                    case .success(let files):
+                        push.changedFiles = files
+                        push.changedFilesUnknownReason = nil
+                    case .failure(let unknown): push.changedFilesUnknownReason = unknown.reason
+                    }
+                }
                 guard let assessment = DeliveryAssessment.recovered(push, target: target, config: config) else {
                     continue
                 }
@@ -163,6 +173,39 @@ package struct RecoveryRoundHandler: WorkHandler {
         switch await self.refs(target) {
         case .success: nil
         case .failure(let failure): failure.result
+        }
+    }
+
+    /// The files `head` changed since `base`, from the host's compare API.
+    private func changedFiles(
+        _ target: RecoveryTarget,
+        base: String,
+        head: String
+    ) async -> Swift.Result<[String], CommitChanges.Unknown> {
+        let apiURL = target.host?.apiURL ?? target.kind.defaultAPIURL ?? ""
+        let token: APIToken?
+        do {
+            token = try await self.credentials?.token(for: target.repository.identity.spelledPath)
+        } catch {
+            return .failure(CommitChanges.Unknown("no token: \(error)"))
+        }
+        guard
+            let request = CommitChanges.request(
+                kind: target.kind,
+                repository: target.repository.identity.spelledPath,
+                base: base,
+                head: head,
+                apiURL: apiURL,
+                token: token
+            )
+        else { return .failure(CommitChanges.Unknown("\(target.kind.rawValue) has no compare API")) }
+        var exchange = self.exchange
+        exchange.maxBody = 16 << 20
+        do {
+            let answer = try await exchange.send(.GET, url: request.url, headers: request.headers)
+            return CommitChanges.read(kind: target.kind, status: answer.status, body: answer.body)
+        } catch {
+            return .failure(CommitChanges.Unknown(error.description))
         }
     }
 
