@@ -34,11 +34,12 @@ struct DurabilityTests {
     }
 
     @Test func aCallThatHangsPastTheTimeoutCreatesOneJob() async throws {
-        // Terrakube hangs for 1.5 s, past the 1 s timeout, then creates the job: the uncertain attempt's
+        // Terrakube hangs for 3 s, past the 2 s timeout, then creates the job: the uncertain attempt's
         // retry waits at least the request timeout, then finds that job instead of creating another.
+        // (A 2 s timeout, not 1: the lookup must not itself run out of time on a loaded machine.)
         let standIn = TerrakubeStandIn(token: RelayHarness.token)
-        standIn.inject(.delay(.milliseconds(1500)))
-        try await RelayHarness.run(requestTimeoutSeconds: 1, standIn: standIn) { relay in
+        standIn.inject(.delay(.seconds(3)))
+        try await RelayHarness.run(requestTimeoutSeconds: 2, standIn: standIn) { relay in
             #expect(
                 try await relay.post(
                     "/hooks/github",
