@@ -13,7 +13,8 @@ extension BenchCommand {
     struct GitStandIn: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gitstandin",
-            abstract: "Answer GET …/info/refs for any repository with main at a commit (POST /move?path=P&sha=S moves one; GET /count counts reads)."
+            abstract:
+                "Answer GET …/info/refs for any repository with main at a commit (POST /move?path=P&sha=S moves one; GET /count counts reads)."
         )
 
         @Option var port: Int = 18090
@@ -61,7 +62,8 @@ extension BenchCommand {
             let text =
                 pkt("# service=git-upload-pack\n") + "0000"
                 + pkt("\(main) HEAD\u{0}multi_ack symref=HEAD:refs/heads/main agent=git/2.39.5\n")
-                + pkt("\(main) refs/heads/main\n") + pkt("\(tag) refs/tags/v1\n") + pkt("\(main) refs/tags/v1^{}\n") + "0000"
+                + pkt("\(main) refs/heads/main\n") + pkt("\(tag) refs/tags/v1\n") + pkt("\(main) refs/tags/v1^{}\n")
+                + "0000"
             return Array(text.utf8)
         }
     }

@@ -210,14 +210,7 @@ package final class GitHostStandIn: Sendable {
         for watcher in watchers { watcher.yield(recorded) }
         switch fault {
         case .answer(let status, let headers, let text):
-            var fields = HTTPFields()
-            fields[.contentType] = "application/json"
-            for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
-            return Response(
-                status: HTTPResponse.Status(code: status),
-                headers: fields,
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
-            )
+            return Self.answer(status, headers: ["Content-Type": "application/json"].merging(headers) { $1 }, text)
         case .hang(let duration):
             try? await Task.sleep(for: duration)
             return Self.created(body)
@@ -269,13 +262,7 @@ package final class GitHostStandIn: Sendable {
         guard let repository else { return Self.json(404, ["message": "Not Found"]) }
         switch fault {
         case .answer(let status, let headers, let text):
-            var fields = HTTPFields()
-            for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
-            return Response(
-                status: HTTPResponse.Status(code: status),
-                headers: fields,
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
-            )
+            return Self.answer(status, headers: headers, text)
         case .hang(let duration):
             try? await Task.sleep(for: duration)
         case .hold(let gate):
@@ -341,6 +328,17 @@ package final class GitHostStandIn: Sendable {
         func verify(using algorithm: some JWTAlgorithm) async throws {
             try self.exp.verifyNotExpired()
         }
+    }
+
+    /// A fault's answer: `status` with these headers and text.
+    private static func answer(_ status: Int, headers: [String: String], _ text: String) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+        return Response(
+            status: HTTPResponse.Status(code: status),
+            headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
     }
 
     private static func json(_ status: Int, _ object: [String: Any]) -> Response {

@@ -12,8 +12,9 @@ package enum CommitChanges {
         apiURL: String,
         token: APIToken?
     ) -> StatusRequest? {
-        guard let api = StatusHostKind(rawValue: kind.rawValue)?.api, !apiURL.isEmpty else { return nil }
-        let root = String(api.readURL(repository: repository, apiURL: apiURL).prefix { $0 != "?" })
+        guard let (api, root) = CommitOrder.repositoryAPI(kind: kind, repository: repository, apiURL: apiURL) else {
+            return nil
+        }
         let (base, head) = (base.pathSegmentEncoded, head.pathSegmentEncoded)
         let url: String? =
             switch kind {

@@ -20,9 +20,9 @@ package enum CommitOrder: Sendable, Equatable {
         apiURL: String,
         token: APIToken?
     ) -> StatusRequest? {
-        guard let api = StatusHostKind(rawValue: kind.rawValue)?.api, !apiURL.isEmpty else { return nil }
-        // The repository's URL, without the query some kinds read it with (Azure DevOps' `api-version`).
-        let root = String(api.readURL(repository: repository, apiURL: apiURL).prefix { $0 != "?" })
+        guard let (api, root) = Self.repositoryAPI(kind: kind, repository: repository, apiURL: apiURL) else {
+            return nil
+        }
         let (base, head) = (base.pathSegmentEncoded, head.pathSegmentEncoded)
         let url =
             switch kind {
@@ -37,6 +37,17 @@ package enum CommitOrder: Sendable, Equatable {
             }
         guard !url.isEmpty else { return nil }
         return StatusRequest(get: url, headers: token.map(api.headers) ?? [])
+    }
+
+    /// The kind's API (its headers) and the repository's REST root, without the query some kinds read it
+    /// with (Azure DevOps' `api-version`); `nil` for a kind without a REST API PushRelay calls.
+    static func repositoryAPI(
+        kind: GitHostKind,
+        repository: String,
+        apiURL: String
+    ) -> (api: any StatusAPIKind.Type, root: String)? {
+        guard let api = StatusHostKind(rawValue: kind.rawValue)?.api, !apiURL.isEmpty else { return nil }
+        return (api, String(api.readURL(repository: repository, apiURL: apiURL).prefix { $0 != "?" }))
     }
 
     /// What the answer to ``request(kind:repository:base:head:apiURL:token:)`` says.

@@ -43,16 +43,9 @@ private func recoverNow(
     var results: [(repository: String, result: RecoveryRoundHandler.Result)] = []
     let targets = config.repositories.compactMap { RecoveryTarget($0, settings: config.settings) }
     for target in targets where repository == nil || target.repository.identity == repository {
-        let name = target.repository.identity.host
-        var exchange = hosts.exchange
-        exchange.peer = name
-        exchange.maxBody = RefAdvertisement.maxBytes
-        exchange.timeout = .milliseconds(Int64(config.settings.dispatch.requestTimeoutSeconds * 1000))
-        var handler = RecoveryRoundHandler(
-            host: name,
+        var handler = hosts.roundHandler(
+            target.repository.identity.host,
             config: holder,
-            credentials: hosts.entries[name]?.credentials,
-            exchange: exchange,
             store: store,
             wake: DispatchWakeUp(),
             interval: .zero
@@ -79,14 +72,9 @@ package func checkRecoveryAccess(_ config: RelayConfig) async -> (checked: Int, 
         for target in config.repositories.compactMap({ RecoveryTarget($0, settings: config.settings) }) {
             checked += 1
             let name = target.repository.identity.host
-            var exchange = hosts.exchange
-            exchange.peer = name
-            exchange.maxBody = RefAdvertisement.maxBytes
-            let handler = RecoveryRoundHandler(
-                host: name,
+            let handler = hosts.roundHandler(
+                name,
                 config: holder,
-                credentials: hosts.entries[name]?.credentials,
-                exchange: exchange,
                 store: InertHeads(),
                 wake: DispatchWakeUp(),
                 interval: .zero

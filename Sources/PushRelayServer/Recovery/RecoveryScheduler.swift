@@ -57,39 +57,34 @@ func recoveryServices(
     let names = Set(targets.map(\.repository.identity.host)).union(hosts.entries.keys).sorted()
     var services: [any Service] = [RecoveryScheduler(config: config, queue: store, logger: logger)]
     for name in names {
-        var exchange = hosts.exchange
-        exchange.peer = name
-        exchange.maxBody = RefAdvertisement.maxBytes
-        exchange.timeout = .milliseconds(Int64(settings.dispatch.requestTimeoutSeconds * 1000))
-        var handler = RecoveryRoundHandler(
-            host: name,
+        var handler = hosts.roundHandler(
+            name,
             config: config,
-            credentials: hosts.entries[name]?.credentials,
-            exchange: exchange,
             store: store,
             wake: wake,
             interval: .milliseconds(Int64(recovery.pollSeconds * 1000))
         )
         handler.metrics = metrics
-        var dispatcher = WorkDispatcher(
-            store: store,
-            handlers: [handler],
-            wake: DispatchWakeUp(),
-            logger: logger,
-            owner: owner,
-            concurrency: 4
-        )
-        dispatcher.lease = lease
-        dispatcher.metrics = metrics
         // Rounds are minutes apart: a second's wait costs nothing, and an idle dispatcher asks the store less.
-        dispatcher.idleDelay = min(.seconds(1), .milliseconds(Int64(recovery.pollSeconds * 500)))
-        services.append(dispatcher)
+        services.append(
+            backgroundDispatcher(
+                handler,
+                store: store,
+                owner: owner,
+                lease: lease,
+                concurrency: 4,
+                idleDelay: min(Duration.seconds(1), .milliseconds(Int64(recovery.pollSeconds * 500))),
+                metrics: metrics,
+                logger: logger
+            )
+        )
     }
     return services
 }
 
 /// The dispatcher of out-of-order pushes' checks (``OrderCheckHandler``): always on, since webhooks alone
 /// can bring a push out of order; apart from job creation, which a slow host's compare must not hold up.
+/// Rare, and a second late is nothing next to a delivery that came out of order.
 func orderCheckDispatcher(
     config: ConfigHolder,
     hosts: GitHosts,
@@ -99,17 +94,40 @@ func orderCheckDispatcher(
     metrics: RelayMetrics,
     logger: Logger
 ) -> any Service {
-    var dispatcher = WorkDispatcher(
+    backgroundDispatcher(
+        OrderCheckHandler(config: config, hosts: hosts, store: store),
         store: store,
-        handlers: [OrderCheckHandler(config: config, hosts: hosts, store: store)],
-        wake: DispatchWakeUp(),
-        logger: logger,
         owner: owner,
-        concurrency: 4
+        lease: lease,
+        concurrency: 4,
+        idleDelay: .seconds(1),
+        metrics: metrics,
+        logger: logger
     )
-    dispatcher.lease = lease
-    dispatcher.metrics = metrics
-    // Rare, and a second late is nothing next to a delivery that came out of order.
-    dispatcher.idleDelay = .seconds(1)
-    return dispatcher
+}
+
+extension GitHosts {
+    /// The handler of `host`'s recovery rounds: its credentials (none: read anonymously), and an exchange
+    /// that reads up to a ref advertisement's cap, under the dispatch request timeout.
+    func roundHandler(
+        _ host: String,
+        config: ConfigHolder,
+        store: any RefHeadStore & DeliveryRecorder,
+        wake: DispatchWakeUp,
+        interval: Duration
+    ) -> RecoveryRoundHandler {
+        var exchange = self.exchange
+        exchange.peer = host
+        exchange.maxBody = RefAdvertisement.maxBytes
+        exchange.timeout = .milliseconds(Int64(config.config.settings.dispatch.requestTimeoutSeconds * 1000))
+        return RecoveryRoundHandler(
+            host: host,
+            config: config,
+            credentials: self.entries[host]?.credentials,
+            exchange: exchange,
+            store: store,
+            wake: wake,
+            interval: interval
+        )
+    }
 }

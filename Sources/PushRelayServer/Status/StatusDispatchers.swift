@@ -37,18 +37,16 @@ func statusDispatchers(
         handlers.append((poster, 4))
     }
     return handlers.map { handler, concurrency in
-        var dispatcher = WorkDispatcher(
-            store: store,
-            handlers: [handler],
-            wake: DispatchWakeUp(),
-            logger: logger,
-            owner: owner,
-            concurrency: concurrency
-        )
-        dispatcher.lease = lease
-        dispatcher.metrics = metrics
         // Statuses are not urgent: a quarter of a second late is nothing to a person looking at a commit.
-        dispatcher.idleDelay = .milliseconds(250)
-        return dispatcher
+        backgroundDispatcher(
+            handler,
+            store: store,
+            owner: owner,
+            lease: lease,
+            concurrency: concurrency,
+            idleDelay: .milliseconds(250),
+            metrics: metrics,
+            logger: logger
+        )
     }
 }
