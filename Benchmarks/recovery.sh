@@ -53,10 +53,16 @@ terrakube:
   organization: "org"
 store:
   sqlite: "$1/data/pushrelay.sqlite"
+YAML
+    # Only with recovery: a build from before it knows neither section.
+    if [ "$3" = on ]; then
+        cat >> "$1/pushrelay.yaml" <<YAML
 hosts:
   github.com: {kind: github, api_url: "http://127.0.0.1:18090", git_url: "http://127.0.0.1:18090", token_env: BENCH_TOKEN}
+recovery:
+  poll_seconds: 5
 YAML
-    [ "$3" = on ] && printf 'recovery:\n  poll_seconds: 5\n' >> "$1/pushrelay.yaml"
+    fi
     cat > "$1/repos/infra.yaml" <<YAML
 repository: github.com/acme/infra
 insecure_no_signature: true
@@ -72,7 +78,10 @@ YAML
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v name="$2" '$1 == name {s += $2} END {print s + 0}'; }
-queued() { metric "$1" 'pushrelay_deliveries_total{outcome="queued",provider="github",status="202"}'; }
+queued() {
+    curl -s "http://127.0.0.1:$1/metrics" \
+        | awk '/^pushrelay_deliveries_total\{/ && /outcome="queued"/ && /status="202"/ {s += $2} END {print s + 0}'
+}
 reads() { curl -s http://127.0.0.1:18090/count; }
 
 # start BINARY CONFIG PORT: serve in the background; sets RELAY.
@@ -125,12 +134,19 @@ sleep 6
 r0=$(reads); c0=$(cpu_ticks "$RELAY"); t0=$(date +%s.%N)
 sleep 30
 r1=$(reads); c1=$(cpu_ticks "$RELAY"); t1=$(date +%s.%N)
-awk -v r=$((r1 - r0)) -v c=$((c1 - c0)) -v t="$TICKS" -v s0="$t0" -v s1="$t1" -v n="$REPOS" \
-    'BEGIN {d = s1 - s0; printf "rounds: %d repository rounds in %.1fs (%.0f/s; %.2f rounds of all %d a poll interval), one request each; cpu_us_per_repository_round=%.0f; cpu_percent=%.1f\n", r, d, r / d, r / d * 5 / n, n, c / t * 1e6 / r, c / t / d * 100}'
 for round in $(seq 1 "$ROUNDS"); do accept "rounds-running" 18080; done
 stop
+# The same config with recovery off, idle for as long: what the process costs without rounds.
 write_config "$WORK/norounds" 18080 off "$REPOS"
 start "$BIN/pushrelay" "$WORK/norounds" 18080
+sleep 6
+i0=$(cpu_ticks "$RELAY"); u0=$(date +%s.%N)
+sleep 30
+i1=$(cpu_ticks "$RELAY"); u1=$(date +%s.%N)
+awk -v r=$((r1 - r0)) -v c=$((c1 - c0)) -v i=$((i1 - i0)) -v t="$TICKS" -v s0="$t0" -v s1="$t1" -v v0="$u0" -v v1="$u1" -v n="$REPOS" \
+    'BEGIN {d = s1 - s0; e = v1 - v0; idle = i / t / e; busy = c / t / d;
+            printf "rounds: %d repository rounds in %.1fs (%.0f/s; %.2f rounds of all %d a poll interval), one request each\n", r, d, r / d, r / d * 5 / n, n;
+            printf "cpu: %.1f%% with rounds, %.1f%% idle without; cpu_us_per_repository_round=%.0f (the difference, per round)\n", busy * 100, idle * 100, (busy - idle) * 1e6 / (r / d)}'
 for round in $(seq 1 "$ROUNDS"); do accept "recovery-off" 18080; done
 stop
 

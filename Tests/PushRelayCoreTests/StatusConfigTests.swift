@@ -235,8 +235,8 @@ struct RecoveryConfigTests {
         #expect(config.repositories.first { $0.file.hasSuffix("quiet.yaml") }?.recovers == false)
         #expect(
             config.warnings.map(\.message) == [
-                "recovery skips 1 repositories on git.example.com: no 'hosts' entry says what kind of host it is",
-                "recovery reads 1 repositories on github.com without credentials (no 'hosts' entry): private ones cannot be read",
+                "recovery skips 1 repository on git.example.com: no 'hosts' entry says what kind of host it is",
+                "recovery reads 1 repository on github.com without credentials (no 'hosts' entry): private ones cannot be read",
             ]
         )
         let zero = try ConfigDirectory(

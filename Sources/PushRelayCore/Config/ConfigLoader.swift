@@ -87,11 +87,12 @@ package struct ConfigLoader: Sendable {
         for repository in repositories where repository.recovers && settings.hosts[repository.identity.host] == nil {
             counts[repository.identity.host, default: 0] += 1
         }
-        return counts.sorted { $0.key < $1.key }.map { host, count in
+        return counts.sorted { $0.key < $1.key }.map { host, number in
+            let count = number == 1 ? "1 repository" : "\(number) repositories"
             let message =
                 RecoveryTarget.publicHosts[host] != nil
-                ? "recovery reads \(count) repositories on \(host) without credentials (no 'hosts' entry): private ones cannot be read"
-                : "recovery skips \(count) repositories on \(host.isEmpty ? "a host not named" : host): no 'hosts' entry says what kind of host it is"
+                ? "recovery reads \(count) on \(host) without credentials (no 'hosts' entry): private ones cannot be read"
+                : "recovery skips \(count) on \(host.isEmpty ? "a host not named" : host): no 'hosts' entry says what kind of host it is"
             return ConfigProblem(file: servicePath, line: nil, message: message, severity: .warning)
         }
     }
