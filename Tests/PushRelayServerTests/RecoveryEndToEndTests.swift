@@ -501,4 +501,29 @@ struct RecoveryEndToEndTests {
             }
         }
     }
+
+    /// A repository a reload removes is not read; put back, its rounds go on.
+    @Test func aRepositoryRemovedAndPutBackIsPolledAgain() async throws {
+        let host = HostCase.all[1]
+        let repository = try GitRepository()
+        try repository.commit(["a": "1"], on: host.branch)
+        let git = GitHostStandIn()
+        git.serve(repository, at: host.clonePath)
+        try await git.whileRunning { url in
+            try await RelayHarness.run(service: Self.service(url), reload: true, prepare: Self.prepare) { relay in
+                let file = relay.directory + "/repos/diaspora.yaml"
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                #expect(await eventually(within: .seconds(20)) { !Self.reads(git, host.clonePath).isEmpty })
+                func reloads() async -> Double {
+                    let metrics = try? PrometheusText(try await relay.get("/metrics").text)
+                    return metrics?["pushrelay_config_reloads_total", ["result": "success"]] ?? 0
+                }
+                try FileManager.default.removeItem(atPath: file)
+                #expect(await eventually(within: .seconds(30)) { await reloads() >= 1 })
+                let before = Self.reads(git, host.clonePath).count
+                try text.write(toFile: file, atomically: true, encoding: .utf8)
+                #expect(await eventually(within: .seconds(30)) { Self.reads(git, host.clonePath).count > before + 1 })
+            }
+        }
+    }
 }

@@ -75,8 +75,9 @@ package struct RecoveryRoundHandler: WorkHandler {
         guard let repository = config.repositories.first(where: { $0.identity.description == round.repository }),
             let target = RecoveryTarget(repository, settings: config.settings)
         else {
-            // Gone from the config, or out of recovery: the item ends, and is queued again if it comes back.
-            return .done(result: nil, label: .done, detail: "no longer recovered")
+            // Gone from the config, or out of recovery: no request, but the item stays, so that the
+            // repository's rounds go on by themselves if a reload brings it back.
+            return .reschedule(payload: nil, after: self.nextRound())
         }
         if let until = self.pause.until, until > .now {
             return .reschedule(payload: nil, after: until - .now)

@@ -24,7 +24,10 @@ package struct RecoveryScheduler: Service {
         await repeatUntilShutdown {
             let config = self.config.config
             let targets = config.repositories.compactMap { RecoveryTarget($0, settings: config.settings) }
-            let new = targets.map(\.repository.identity).filter { !queued.contains($0) }
+            let identities = Set(targets.map(\.repository.identity))
+            // A repository that left the config ended its round: if it comes back, it is queued again.
+            queued.formIntersection(identities)
+            let new = identities.subtracting(queued).sorted { $0.description < $1.description }
             guard !new.isEmpty else { return self.checkInterval }
             do {
                 try await self.queue.enqueue(new.map(RecoveryRound.work(for:)))
