@@ -7,7 +7,11 @@ import PushRelayCore
 /// PushRelay remembers already contains the push's commit. Contained: a late delivery of an older push,
 /// and nothing is queued. Not contained, or the host cannot say: the head moves to the commit (only from
 /// where it was; if it moved meanwhile, the check starts again against the new one) and the held work is
-/// queued. A host that cannot be reached is asked again with backoff.
+/// queued. A host that cannot be reached is asked again with backoff, 5 times, then the work is queued.
+///
+/// The head moves before the attempt is finished, in two steps: a process that dies between them leaves
+/// the head on the commit, and the retry then takes the push for one already queued. Moving the head in
+/// the transaction that finishes the item would close that window.
 struct OrderCheckHandler: WorkHandler {
     let config: ConfigHolder
     let hosts: GitHosts
