@@ -126,6 +126,11 @@ struct RecoveryEndToEndTests {
         return await eventually(within: .seconds(20)) { Self.reads(git, path).count >= seen + 2 }
     }
 
+    /// Waits for the repository's first round to have been taken.
+    static func baselined(_ relay: RelayHarness, _ repository: String) async -> Bool {
+        await eventually(within: .seconds(20)) { (try? await relay.store.heads(of: repository).baselined) == true }
+    }
+
     static func jobs(_ terrakube: TerrakubeStandIn, workspace: String, commit: String) -> Int {
         terrakube.jobs.filter { $0.workspace == workspace && $0.attributes["commitId"] == commit }.count
     }
@@ -139,11 +144,7 @@ struct RecoveryEndToEndTests {
         try await git.whileRunning { url in
             try await RelayHarness.run(service: Self.service(url), prepare: Self.prepare) { relay in
                 // The first round only remembers: nothing starts.
-                #expect(
-                    await eventually(within: .seconds(20)) {
-                        (try? await relay.store.heads(of: host.repository).baselined) == true
-                    }
-                )
+                #expect(await Self.baselined(relay, host.repository))
                 #expect(await Self.aRoundLater(git, host.clonePath))
                 #expect(relay.standIn.jobs.isEmpty)
                 #expect(Self.reads(git, host.clonePath).last?.headers["authorization"] == host.authorization)
@@ -185,11 +186,7 @@ struct RecoveryEndToEndTests {
         git.serve(repository, at: host.clonePath)
         try await git.whileRunning { url in
             try await RelayHarness.run(service: Self.service(url), prepare: Self.prepare) { relay in
-                #expect(
-                    await eventually(within: .seconds(20)) {
-                        (try? await relay.store.heads(of: host.repository).baselined) == true
-                    }
-                )
+                #expect(await Self.baselined(relay, host.repository))
                 // Recovered first, then its webhook arrives late.
                 let missed = try repository.commit(["envs/prod/main.tf": "b"], on: host.branch)
                 #expect(
@@ -253,11 +250,7 @@ struct RecoveryEndToEndTests {
                         Self.reads(git, gitlab.clonePath).filter { $0.at > refused }.count >= 4
                     }
                 )
-                #expect(
-                    await eventually(within: .seconds(20)) {
-                        (try? await relay.store.heads(of: github.repository).baselined) == true
-                    }
-                )
+                #expect(await Self.baselined(relay, github.repository))
                 let reads = Self.reads(git, github.clonePath)
                 #expect(reads.count >= 2)
                 #expect(reads[1].at.timeIntervalSince(refused) >= 2, "asked again before Retry-After")
@@ -479,11 +472,7 @@ struct RecoveryEndToEndTests {
         }
         try await git.whileRunning { url in
             try await RelayHarness.run(service: Self.service(url), prepare: prepare) { relay in
-                #expect(
-                    await eventually(within: .seconds(20)) {
-                        (try? await relay.store.heads(of: "github.com/acme/monorepo").baselined) == true
-                    }
-                )
+                #expect(await Self.baselined(relay, "github.com/acme/monorepo"))
                 let docs = try repository.commit(["docs/index.md": "b"], on: "main")
                 #expect(
                     await eventually(within: .seconds(20)) {

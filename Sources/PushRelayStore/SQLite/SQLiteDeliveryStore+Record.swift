@@ -51,7 +51,9 @@ extension SQLiteDeliveryStore {
                 let (settled, heads) = rows[index].plan.settled(remembered: current)
                 current.merge(heads) { $1 }
                 moved[index] = heads
-                if settled != rows[index].plan { rows[index] = DeliveryRow(settled) }
+                // Settling changes the reason whenever it changes anything: the row (its body bound again) is
+                // rebuilt only then.
+                if settled.record.reason != rows[index].plan.record.reason { rows[index] = DeliveryRow(settled) }
             }
         }
         let placeholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
