@@ -51,11 +51,17 @@ extension PushRelayCommand {
                 throw CommandFailure("no repository is recovered (recovery: false, or a host of unknown kind)")
             }
             var failed = false
-            for (repository, result) in results {
-                print("\(repository): \(RecoverCommandText.describe(result, dryRun: dryRun))")
-                if case .unreadable = result { failed = true }
-                if case .failed = result { failed = true }
-                if case .rateLimited = result { failed = true }
+            for round in results {
+                if let result = round.heads {
+                    print("\(round.name): \(RecoverCommandText.describe(result, dryRun: dryRun))")
+                    if case .unreadable = result { failed = true }
+                    if case .failed = result { failed = true }
+                    if case .rateLimited = result { failed = true }
+                }
+                if let outcome = round.redelivery {
+                    print("\(round.name): \(RecoverCommandText.describe(outcome, dryRun: dryRun))")
+                    if RecoverCommandText.problem(outcome) != nil { failed = true }
+                }
             }
             if failed { throw ExitCode.failure }
         }

@@ -87,6 +87,8 @@ package final class GitHostStandIn: Sendable {
 
     private let state = Mutex(State())
     private let app: App?
+    /// The hooks' delivery logs, with their resends.
+    package let hooks = HookDeliveries()
 
     package init(app: App? = nil) {
         self.app = app
@@ -173,13 +175,16 @@ package final class GitHostStandIn: Sendable {
         let recorded = Recorded(
             method: request.method.rawValue,
             target: request.uri.description,
+            // HTTP/1's `Host` is the authority here.
             headers: Dictionary(
-                request.headers.map { ($0.name.canonicalName, $0.value) },
+                request.headers.map { ($0.name.canonicalName, $0.value) }
+                    + (request.head.authority.map { [("host", $0)] } ?? []),
                 uniquingKeysWith: { first, _ in first }
             ),
             body: body
         )
         if let answer = try await self.gitAnswer(recorded) { return answer }
+        if let answer = try await self.hookAnswer(recorded) { return answer }
         if let app = self.app {
             if let answer = try await self.appAnswer(recorded, app: app) { return answer }
             let token = recorded.headers["authorization"].map { String($0.dropFirst("Bearer ".count)) }
@@ -281,6 +286,22 @@ package final class GitHostStandIn: Sendable {
         )
     }
 
+    /// The delivery logs' answers: a GitHub App's hook only with the App's JWT.
+    private func hookAnswer(_ request: Recorded) async throws -> Response? {
+        if request.target.hasPrefix("/app/hook") {
+            guard let app = self.app, let header = request.headers["authorization"], header.hasPrefix("Bearer "),
+                await Self.verify(String(header.dropFirst("Bearer ".count)), app: app)
+            else { return Self.json(401, ["message": "A JSON web token could not be decoded"]) }
+        }
+        let answer = await self.hooks.answer(
+            request.method,
+            target: request.target,
+            host: request.headers["host"] ?? ""
+        )
+        if answer != nil { self.state.withLock { $0.reads.append(request) } }
+        return answer
+    }
+
     /// GitHub's answers to `GET /repos/{o}/{r}/installation` and `POST /app/installations/{id}/access_tokens`;
     /// `nil` for any other request.
     private func appAnswer(_ request: Recorded, app: App) async throws -> Response? {
@@ -341,11 +362,14 @@ package final class GitHostStandIn: Sendable {
         )
     }
 
-    private static func json(_ status: Int, _ object: [String: Any]) -> Response {
+    /// `object` (a dictionary or a list) as JSON, with `headers` besides its content type.
+    static func json(_ status: Int, _ object: Any, headers: [String: String] = [:]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
+        var fields: HTTPFields = [.contentType: "application/json"]
+        for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
         return Response(
             status: HTTPResponse.Status(code: status),
-            headers: [.contentType: "application/json"],
+            headers: fields,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
         )
     }

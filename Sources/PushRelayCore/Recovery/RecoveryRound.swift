@@ -7,9 +7,13 @@ import Foundation
 package struct RecoveryRound: Sendable, Equatable, Codable {
     /// The repository's normalised identity.
     package var repository: String
+    /// `true`: the round of the host's GitHub App hook, whose failed deliveries are resent (SPEC section
+    /// 12's redelivery); they belong to no one repository.
+    package var appHook: Bool?
 
-    package init(repository: String) {
+    package init(repository: String, appHook: Bool? = nil) {
         self.repository = repository
+        self.appHook = appHook
     }
 
     package static func type(host: String) -> WorkType<RecoveryRound> {
@@ -27,6 +31,11 @@ package struct RecoveryRound: Sendable, Equatable, Codable {
             RecoveryRound(repository: repository.description),
             key: repository.description
         )
+    }
+
+    /// The round of `host`'s GitHub App hook, due now.
+    package static func appHookWork(host: String) -> NewWork {
+        Self.type(host: host).work(RecoveryRound(repository: "", appHook: true), key: "github-app-hook")
     }
 }
 

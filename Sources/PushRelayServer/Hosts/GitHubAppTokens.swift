@@ -136,6 +136,9 @@ package actor GitHubAppTokens {
         }
     }
 
+    /// A JWT for the App's own calls (its hook's deliveries).
+    package func appJWT() async throws -> String { try await self.jwt() }
+
     private func jwt() async throws -> String {
         let now = self.now()
         let claims = GitHubAppClaims(

@@ -58,6 +58,12 @@ package final class RelayMetrics: Sendable {
             .increment(by: count)
     }
 
+    /// Resends of failed deliveries asked of a host.
+    package func redeliveriesRequested(host: String, count: Int) {
+        Counter(label: "pushrelay_redeliveries_requested_total", dimensions: [("host", host)], factory: self.factory)
+            .increment(by: count)
+    }
+
     /// What a host says is left of its rate limit, where it says.
     package func rateLimitRemaining(host: String, remaining: Int) {
         Gauge(label: "pushrelay_host_rate_limit_remaining", dimensions: [("host", host)], factory: self.factory)

@@ -2,16 +2,27 @@ import AsyncHTTPClient
 import Logging
 import PushRelayCore
 
+/// How one repository's round ended in `pushrelay recover`: its heads, and its hooks' failed deliveries
+/// where they are resent.
+package struct RecoveredRepository: Sendable {
+    /// The repository's identity, or `{host} (GitHub App hook)`.
+    package var name: String
+    /// `nil` for a GitHub App's hook, which has no heads.
+    package var heads: RecoveryRoundHandler.Result?
+    package var redelivery: Redeliverer.Outcome?
+}
+
 /// `pushrelay recover`: one round of each recovered repository (or of the one named) now, as `serve`'s
-/// rounds run it; in a dry run, nothing is remembered or recorded.
-/// - Returns: each repository's identity and how its round ended, in config order.
+/// rounds run it, and of each GitHub App's hook when every repository is; in a dry run, nothing is
+/// remembered, recorded or resent.
+/// - Returns: each repository's round, in config order, then the App hooks'.
 package func recoverNow(
     _ config: RelayConfig,
     store: some RefHeadStore & DeliveryRecorder,
     repository: RepositoryIdentity?,
     dryRun: Bool,
     logger: Logger
-) async throws -> [(repository: String, result: RecoveryRoundHandler.Result)] {
+) async throws -> [RecoveredRepository] {
     let client = HTTPClient.forTerrakube(requestTimeoutSeconds: config.settings.dispatch.requestTimeoutSeconds)
     do {
         let results = try await recoverNow(
@@ -37,10 +48,10 @@ private func recoverNow(
     repository: RepositoryIdentity?,
     dryRun: Bool,
     logger: Logger
-) async throws -> [(repository: String, result: RecoveryRoundHandler.Result)] {
+) async throws -> [RecoveredRepository] {
     let hosts = try GitHosts(config.settings, client: client)
     let holder = ConfigHolder(config)
-    var results: [(repository: String, result: RecoveryRoundHandler.Result)] = []
+    var results: [RecoveredRepository] = []
     let targets = config.repositories.compactMap { RecoveryTarget($0, settings: config.settings) }
     for target in targets where repository == nil || target.repository.identity == repository {
         var handler = hosts.roundHandler(
@@ -52,8 +63,19 @@ private func recoverNow(
         )
         handler.dryRun = dryRun
         results.append(
-            (target.repository.identity.description, await handler.round(target, config: config, logger: logger))
+            RecoveredRepository(
+                name: target.repository.identity.description,
+                heads: await handler.round(target, config: config, logger: logger),
+                redelivery: await handler.redeliver(target)
+            )
         )
+    }
+    for host in hosts.entries.keys.sorted() where repository == nil {
+        var handler = hosts.roundHandler(host, config: holder, store: store, wake: DispatchWakeUp(), interval: .zero)
+        handler.dryRun = dryRun
+        if let outcome = await handler.redeliverAppHook(config) {
+            results.append(RecoveredRepository(name: "\(host) (GitHub App hook)", heads: nil, redelivery: outcome))
+        }
     }
     return results
 }
@@ -72,7 +94,7 @@ package func checkRecoveryAccess(_ config: RelayConfig) async -> (checked: Int, 
         for target in config.repositories.compactMap({ RecoveryTarget($0, settings: config.settings) }) {
             checked += 1
             let name = target.repository.identity.host
-            let handler = hosts.roundHandler(
+            var handler = hosts.roundHandler(
                 name,
                 config: holder,
                 store: InertHeads(),
@@ -83,6 +105,32 @@ package func checkRecoveryAccess(_ config: RelayConfig) async -> (checked: Int, 
                 let reason = RecoverCommandText.describe(failure, dryRun: true)
                 problems.append(
                     ConfigProblem(file: target.repository.file, line: nil, message: "recovery on \(name): \(reason)")
+                )
+            }
+            // Hooks and deliveries listed as a round lists them, nothing resent.
+            handler.dryRun = true
+            if let outcome = await handler.redeliver(target), let reason = RecoverCommandText.problem(outcome) {
+                problems.append(
+                    ConfigProblem(file: target.repository.file, line: nil, message: "redelivery on \(name): \(reason)")
+                )
+            }
+        }
+        for host in hosts.entries.keys.sorted() {
+            var handler = hosts.roundHandler(
+                host,
+                config: holder,
+                store: InertHeads(),
+                wake: DispatchWakeUp(),
+                interval: .zero
+            )
+            handler.dryRun = true
+            if let outcome = await handler.redeliverAppHook(config), let reason = RecoverCommandText.problem(outcome) {
+                problems.append(
+                    ConfigProblem(
+                        file: "hosts",
+                        line: nil,
+                        message: "redelivery on \(host)'s GitHub App hook: \(reason)"
+                    )
                 )
             }
         }
@@ -105,6 +153,27 @@ package enum RecoverCommandText {
         case .rateLimited(let wait): "rate limited; try again in \(wait)"
         case .unreadable(let reason): "cannot read: \(reason)"
         case .failed(let reason): "failed: \(reason)"
+        }
+    }
+
+    package static func describe(_ outcome: Redeliverer.Outcome, dryRun: Bool) -> String {
+        switch outcome {
+        case .asked(let events) where events.isEmpty: "no failed deliveries to resend"
+        case .asked(let events):
+            (dryRun ? "would ask" : "asked") + " the host to resend \(events.count) failed deliver"
+                + (events.count == 1 ? "y: " : "ies: ") + events.joined(separator: ", ")
+        case .cannotList(let reason): "redelivery: \(reason)"
+        case .rateLimited(let wait): "redelivery rate limited; try again in \(wait)"
+        case .failed(let reason): "redelivery failed: \(reason)"
+        }
+    }
+
+    /// What `check --online` reports of a redelivery pass: `nil` when it could list what it needs.
+    package static func problem(_ outcome: Redeliverer.Outcome) -> String? {
+        switch outcome {
+        case .asked: nil
+        case .cannotList(let reason), .failed(let reason): reason
+        case .rateLimited(let wait): "rate limited; try again in \(wait)"
         }
     }
 }

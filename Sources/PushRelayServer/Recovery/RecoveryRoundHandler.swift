@@ -27,6 +27,7 @@ package struct RecoveryRoundHandler: WorkHandler {
     package var dryRun = false
     /// Until when the host asked to be left alone; shared by its rounds (and copies of this handler).
     private let pause = HostPause()
+    private let redeliveries = RedeliveryMemory()
 
     package var type: WorkType<RecoveryRound> { RecoveryRound.type(host: self.host) }
 
@@ -72,6 +73,11 @@ package struct RecoveryRoundHandler: WorkHandler {
 
     package func perform(_ work: ClaimedWork, _ round: RecoveryRound, logger: Logger) async -> WorkOutcome {
         let config = self.config.config
+        if round.appHook == true {
+            if let until = self.pause.until, until > .now { return .reschedule(payload: nil, after: until - .now) }
+            if let outcome = await self.redeliverAppHook(config) { self.report(outcome, logger: logger) }
+            return .reschedule(payload: nil, after: self.nextRound())
+        }
         guard let repository = config.repositories.first(where: { $0.identity.description == round.repository }),
             let target = RecoveryTarget(repository, settings: config.settings)
         else {
@@ -98,7 +104,63 @@ package struct RecoveryRoundHandler: WorkHandler {
         case .compared:
             break
         }
+        if let outcome = await self.redeliver(target) { self.report(outcome, logger: logger) }
         return .reschedule(payload: nil, after: self.nextRound())
+    }
+
+    /// Logs and counts a redelivery pass; a rate limit pauses the host's rounds.
+    private func report(_ outcome: Redeliverer.Outcome, logger: Logger) {
+        switch outcome {
+        case .asked(let events) where !events.isEmpty:
+            logger.info("Failed deliveries resent", metadata: ["relay.deliveries": "\(events.joined(separator: ", "))"])
+            self.metrics?.redeliveriesRequested(host: self.host, count: events.count)
+        case .asked:
+            break
+        case .cannotList(let reason), .failed(let reason):
+            logger.warning("Redelivery failed", metadata: ["relay.error": "\(reason)"])
+        case .rateLimited(let wait):
+            self.pause.until = .now + wait
+            logger.warning("Recovery paused: rate limit", metadata: ["relay.retry.in": "\(wait)"])
+        }
+    }
+
+    /// The pass over `target`'s hooks (GitHub and GitLab with a token, when `redeliver_url` is set);
+    /// `nil` when there is none to make. A GitHub App's hook has a round of its own.
+    package func redeliver(_ target: RecoveryTarget) async -> Redeliverer.Outcome? {
+        guard let prefix = self.config.config.settings.recovery?.redeliverURL,
+            target.kind == .github || target.kind == .gitlab, case .token(let token) = self.credentials,
+            let redeliverer = self.redeliverer(prefix: prefix, kind: target.kind, apiURL: target.host?.apiURL)
+        else { return nil }
+        return await redeliverer.repository(target.repository.identity.spelledPath, token: token)
+    }
+
+    /// The pass over the host's GitHub App hook; `nil` when there is none to make.
+    package func redeliverAppHook(_ config: RelayConfig) async -> Redeliverer.Outcome? {
+        guard let prefix = config.settings.recovery?.redeliverURL, case .app(let tokens) = self.credentials,
+            let redeliverer = self.redeliverer(
+                prefix: prefix,
+                kind: .github,
+                apiURL: config.settings.hosts[self.host]?.apiURL
+            )
+        else { return nil }
+        do {
+            return await redeliverer.app(jwt: try await tokens.appJWT())
+        } catch {
+            return .failed("no JWT: \(error)")
+        }
+    }
+
+    private func redeliverer(prefix: String, kind: GitHostKind, apiURL: String?) -> Redeliverer? {
+        guard let apiURL = apiURL ?? kind.defaultAPIURL, !apiURL.isEmpty else { return nil }
+        return Redeliverer(
+            kind: kind,
+            apiURL: apiURL,
+            prefix: prefix,
+            exchange: self.exchange,
+            dryRun: self.dryRun,
+            memory: self.redeliveries,
+            margin: self.interval
+        )
     }
 
     /// The interval with up to 10% of jitter, so that the rounds of repositories configured together drift
@@ -251,7 +313,7 @@ package struct RecoveryRoundHandler: WorkHandler {
                     return .failure(Failure(result: .failed("not a ref advertisement: \(error.reason)")))
                 }
             case 301, 302, 307, 308:
-                guard let location = header("location"), let next = Self.sameOrigin(location, as: url) else {
+                guard let location = header("location"), let next = HTTPExchange.sameOrigin(location, as: url) else {
                     return .failure(Failure(result: .unreadable("HTTP \(answer.status) to another origin")))
                 }
                 url = next
@@ -262,14 +324,6 @@ package struct RecoveryRoundHandler: WorkHandler {
             }
         }
         return .failure(Failure(result: .failed("too many redirects")))
-    }
-
-    /// `location` resolved against `url`, when it has the same scheme, host and port.
-    private static func sameOrigin(_ location: String, as url: String) -> String? {
-        guard let base = URL(string: url), let next = URL(string: location, relativeTo: base)?.absoluteURL,
-            next.scheme == base.scheme, next.host == base.host, next.port == base.port
-        else { return nil }
-        return next.absoluteString
     }
 }
 

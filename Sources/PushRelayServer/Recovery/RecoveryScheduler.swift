@@ -21,8 +21,10 @@ package struct RecoveryScheduler: Service {
 
     package func run() async throws {
         var queued: Set<RepositoryIdentity> = []
+        var appHooks: Set<String> = []
         await repeatUntilShutdown {
             let config = self.config.config
+            await self.queueAppHooks(config.settings, queued: &appHooks)
             let targets = config.repositories.compactMap { RecoveryTarget($0, settings: config.settings) }
             let identities = Set(targets.map(\.repository.identity))
             // A repository that left the config ended its round: if it comes back, it is queued again.
@@ -37,6 +39,19 @@ package struct RecoveryScheduler: Service {
                 self.logger.warning("Recovery rounds not queued", metadata: ["relay.error": "\(error)"])
             }
             return self.checkInterval
+        }
+    }
+
+    /// Each GitHub App host's hook round, once, when failed deliveries are to be resent.
+    private func queueAppHooks(_ settings: ServiceSettings, queued: inout Set<String>) async {
+        guard settings.recovery?.redeliverURL != nil else { return }
+        let hosts = settings.hosts.filter { $0.value.app != nil && !queued.contains($0.key) }.keys.sorted()
+        guard !hosts.isEmpty else { return }
+        do {
+            try await self.queue.enqueue(hosts.map(RecoveryRound.appHookWork(host:)))
+            queued.formUnion(hosts)
+        } catch {
+            self.logger.warning("Recovery rounds not queued", metadata: ["relay.error": "\(error)"])
         }
     }
 }

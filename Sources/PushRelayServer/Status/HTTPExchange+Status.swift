@@ -14,6 +14,15 @@ extension HTTPExchange {
             body: request.body
         )
     }
+
+    /// `location` resolved against `url`, when it has the same scheme, host and port: where a redirect or
+    /// a next page may take a request that carries a token.
+    static func sameOrigin(_ location: String, as url: String) -> String? {
+        guard let base = URL(string: url), let next = URL(string: location, relativeTo: base)?.absoluteURL,
+            next.scheme == base.scheme, next.host == base.host, next.port == base.port
+        else { return nil }
+        return next.absoluteString
+    }
 }
 
 extension HTTPExchange.Answer {
