@@ -3,8 +3,8 @@ import PushRelayCore
 
 /// Each `hosts` entry's settings and credentials, made once: its status posts, its commit lookups and its
 /// recovery rounds share them (and a GitHub App's tokens). Throws when a GitHub App's key cannot be read.
-struct GitHosts {
-    struct Entry: Sendable {
+package struct GitHosts: Sendable {
+    package struct Entry: Sendable {
         var settings: GitHost
         var credentials: HostCredentials
     }
@@ -12,7 +12,7 @@ struct GitHosts {
     var entries: [String: Entry] = [:]
     var exchange: HTTPExchange
 
-    init(_ settings: ServiceSettings, client: HTTPClient) throws {
+    package init(_ settings: ServiceSettings, client: HTTPClient) throws {
         self.exchange = HTTPExchange(client: client, peer: "the Git host")
         for (host, entry) in settings.hosts {
             self.entries[host] = Entry(

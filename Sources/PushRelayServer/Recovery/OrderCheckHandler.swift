@@ -9,23 +9,39 @@ import PushRelayCore
 /// where it was; if it moved meanwhile, the check starts again against the new one) and the held work is
 /// queued. A host that cannot be reached is asked again with backoff, 5 times, then the work is queued.
 ///
-/// The head moves before the attempt is finished, in two steps: a process that dies between them leaves
-/// the head on the commit, and the retry then takes the push for one already queued. Moving the head in
-/// the transaction that finishes the item would close that window.
-struct OrderCheckHandler: WorkHandler {
+/// The head moves before the attempt is finished, in two steps. A process that dies between them leaves the
+/// head on the commit and the item rescued as uncertain (the queue's word for "an attempt may have had its
+/// effect"): the retry that finds the head on the commit then queues the held work, since this check may be
+/// what moved it. Were another delivery of the same commit to have moved it in that window, its jobs and
+/// these would both run: a push is never lost, at the price of a rare second run after a crash.
+package struct OrderCheckHandler: WorkHandler {
     let config: ConfigHolder
     let hosts: GitHosts
     let store: any RefHeadStore
     var retry = RetryPolicy(maxAttempts: 20)
 
-    var type: WorkType<OrderCheck> { OrderCheck.type }
+    package init(config: ConfigHolder, hosts: GitHosts, store: any RefHeadStore) {
+        self.config = config
+        self.hosts = hosts
+        self.store = store
+    }
 
-    func perform(_ work: ClaimedWork, _ check: OrderCheck, logger: Logger) async -> WorkOutcome {
+    package var type: WorkType<OrderCheck> { OrderCheck.type }
+
+    package func perform(_ work: ClaimedWork, _ check: OrderCheck, logger: Logger) async -> WorkOutcome {
         let key = HeadKey(repository: check.repository, ref: check.ref)
         do {
             // Three tries: each lost race means the head moved, and the next compare is against the new one.
             for _ in 0..<3 {
                 let current = try await self.store.heads(of: check.repository).heads[check.ref]
+                if current == check.commit, work.uncertain {
+                    return .done(
+                        result: nil,
+                        label: .done,
+                        detail: "the head is on \(check.commit), perhaps moved by an interrupted attempt: queued",
+                        next: check.held.map(\.work)
+                    )
+                }
                 if current == check.commit {
                     return .done(
                         result: nil,
