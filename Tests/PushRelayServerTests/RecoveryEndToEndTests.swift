@@ -224,6 +224,18 @@ struct RecoveryEndToEndTests {
                     try await relay.store.deliveries(withID: "recovered:refs/heads/master@\(next)", provider: nil)
                         .isEmpty
                 )
+
+                // A branch no route watches is remembered, and not found again by the next rounds.
+                let side = try repository.commit(["notes.md": "x"], on: "feature")
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        (try? await relay.store.heads(of: host.repository).heads["refs/heads/feature"]) == side
+                    }
+                )
+                #expect(
+                    try await relay.store.deliveries(withID: "recovered:refs/heads/feature@\(side)", provider: nil)
+                        .isEmpty
+                )
             }
         }
     }

@@ -196,7 +196,19 @@ package struct RecoveryRoundHandler: WorkHandler {
                     case .failure(let unknown): push.changedFilesUnknownReason = unknown.reason
                     }
                 }
+                // A ref no route watches (or a name Git would refuse) is no push anyone missed: its head is
+                // remembered, so that the next rounds do not find it again.
+                let unwatched = {
+                    guard !self.dryRun else { return }
+                    let key = HeadKey(repository: identity, ref: push.ref.name)
+                    _ = try await self.store.moveHead(
+                        key,
+                        from: remembered.heads[push.ref.name],
+                        to: push.commit ?? HeadMove.deleted
+                    )
+                }
                 guard let assessment = DeliveryAssessment.recovered(push, target: target, config: config) else {
+                    try await unwatched()
                     continue
                 }
                 let plan = intake.plan(
@@ -206,8 +218,10 @@ package struct RecoveryRoundHandler: WorkHandler {
                     body: [],
                     receivedAt: Date()
                 )
-                // A ref no route watches is not a push anyone missed: nothing is recorded for it.
-                guard plan.record.decision == .queue else { continue }
+                guard plan.record.decision == .queue else {
+                    try await unwatched()
+                    continue
+                }
                 let settled: DeliveryPlan
                 if self.dryRun {
                     let heads = remembered.heads.reduce(into: [HeadKey: String]()) {
