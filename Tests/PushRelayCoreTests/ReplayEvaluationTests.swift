@@ -55,9 +55,9 @@ struct ReplayEvaluationTests {
     }()
 
     /// The fixture's headers, signed (or authenticated) with the test secret in its provider's way.
-    static func signedHeaders(_ fixture: Fixture) -> WebhookHeaders {
+    static func signedHeaders(_ fixture: Fixture, body: [UInt8]? = nil) -> WebhookHeaders {
         var headers = PayloadFixtureTests.headers(for: fixture)
-        let hex = String(HMACSignature.sign(body: fixture.body, secret: Self.secret).dropFirst("sha256=".count))
+        let hex = String(HMACSignature.sign(body: body ?? fixture.body, secret: Self.secret).dropFirst("sha256=".count))
         headers.add(name: "X-Hub-Signature-256", value: "sha256=" + hex)
         headers.add(name: "X-Hub-Signature", value: "sha256=" + hex)
         headers.add(name: "X-Gitea-Signature", value: hex)
@@ -129,6 +129,58 @@ struct ReplayEvaluationTests {
         }
         #expect(bodies.count == expected.count)
         for (body, want) in zip(bodies, expected) { #expect(NSDictionary(dictionary: body).isEqual(to: want)) }
+    }
+
+    /// Each host's pull request fixture without what a plan needs: its action (as GitLab's system hooks and
+    /// older GitLabs send merge request events), or a branch.
+    static let incomplete: [(folder: String, name: String, without: [String])] = [
+        ("github", "octokit-pull_request-opened", ["action"]),
+        ("gitea", "go-playground-pull-request-from-fork", ["action"]),
+        ("gogs", "go-scm-pull-request-synchronized", ["action"]),
+        ("gitlab", "gitlab-docs-merge-request-hook", ["object_attributes", "action"]),
+        ("bitbucket-cloud", "go-scm-pr-created-slashbranch", ["pullrequest", "source"]),
+        ("bitbucket-server", "go-playground-pr-opened", ["pullRequest", "fromRef"]),
+        ("azure-devops", "go-scm-pr-created", ["resource", "sourceRefName"]),
+    ]
+
+    /// Such an event is recorded and ignored with the reason (`serve` answers `200 ignored`), never refused
+    /// as a `400`, which the host would count as a failed delivery; a dry run says the same.
+    @Test(arguments: Self.incomplete.indices)
+    func aPullRequestEventWithoutWhatAPlanNeedsIsIgnoredWithTheReason(_ index: Int) throws {
+        let (folder, name, path) = Self.incomplete[index]
+        let fixture = Fixture.load(folder, name)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(fixture.body)) as? [String: Any])
+        if path.count == 1 {
+            #expect(object.removeValue(forKey: path[0]) != nil)
+        } else {
+            var inner = try #require(object[path[0]] as? [String: Any])
+            #expect(inner.removeValue(forKey: path[1]) != nil)
+            object[path[0]] = inner
+        }
+        let body = Array(try JSONSerialization.data(withJSONObject: object))
+        let headers = Self.signedHeaders(fixture, body: body)
+        let provider = PayloadFixtureTests.provider(for: fixture.provider)
+        guard
+            case .accept(let plan) = WebhookIntake(config: Self.config).evaluate(
+                provider: provider,
+                headers: headers,
+                body: body
+            )
+        else {
+            Issue.record("serve refused \(folder)/\(name) without \(path)")
+            return
+        }
+        #expect(plan.record.decision == .ignore)
+        #expect(plan.record.reason.hasSuffix("nothing to plan"), "\(plan.record.reason)")
+        #expect(plan.jobs.isEmpty)
+
+        let saved = SavedDelivery(provider: provider.kind.rawValue, receivedAt: Date(), headers: headers, body: body)
+        let evaluation = try ReplayEvaluation.evaluate(
+            try ReplayInput.read(saved.encoded(), fallbackDeliveryID: "unused"),
+            config: Self.config
+        )
+        #expect(evaluation.refs.map(\.decision) == [.ignore])
+        #expect(evaluation.refs.map(\.reason) == [plan.record.reason])
     }
 
     /// A dry run decides a delivery whose signature does not verify, and says so; `serve` refuses it.

@@ -95,6 +95,27 @@ struct RouterTests {
         }
     }
 
+    /// GitLab's system hooks and older GitLabs send merge request events without an action: `200 ignored`,
+    /// never a `400` that would count as a failed delivery.
+    @Test func aMergeRequestEventWithoutAnActionIsIgnoredWithTheReason() async throws {
+        try await Routes.test { routes in
+            let fixture = String(decoding: Fixture.load("gitlab", "gitlab-docs-merge-request-hook").body, as: UTF8.self)
+            let body = Array(fixture.replacingOccurrences(of: "\"action\": \"open\",", with: "").utf8)
+            #expect(body.count < fixture.utf8.count)
+            let answer = try await routes.post(
+                "/hooks/gitlab",
+                headers: RelayHarness.gitlab(body, event: "Merge Request Hook", uuid: "mr-1", token: "default-secret"),
+                body: body
+            )
+            #expect(answer.status == 200, "\(answer.body)")
+            #expect(answer.body["status"] as? String == "ignored")
+            #expect(
+                answer.body["reason"] as? String
+                    == "merge request event without an action (a system hook or an older GitLab): nothing to plan"
+            )
+        }
+    }
+
     @Test func pingDeletionAndUnroutedEventsAreIgnoredWithTheirReason() async throws {
         try await Routes.test { routes in
             let ping = Fixture.load("github", "octokit-ping").body  // Octocoders/Hello-World: not configured

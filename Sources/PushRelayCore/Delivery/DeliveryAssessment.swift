@@ -73,7 +73,7 @@ package struct DeliveryAssessment: Sendable {
                     return "pull request branch is not a valid Git ref name: \(problem)"
                 }
             }
-        case .ping, .other: break
+        case .ping, .other, .incompletePullRequest: break
         }
         return nil
     }

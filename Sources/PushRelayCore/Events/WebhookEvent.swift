@@ -5,6 +5,10 @@ package struct WebhookEvent: Sendable, Equatable {
         case push([PushEvent])
         /// A pull or merge request opened, updated or otherwise acted on.
         case pullRequest(PullRequestEvent)
+        /// A pull or merge request event without what a plan needs (no action: GitLab's system hooks and
+        /// older versions send such; no number or branch): ignored with the reason, never a `400`, which
+        /// the host would count as a failed delivery (and may disable the hook for).
+        case incompletePullRequest(String)
         /// The host checking that the hook works.
         case ping
         /// Any event PushRelay does not act on, by its provider name.

@@ -77,7 +77,7 @@ package struct AzureDevOpsProvider: WebhookProvider {
                 }
             )
         } else if eventName.hasPrefix("git.pullrequest."), let resource = payload.resource {
-            kind = .pullRequest(try resource.pullRequest(eventName: eventName))
+            kind = resource.pullRequest(eventName: eventName)
         } else {
             kind = .other(eventName)
         }
@@ -150,10 +150,12 @@ extension AzureDevOpsProvider {
 
             /// `created` plans; `updated`, which is also sent for votes, reviewers and completion, plans
             /// while the pull request is active (its head commit tells a push from a vote downstream).
-            func pullRequest(eventName: String) throws(PayloadError) -> PullRequestEvent {
+            func pullRequest(eventName: String) -> WebhookEvent.Kind {
                 guard let number = self.pullRequestId, let source = self.sourceRefName, let target = self.targetRefName
                 else {
-                    throw PayloadError("pull request payload lacks pullRequestId, sourceRefName or targetRefName")
+                    return .incompletePullRequest(
+                        "pull request payload lacks pullRequestId, sourceRefName or targetRefName: nothing to plan"
+                    )
                 }
                 let notPlanning: String? =
                     switch eventName {
@@ -162,15 +164,17 @@ extension AzureDevOpsProvider {
                         self.status == "active" ? nil : "pull request is \(self.status ?? "not active"), not active"
                     default: PullRequestEvent.notPlanning(eventName)
                     }
-                return PullRequestEvent(
-                    number: number,
-                    action: eventName,
-                    notPlanning: notPlanning,
-                    sourceBranch: PullRequestEvent.branch(source),
-                    targetBranch: PullRequestEvent.branch(target),
-                    headCommit: self.lastMergeSourceCommit?.commitId,
-                    fork: self.forkSource != nil,
-                    draft: self.isDraft ?? false
+                return .pullRequest(
+                    PullRequestEvent(
+                        number: number,
+                        action: eventName,
+                        notPlanning: notPlanning,
+                        sourceBranch: PullRequestEvent.branch(source),
+                        targetBranch: PullRequestEvent.branch(target),
+                        headCommit: self.lastMergeSourceCommit?.commitId,
+                        fork: self.forkSource != nil,
+                        draft: self.isDraft ?? false
+                    )
                 )
             }
         }

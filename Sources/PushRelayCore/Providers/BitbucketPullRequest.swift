@@ -90,10 +90,17 @@ struct BitbucketPullRequest: Decodable {
     static func read(_ body: [UInt8], eventName: String) throws(PayloadError) -> WebhookEvent {
         let payload = try PayloadJSON.decode(Self.self, from: body, provider: .bitbucket)
         if let pull = payload.pullrequest {
+            guard let fullName = payload.repository?.full_name else {
+                throw PayloadError("pull request payload names no repository")
+            }
+            let urls = ["bitbucket.org/" + fullName]
             guard let number = pull.id, let source = pull.source?.branch?.name,
-                let target = pull.destination?.branch?.name, let fullName = payload.repository?.full_name
+                let target = pull.destination?.branch?.name
             else {
-                throw PayloadError("pull request payload lacks its id, branches or repository")
+                return WebhookEvent(
+                    kind: .incompletePullRequest("pull request payload lacks its id or branches: nothing to plan"),
+                    repositoryURLs: urls
+                )
             }
             let sourceRepository = pull.source?.repository?.full_name?.lowercased()
             let event = PullRequestEvent(
@@ -108,16 +115,23 @@ struct BitbucketPullRequest: Decodable {
                     || sourceRepository != (pull.destination?.repository?.full_name ?? fullName).lowercased(),
                 draft: pull.draft ?? false
             )
-            return WebhookEvent(kind: .pullRequest(event), repositoryURLs: ["bitbucket.org/" + fullName])
+            return WebhookEvent(kind: .pullRequest(event), repositoryURLs: urls)
         }
         guard let pull = payload.pullRequest else {
             throw PayloadError("\(eventName) payload has no 'pullrequest' or 'pullRequest'")
         }
-        guard let number = pull.id, let from = pull.fromRef, let to = pull.toRef,
+        guard let to = pull.toRef, to.repository?.path != nil || to.repository?.links?.clone?.isEmpty == false else {
+            throw PayloadError("pull request payload names no target repository")
+        }
+        guard let number = pull.id, let from = pull.fromRef,
             let source = from.displayId ?? from.id.map(PullRequestEvent.branch),
             let target = to.displayId ?? to.id.map(PullRequestEvent.branch)
         else {
-            throw PayloadError("pull request payload lacks its id, fromRef or toRef")
+            return WebhookEvent(
+                kind: .incompletePullRequest("pull request payload lacks its id or branches: nothing to plan"),
+                repositoryURLs: (to.repository?.links?.clone ?? []).compactMap(\.href),
+                otherIdentities: to.repository?.path.map { [RepositoryIdentity(host: "", path: $0)] } ?? []
+            )
         }
         let event = PullRequestEvent(
             number: number,

@@ -41,10 +41,7 @@ struct GitHubStylePullRequest: Decodable {
         deliveryID: String
     ) throws(PayloadError) -> ProviderDelivery {
         let payload = try PayloadJSON.decode(Self.self, from: body, provider: provider)
-        let event = WebhookEvent(
-            kind: .pullRequest(try payload.event(planning: planning)),
-            repositoryURLs: payload.repositoryURLs
-        )
+        let event = WebhookEvent(kind: payload.event(planning: planning), repositoryURLs: payload.repositoryURLs)
         return ProviderDelivery(eventName: eventName, deliveryID: deliveryID, event: event)
     }
 
@@ -54,16 +51,18 @@ struct GitHubStylePullRequest: Decodable {
     }
 
     /// - Parameter planning: the actions of this host that plan.
-    func event(planning: Set<String>) throws(PayloadError) -> PullRequestEvent {
-        guard let pull = self.pull_request else { throw PayloadError("pull_request payload has no 'pull_request'") }
+    func event(planning: Set<String>) -> WebhookEvent.Kind {
+        guard let pull = self.pull_request else {
+            return .incompletePullRequest("pull_request payload has no 'pull_request': nothing to plan")
+        }
         guard let action = self.action, !action.isEmpty else {
-            throw PayloadError("pull_request payload has no 'action'")
+            return .incompletePullRequest("pull_request payload has no 'action': nothing to plan")
         }
         guard let number = self.number ?? pull.number else {
-            throw PayloadError("pull_request payload has no 'number'")
+            return .incompletePullRequest("pull_request payload has no 'number': nothing to plan")
         }
         guard let source = pull.head?.ref ?? pull.head_branch, let target = pull.base?.ref ?? pull.base_branch else {
-            throw PayloadError("pull_request payload names no head or base branch")
+            return .incompletePullRequest("pull_request payload names no head or base branch: nothing to plan")
         }
         let headRepository = pull.head?.repo ?? pull.head_repo
         let baseRepository = pull.base?.repo ?? pull.base_repo ?? self.repository
@@ -71,15 +70,17 @@ struct GitHubStylePullRequest: Decodable {
         let fork =
             headRepository?.full_name?.lowercased() != baseRepository?.full_name?.lowercased()
             || headRepository?.full_name == nil
-        return PullRequestEvent(
-            number: number,
-            action: action,
-            notPlanning: PullRequestEvent.notPlanning(action, planning: planning),
-            sourceBranch: source,
-            targetBranch: target,
-            headCommit: pull.head?.sha,
-            fork: fork,
-            draft: pull.draft ?? false
+        return .pullRequest(
+            PullRequestEvent(
+                number: number,
+                action: action,
+                notPlanning: PullRequestEvent.notPlanning(action, planning: planning),
+                sourceBranch: source,
+                targetBranch: target,
+                headCommit: pull.head?.sha,
+                fork: fork,
+                draft: pull.draft ?? false
+            )
         )
     }
 }

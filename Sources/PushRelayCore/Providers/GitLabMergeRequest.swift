@@ -30,15 +30,22 @@ struct GitLabMergeRequest: Decodable {
     var object_attributes: Attributes?
     var changes: Changes?
 
-    static func read(_ body: [UInt8]) throws(PayloadError) -> PullRequestEvent {
+    static func read(_ body: [UInt8]) throws(PayloadError) -> WebhookEvent.Kind {
         let payload = try PayloadJSON.decode(Self.self, from: body, provider: .gitlab)
         guard let attributes = payload.object_attributes else {
-            throw PayloadError("merge request payload has no 'object_attributes'")
+            return .incompletePullRequest("merge request payload has no 'object_attributes': nothing to plan")
         }
-        guard let action = attributes.action, !action.isEmpty, let number = attributes.iid,
-            let source = attributes.source_branch, let target = attributes.target_branch
+        guard let action = attributes.action, !action.isEmpty else {
+            // GitLab's system hooks, and GitLab before 9.x, send merge request events without one.
+            return .incompletePullRequest(
+                "merge request event without an action (a system hook or an older GitLab): nothing to plan"
+            )
+        }
+        guard let number = attributes.iid, let source = attributes.source_branch, let target = attributes.target_branch
         else {
-            throw PayloadError("merge request payload lacks its action, iid, source_branch or target_branch")
+            return .incompletePullRequest(
+                "merge request payload lacks its iid, source_branch or target_branch: nothing to plan"
+            )
         }
         let notPlanning: String?
         switch action {
@@ -50,15 +57,17 @@ struct GitLabMergeRequest: Decodable {
                 attributes.oldrev != nil || readied ? nil : "merge request update without new commits does not plan"
         default: notPlanning = PullRequestEvent.notPlanning(action)
         }
-        return PullRequestEvent(
-            number: number,
-            action: action,
-            notPlanning: notPlanning,
-            sourceBranch: source,
-            targetBranch: target,
-            headCommit: attributes.last_commit?.id,
-            fork: attributes.source_project_id != attributes.target_project_id,
-            draft: attributes.draft ?? attributes.work_in_progress ?? false
+        return .pullRequest(
+            PullRequestEvent(
+                number: number,
+                action: action,
+                notPlanning: notPlanning,
+                sourceBranch: source,
+                targetBranch: target,
+                headCommit: attributes.last_commit?.id,
+                fork: attributes.source_project_id != attributes.target_project_id,
+                draft: attributes.draft ?? attributes.work_in_progress ?? false
+            )
         )
     }
 }

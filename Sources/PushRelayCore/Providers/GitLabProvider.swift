@@ -66,7 +66,7 @@ package struct GitLabProvider: WebhookProvider {
             event = WebhookEvent(kind: .push([payload.push(ref: ref)]), repositoryURLs: urls)
         case "Merge Request Hook", "merge_request":
             guard !urls.isEmpty else { throw PayloadError("merge request payload names no repository") }
-            event = WebhookEvent(kind: .pullRequest(try GitLabMergeRequest.read(body)), repositoryURLs: urls)
+            event = WebhookEvent(kind: try GitLabMergeRequest.read(body), repositoryURLs: urls)
         default:
             event = WebhookEvent(kind: .other(eventName), repositoryURLs: urls)
         }

@@ -35,6 +35,8 @@ package enum DeliveryDecision {
                     jobs: []
                 )
             ]
+        case .incompletePullRequest(let reason):
+            return [RefDecision(ref: nil, commit: nil, deleted: false, decision: .ignore, reason: reason, jobs: [])]
         case .pullRequest(let pull):
             var decision = RefDecision(
                 ref: nil,
