@@ -159,6 +159,7 @@ let package = Package(
             dependencies: [
                 "PushRelayCore",
                 "PushRelayFixtures",
+                "PushRelayTestSupport",
                 "PushRelayFuzzTargets",
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

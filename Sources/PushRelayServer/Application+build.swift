@@ -143,6 +143,15 @@ package func buildServiceGroup(
             logger: logger
         )
     )
+    services += changedFilesDispatchers(
+        config: holder,
+        hosts: gitHosts,
+        store: store,
+        owner: owner,
+        lease: lease,
+        metrics: metrics,
+        logger: logger
+    )
     services += recoveryServices(
         settings,
         config: holder,

@@ -1,5 +1,6 @@
 import Foundation
 import PushRelayFixtures
+import PushRelayTestSupport
 import Testing
 
 @testable import PushRelayCore
@@ -29,17 +30,7 @@ struct PayloadFixtureTests {
 
     /// The headers the provider sends with the fixture: its event header, and a delivery id in every dialect.
     static func headers(for fixture: Fixture) -> WebhookHeaders {
-        var headers = WebhookHeaders()
-        let parts = fixture.meta.event_header.split(separator: ":", maxSplits: 1)
-        if parts.count == 2, parts[0].hasPrefix("X-") {
-            headers.add(name: String(parts[0]), value: parts[1].trimmingCharacters(in: .whitespaces))
-        }
-        for name in [
-            "X-GitHub-Delivery", "X-Gitea-Delivery", "X-Gogs-Delivery", "X-Gitlab-Event-UUID", "X-Request-UUID",
-        ] {
-            headers.add(name: name, value: "delivery-1")
-        }
-        return headers
+        FixtureHeaders.unsigned(event: fixture.meta.event_header)
     }
 
     /// The identity the meta gives: the https clone URL, or what the provider's notes say to derive.

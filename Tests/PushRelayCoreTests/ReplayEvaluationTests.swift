@@ -1,5 +1,6 @@
 import Foundation
 import PushRelayFixtures
+import PushRelayTestSupport
 import Testing
 
 @testable import PushRelayCore
@@ -56,15 +57,7 @@ struct ReplayEvaluationTests {
 
     /// The fixture's headers, signed (or authenticated) with the test secret in its provider's way.
     static func signedHeaders(_ fixture: Fixture, body: [UInt8]? = nil) -> WebhookHeaders {
-        var headers = PayloadFixtureTests.headers(for: fixture)
-        let hex = String(HMACSignature.sign(body: body ?? fixture.body, secret: Self.secret).dropFirst("sha256=".count))
-        headers.add(name: "X-Hub-Signature-256", value: "sha256=" + hex)
-        headers.add(name: "X-Hub-Signature", value: "sha256=" + hex)
-        headers.add(name: "X-Gitea-Signature", value: hex)
-        headers.add(name: "X-Gogs-Signature", value: hex)
-        headers.add(name: "X-Gitlab-Token", value: "replay-secret")
-        headers.add(name: "Authorization", value: "Basic " + Data("u:replay-secret".utf8).base64EncodedString())
-        return headers
+        FixtureHeaders.signed(event: fixture.meta.event_header, body: body ?? fixture.body, secret: "replay-secret")
     }
 
     @Test(arguments: PayloadFixtureTests.fixtures)

@@ -89,6 +89,8 @@ package final class GitHostStandIn: Sendable {
     private let app: App?
     /// The hooks' delivery logs, with their resends.
     package let hooks = HookDeliveries()
+    /// Pull requests' changed files.
+    package let pullRequestFiles = PullRequestFileLists()
 
     package init(app: App? = nil) {
         self.app = app
@@ -286,18 +288,16 @@ package final class GitHostStandIn: Sendable {
         )
     }
 
-    /// The delivery logs' answers: a GitHub App's hook only with the App's JWT.
+    /// The delivery logs' and pull request file lists' answers: a GitHub App's hook only with the App's JWT.
     private func hookAnswer(_ request: Recorded) async throws -> Response? {
         if request.target.hasPrefix("/app/hook") {
             guard let app = self.app, let header = request.headers["authorization"], header.hasPrefix("Bearer "),
                 await Self.verify(String(header.dropFirst("Bearer ".count)), app: app)
             else { return Self.json(401, ["message": "A JSON web token could not be decoded"]) }
         }
-        let answer = await self.hooks.answer(
-            request.method,
-            target: request.target,
-            host: request.headers["host"] ?? ""
-        )
+        let host = request.headers["host"] ?? ""
+        var answer = await self.hooks.answer(request.method, target: request.target, host: host)
+        if answer == nil { answer = self.pullRequestFiles.answer(request.method, target: request.target, host: host) }
         if answer != nil { self.state.withLock { $0.reads.append(request) } }
         return answer
     }

@@ -87,7 +87,7 @@ package struct WebhookIntake: Sendable {
         }
         let targets = repository.map { self.statusTargets(jobs, pullRequest: pullRequest, repository: $0) } ?? [:]
         let (work, workJobs) = Self.work(jobs, pullRequest: pullRequest, targets: targets)
-        return DeliveryPlan(
+        let plan = DeliveryPlan(
             record: DeliveryRecord(
                 provider: provider,
                 deliveryID: delivery.deliveryID,
@@ -111,6 +111,8 @@ package struct WebhookIntake: Sendable {
             } ?? [],
             configuredRepository: repository?.identity.description
         )
+        guard let repository, let pull = refs.first?.pullRequest, !plan.jobs.isEmpty else { return plan }
+        return plan.holdingPathPlans(pull, repository: repository, settings: self.config.settings, targets: targets)
     }
 
     /// The head each pushed branch or tag moves, with the jobs it asks for: what the store settles against

@@ -33,9 +33,10 @@ package struct PatternSet: Sendable, Equatable, CustomStringConvertible {
         return included && !self.exclude.contains { $0.matches(name) }
     }
 
-    package var description: String {
-        (self.include.map(\.description) + self.exclude.map { "!\($0)" }).joined(separator: ", ")
-    }
+    package var description: String { self.patterns.joined(separator: ", ") }
+
+    /// The patterns as written: what ``init(_:)`` reads back.
+    package var patterns: [String] { self.include.map(\.description) + self.exclude.map { "!\($0)" } }
 }
 
 package struct PatternSetError: Error, Equatable, CustomStringConvertible {

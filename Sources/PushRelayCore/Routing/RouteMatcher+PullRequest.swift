@@ -56,11 +56,13 @@ extension RouteMatcher {
         var reason =
             "\(jobs.count) plan\(jobs.count == 1 ? "" : "s") for pull request #\(pull.number) "
             + "(\(pull.sourceBranch) into \(pull.targetBranch))"
-        if pathsFiltered {
-            reason += "; paths filter matched because the changed files are unknown (pull request payloads list none)"
-        }
+        if pathsFiltered { reason += Self.pullRequestPathsUnknown }
         return Outcome(jobs: jobs, reason: reason)
     }
+
+    /// What the reason says of routes with `paths` when the changed files are not read from the host.
+    package static let pullRequestPathsUnknown =
+        "; paths filter matched because the changed files are unknown (pull request payloads list none)"
 
     /// The reason a fork's pull request creates no job (SPEC section 11).
     package static let fromFork = "pull request from a fork"

@@ -36,8 +36,12 @@ package struct StatusTarget: Sendable, Equatable, Hashable, Codable {
 
     /// The keyed post that shows `progress` on the commit.
     package func post(_ progress: JobProgress) -> NewWork {
-        let status = CommitStatus(progress, runURL: self.runURL)
-        return StatusPostWork(
+        self.post(status: CommitStatus(progress, runURL: self.runURL))
+    }
+
+    /// The keyed post of `status` on the commit, under this target's context.
+    package func post(status: CommitStatus) -> NewWork {
+        StatusPostWork(
             host: self.host,
             post: StatusPost(repository: self.repository, commit: self.commit, context: self.context, status: status)
         ).work
