@@ -8,8 +8,8 @@ package struct StatusRequest: Sendable, Equatable {
     package var headers: [(name: String, value: String)]
     package var body: [UInt8]
 
-    package init(url: String, headers: [(name: String, value: String)], json: [String: Any]) {
-        self.method = "POST"
+    package init(method: String = "POST", url: String, headers: [(name: String, value: String)], json: [String: Any]) {
+        self.method = method
         self.url = url
         self.headers = headers + [("Content-Type", "application/json")]
         // Keys sorted, so that the same status is the same bytes (and tests can compare them).
