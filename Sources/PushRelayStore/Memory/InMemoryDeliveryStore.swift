@@ -54,6 +54,7 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     /// Each ref's remembered head, and the repositories whose first round was taken.
     var heads: [HeadKey: String] = [:]
     var baselines: Set<String> = []
+    var planComments: [PullRequestID: (comment: StoredPlanComment, version: Int)] = [:]
     var lastID: Int64 = 0
     /// The store's clock: every time the queue reads or writes.
     let clock: WorkClock
@@ -109,6 +110,20 @@ package actor InMemoryDeliveryStore: DeliveryStore {
             if self.heads[key] == nil { self.heads[key] = head }
         }
         self.baselines.insert(repository)
+    }
+
+    package func planComment(_ pull: PullRequestID) async throws -> (comment: StoredPlanComment, version: Int)? {
+        self.planComments[pull]
+    }
+
+    package func writePlanComment(
+        _ pull: PullRequestID,
+        _ comment: StoredPlanComment,
+        replacing version: Int?
+    ) async throws -> Bool {
+        guard self.planComments[pull]?.version == version else { return false }
+        self.planComments[pull] = (comment, (version ?? 0) + 1)
+        return true
     }
 
     package func requeueWork(provider: ProviderKind, deliveryID: String) async throws -> Int {

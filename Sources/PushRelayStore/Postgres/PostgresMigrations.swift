@@ -112,6 +112,20 @@ enum PostgresMigrations {
             // Work no delivery brought (recovery's rounds) has none.
             "ALTER TABLE pushrelay.work ALTER COLUMN delivery DROP NOT NULL",
         ],
+        // 6: each pull request's plan comment (SPEC section 13), as JSON, written by compare-and-set on
+        // `version`.
+        [
+            """
+            CREATE TABLE pushrelay.plan_comments (
+                repository text NOT NULL,
+                number integer NOT NULL,
+                version integer NOT NULL,
+                comment text NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (repository, number)
+            )
+            """,
+        ],
     ]
 
     /// The schema version this binary writes.

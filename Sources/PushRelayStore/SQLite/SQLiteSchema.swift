@@ -74,7 +74,21 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """,
             "CREATE TABLE head_baselines (repository TEXT PRIMARY KEY, taken_at REAL NOT NULL) WITHOUT ROWID",
-        ]
+        ],
+        // 8: each pull request's plan comment (SPEC section 13), as JSON, written by compare-and-set on
+        // `version`.
+        [
+            """
+            CREATE TABLE plan_comments (
+                repository TEXT NOT NULL,
+                number INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                comment TEXT NOT NULL,
+                updated_at REAL NOT NULL,
+                PRIMARY KEY (repository, number)
+            ) WITHOUT ROWID
+            """,
+        ],
     ]
 
     static let tables: [String] = [
