@@ -143,6 +143,16 @@ package func buildServiceGroup(
             logger: logger
         )
     )
+    services += planCommentDispatchers(
+        settings,
+        hosts: gitHosts,
+        store: store,
+        api: api,
+        owner: owner,
+        lease: lease,
+        metrics: metrics,
+        logger: logger
+    )
     services += changedFilesDispatchers(
         config: holder,
         hosts: gitHosts,

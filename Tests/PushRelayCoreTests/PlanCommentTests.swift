@@ -16,7 +16,11 @@ struct PlanCommentTests {
 
     @Test func theSummaryLineIsFoundFromTheLastStepBack() {
         #expect(PlanOutput.summary(of: Self.plan) == "Plan: 1 to add, 0 to change, 0 to destroy.")
-        #expect(PlanOutput.summary(of: "x\nNo changes. Your infrastructure matches the configuration.\n")?.hasPrefix("No changes.") == true)
+        #expect(
+            PlanOutput.summary(of: "x\nNo changes. Your infrastructure matches the configuration.\n")?.hasPrefix(
+                "No changes."
+            ) == true
+        )
         #expect(PlanOutput.summary(of: "│ Error: Invalid reference\n│ Error: second\n") == "Error: Invalid reference")
         #expect(PlanOutput.summary(of: "init done\n") == nil)
         // A later step (a cost estimate) without a summary does not hide the plan's.
@@ -34,14 +38,23 @@ struct PlanCommentTests {
         let body = PlanComment.render(
             head: String(repeating: "a", count: 40),
             sections: [
-                PlanSection(workspace: "prod", state: "completed", summary: "Plan: 1 to add, 0 to change, 0 to destroy.", runURL: "https://ui/runs/1"),
+                PlanSection(
+                    workspace: "prod",
+                    state: "completed",
+                    summary: "Plan: 1 to add, 0 to change, 0 to destroy.",
+                    runURL: "https://ui/runs/1"
+                ),
                 PlanSection(workspace: "dev", state: "running"),
             ],
             kind: .github
         )
         #expect(body.hasPrefix(PlanComment.marker))
         #expect(body.contains("`aaaaaaaaaaaa`"))
-        #expect(body.contains("- **prod**: completed: `Plan: 1 to add, 0 to change, 0 to destroy.` ([run](https://ui/runs/1))"))
+        #expect(
+            body.contains(
+                "- **prod**: completed: `Plan: 1 to add, 0 to change, 0 to destroy.` ([run](https://ui/runs/1))"
+            )
+        )
         #expect(body.contains("- **dev**: running"))
         #expect(body.range(of: "dev")!.lowerBound < body.range(of: "prod")!.lowerBound)
         #expect(!body.contains("<details>"))
@@ -72,15 +85,31 @@ struct PlanCommentTests {
     @Test func eachHostsRequests() throws {
         let token = APIToken("t")
         let create = { (kind: GitHostKind, repository: String, api: String) in
-            PullRequestComment.create(kind: kind, repository: repository, number: 7, body: "b", apiURL: api, token: token)
+            PullRequestComment.create(
+                kind: kind,
+                repository: repository,
+                number: 7,
+                body: "b",
+                apiURL: api,
+                token: token
+            )
         }
-        #expect(create(.github, "o/r", "https://api.github.com")?.url == "https://api.github.com/repos/o/r/issues/7/comments")
-        #expect(create(.gitlab, "g/p", "https://gl/api/v4")?.url == "https://gl/api/v4/projects/g%2Fp/merge_requests/7/notes")
+        #expect(
+            create(.github, "o/r", "https://api.github.com")?.url
+                == "https://api.github.com/repos/o/r/issues/7/comments"
+        )
+        #expect(
+            create(.gitlab, "g/p", "https://gl/api/v4")?.url
+                == "https://gl/api/v4/projects/g%2Fp/merge_requests/7/notes"
+        )
         #expect(
             create(.bitbucketCloud, "w/r", "https://api.bitbucket.org/2.0")?.url
                 == "https://api.bitbucket.org/2.0/repositories/w/r/pullrequests/7/comments"
         )
-        #expect(create(.bitbucketServer, "P/r", "https://bb")?.url == "https://bb/rest/api/latest/projects/P/repos/r/pull-requests/7/comments")
+        #expect(
+            create(.bitbucketServer, "P/r", "https://bb")?.url
+                == "https://bb/rest/api/latest/projects/P/repos/r/pull-requests/7/comments"
+        )
         #expect(
             create(.azureDevOps, "o/p/r", "https://dev.azure.com")?.url
                 == "https://dev.azure.com/o/p/_apis/git/repositories/r/pullRequests/7/threads?api-version=7.1"
@@ -88,7 +117,15 @@ struct PlanCommentTests {
         #expect(create(.gogs, "o/r", "https://gogs") == nil)
 
         let edit = { (kind: GitHostKind, repository: String, api: String, reference: String) in
-            PullRequestComment.edit(kind: kind, repository: repository, number: 7, reference: reference, body: "b", apiURL: api, token: token)
+            PullRequestComment.edit(
+                kind: kind,
+                repository: repository,
+                number: 7,
+                reference: reference,
+                body: "b",
+                apiURL: api,
+                token: token
+            )
         }
         let github = try #require(edit(.github, "o/r", "https://api.github.com", "99"))
         #expect(github.method == "PATCH")
@@ -103,8 +140,20 @@ struct PlanCommentTests {
         )
 
         #expect(PullRequestComment.reference(kind: .github, answer: Array(#"{"id": 42}"#.utf8)) == "42")
-        #expect(PullRequestComment.reference(kind: .bitbucketServer, answer: Array(#"{"id": 12, "version": 4}"#.utf8)) == "12/4")
-        #expect(PullRequestComment.reference(kind: .azureDevOps, answer: Array(#"{"id": 4, "comments": [{"id": 1}]}"#.utf8)) == "4/1")
-        #expect(PullRequestComment.reference(kind: .azureDevOps, answer: Array(#"{"id": 1, "content": "b"}"#.utf8), previous: "4/1") == "4/1")
+        #expect(
+            PullRequestComment.reference(kind: .bitbucketServer, answer: Array(#"{"id": 12, "version": 4}"#.utf8))
+                == "12/4"
+        )
+        #expect(
+            PullRequestComment.reference(kind: .azureDevOps, answer: Array(#"{"id": 4, "comments": [{"id": 1}]}"#.utf8))
+                == "4/1"
+        )
+        #expect(
+            PullRequestComment.reference(
+                kind: .azureDevOps,
+                answer: Array(#"{"id": 1, "content": "b"}"#.utf8),
+                previous: "4/1"
+            ) == "4/1"
+        )
     }
 }

@@ -376,7 +376,7 @@ struct PullRequestConfigTests {
         #expect(
             messages.contains {
                 $0.hasSuffix(
-                    "repos/infra.yaml:9: unknown key 'forks' (expected one of: allow_forks, drafts, template, template_name)"
+                    "repos/infra.yaml:9: unknown key 'forks' (expected one of: allow_forks, comment, drafts, template, template_name)"
                 )
             }
         )

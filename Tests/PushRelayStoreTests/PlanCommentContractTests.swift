@@ -19,12 +19,29 @@ struct PlanCommentContractTests {
             #expect(try await store.planComment(Self.pull) == nil)
             let t0 = Date(timeIntervalSince1970: 1_000)
             let first = try #require(
-                try await store.putPlanSection(PlanSection(workspace: "prod", state: "running"), head: "a", planned: t0, of: Self.pull)
+                try await store.putPlanSection(
+                    PlanSection(workspace: "prod", state: "running"),
+                    head: "a",
+                    planned: t0,
+                    of: Self.pull
+                )
             )
             #expect(first.sections.map(\.workspace) == ["prod"])
             // The same section again changes nothing.
-            #expect(try await store.putPlanSection(PlanSection(workspace: "prod", state: "running"), head: "a", planned: t0, of: Self.pull) == nil)
-            _ = try await store.putPlanSection(PlanSection(workspace: "dev", state: "completed"), head: "a", planned: t0, of: Self.pull)
+            #expect(
+                try await store.putPlanSection(
+                    PlanSection(workspace: "prod", state: "running"),
+                    head: "a",
+                    planned: t0,
+                    of: Self.pull
+                ) == nil
+            )
+            _ = try await store.putPlanSection(
+                PlanSection(workspace: "dev", state: "completed"),
+                head: "a",
+                planned: t0,
+                of: Self.pull
+            )
 
             // Posted: the reference is kept.
             let (stored, version) = try #require(try await store.planComment(Self.pull))
@@ -36,12 +53,24 @@ struct PlanCommentContractTests {
             // A newer head starts afresh under the same comment; an older one changes nothing.
             let t1 = t0.addingTimeInterval(60)
             let newer = try #require(
-                try await store.putPlanSection(PlanSection(workspace: "prod", state: "queued"), head: "b", planned: t1, of: Self.pull)
+                try await store.putPlanSection(
+                    PlanSection(workspace: "prod", state: "queued"),
+                    head: "b",
+                    planned: t1,
+                    of: Self.pull
+                )
             )
             #expect(newer.head == "b")
             #expect(newer.sections.map(\.workspace) == ["prod"])
             #expect(newer.reference == "42")
-            #expect(try await store.putPlanSection(PlanSection(workspace: "dev", state: "failed"), head: "a", planned: t0, of: Self.pull) == nil)
+            #expect(
+                try await store.putPlanSection(
+                    PlanSection(workspace: "dev", state: "failed"),
+                    head: "a",
+                    planned: t0,
+                    of: Self.pull
+                ) == nil
+            )
             #expect(try await store.planComment(Self.pull)?.comment == newer)
         }
     }

@@ -53,7 +53,11 @@ struct PostgresDeliveryStoreTests {
             try await PostgresDeliveryStore.withStore(settings, access: .migrate, logger: Logger(label: "test")) { _ in
             }
         }
-        #expect(refused?.description.contains("version 3, from a build before this PushRelay's (\(PostgresMigrations.latest))") == true)
+        #expect(
+            refused?.description.contains(
+                "version 3, from a build before this PushRelay's (\(PostgresMigrations.latest))"
+            ) == true
+        )
         #expect(refused?.description.contains("start a new store") == true)
         #expect(try cluster.psql(database, "SELECT to_regclass('pushrelay.work') IS NULL") == "t")
     }

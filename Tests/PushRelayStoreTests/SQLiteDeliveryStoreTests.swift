@@ -166,7 +166,10 @@ struct SQLiteDeliveryStoreTests {
             { _ = try await SQLiteDeliveryReader.open(path: path, logger: Logger(label: "test")) },
         ] as [@Sendable () async throws -> Void] {
             let error = await #expect(throws: StoreSchemaMismatch.self) { try await open() }
-            #expect(error?.description.contains("version 5, from a build before this PushRelay's (\(SQLiteSchema.version))") == true)
+            #expect(
+                error?.description.contains("version 5, from a build before this PushRelay's (\(SQLiteSchema.version))")
+                    == true
+            )
             #expect(error?.description.contains("start a new store") == true)
             #expect(error?.description.contains("'pushrelay deliveries export'") == true)
         }

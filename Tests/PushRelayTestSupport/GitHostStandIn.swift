@@ -91,6 +91,8 @@ package final class GitHostStandIn: Sendable {
     package let hooks = HookDeliveries()
     /// Pull requests' changed files.
     package let pullRequestFiles = PullRequestFileLists()
+    /// Pull requests' comments.
+    package let comments = PullRequestComments()
 
     package init(app: App? = nil) {
         self.app = app
@@ -162,6 +164,8 @@ package final class GitHostStandIn: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.post("/**") { request, _ in try await self.answer(request) }
         router.get("/**") { request, _ in try await self.answer(request) }
+        router.patch("/**") { request, _ in try await self.answer(request) }
+        router.put("/**") { request, _ in try await self.answer(request) }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -298,6 +302,7 @@ package final class GitHostStandIn: Sendable {
         let host = request.headers["host"] ?? ""
         var answer = await self.hooks.answer(request.method, target: request.target, host: host)
         if answer == nil { answer = self.pullRequestFiles.answer(request.method, target: request.target, host: host) }
+        if answer == nil { answer = self.comments.answer(request.method, target: request.target, body: request.body) }
         if answer != nil { self.state.withLock { $0.reads.append(request) } }
         return answer
     }

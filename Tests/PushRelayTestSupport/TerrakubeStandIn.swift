@@ -71,6 +71,8 @@ package final class TerrakubeStandIn: Sendable {
         /// Answer `400` to `filter[job]=id=in=(…)`, as a server whose filter dialect lacks `=in=` would.
         var refusesIDFilter = false
         var baseURL = ""
+        /// Job id → each step's console output, in step order (``outputs(job:_:)``).
+        var outputs: [Int: [String]] = [:]
         /// Who awaits job creations as they are answered (``creations()``).
         var watchers: [AsyncStream<Recorded>.Continuation] = []
     }
@@ -135,6 +137,12 @@ package final class TerrakubeStandIn: Sendable {
     }
 
     /// Whether `filter[job]=id=in=(…)` is refused with a `400`.
+    /// The console output of job `id`'s steps, in order: what `GET …/job/{id}?include=step` lists, each
+    /// step's `output` a URL under `/tfoutput/v1/…` on the stand-in that answers it with the token.
+    package func outputs(job id: Int, _ steps: String...) {
+        self.state.withLock { $0.outputs[id] = steps }
+    }
+
     package func refuseIDFilter(_ refuses: Bool = true) {
         self.state.withLock { $0.refusesIDFilter = refuses }
     }
@@ -177,7 +185,22 @@ package final class TerrakubeStandIn: Sendable {
             self.listJobs(request)
         }
         router.get("/api/v1/organization/:organization/job/:id") { request, context in
-            self.getJob(request, id: context.parameters.get("id").flatMap { Int($0) })
+            let id = context.parameters.get("id").flatMap { Int($0) }
+            if request.uri.query?.contains("include=step") == true {
+                return self.jobWithSteps(request, id: id, organization: context.parameters.get("organization") ?? "")
+            }
+            return self.getJob(request, id: id)
+        }
+        router.get("/tfoutput/v1/organization/:organization/job/:job/step/:step") { request, context in
+            let (job, step) = (context.parameters.get("job").flatMap { Int($0) }, context.parameters.get("step") ?? "")
+            guard request.headers[.authorization] == "Bearer \(self.token)" else {
+                return Self.error(.unauthorized, "Invalid or missing token")
+            }
+            let outputs = self.state.withLock { state in job.flatMap { state.outputs[$0] } } ?? []
+            guard let index = Int(step.split(separator: "-").last ?? ""), outputs.indices.contains(index) else {
+                return Self.error(.notFound, "Step not found")
+            }
+            return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: outputs[index])))
         }
         router.get("/api/v1/organization") { request, _ in
             self.lookUp("organization", request)
@@ -405,6 +428,27 @@ package final class TerrakubeStandIn: Sendable {
         }
         guard let job else { return Self.error(.notFound, "Job not found") }
         return Self.jsonAPI(.ok, ["data": Self.resource(job)])
+    }
+
+    /// A job with its steps included, as the plan comment reads it; its script is not moved on.
+    private func jobWithSteps(_ request: Request, id: Int?, organization: String) -> Response {
+        guard request.headers[.authorization] == "Bearer \(self.token)" else {
+            return Self.error(.unauthorized, "Invalid or missing token")
+        }
+        let (job, outputs, base) = self.state.withLock { state in
+            (state.jobs.first { $0.id == id }, id.flatMap { state.outputs[$0] } ?? [], state.baseURL)
+        }
+        guard let job else { return Self.error(.notFound, "Job not found") }
+        let steps = outputs.indices.map { index -> [String: Any] in
+            [
+                "type": "step", "id": "\(job.id)-\(index)",
+                "attributes": [
+                    "name": "Step \(index)", "stepNumber": (index + 1) * 100, "status": "completed",
+                    "output": "\(base)/tfoutput/v1/organization/\(organization)/job/\(job.id)/step/\(job.id)-\(index)",
+                ],
+            ]
+        }
+        return Self.jsonAPI(.ok, ["data": Self.resource(job), "included": steps])
     }
 
     /// The ids of `filter[job]=id=in=('1','2')`, or `nil` for another filter.

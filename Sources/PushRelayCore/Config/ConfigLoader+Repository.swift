@@ -10,7 +10,17 @@ extension ConfigLoader {
         "pull_requests",
     ]
     private static let onDeleteKeys: Set<String> = ["template", "template_name"]
-    private static let pullRequestKeys: Set<String> = ["template", "template_name", "allow_forks", "drafts"]
+    /// `pull_requests.comment`: `summary` when absent.
+    private static func commentMode(_ section: YAMLFields, problems: inout [ConfigProblem]) -> PlanCommentMode {
+        guard let text = section.string("comment", problems: &problems) else { return .summary }
+        guard let mode = PlanCommentMode(rawValue: text) else {
+            problems.append(section.problem("comment", "'comment' is 'summary', 'full' or 'off', not '\(text)'"))
+            return .summary
+        }
+        return mode
+    }
+
+    private static let pullRequestKeys: Set<String> = ["template", "template_name", "allow_forks", "drafts", "comment"]
 
     /// One `repos/*.yaml` file.
     func repository(
@@ -136,7 +146,8 @@ extension ConfigLoader {
                     template: template.id ?? "",
                     templateName: template.name,
                     allowForks: section.bool("allow_forks", problems: &problems) ?? false,
-                    drafts: section.bool("drafts", problems: &problems) ?? false
+                    drafts: section.bool("drafts", problems: &problems) ?? false,
+                    comment: Self.commentMode(section, problems: &problems)
                 )
             }
         }

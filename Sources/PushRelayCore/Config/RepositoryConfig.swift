@@ -100,11 +100,28 @@ package struct PullRequestPlans: Sendable, Equatable {
     package var allowForks: Bool
     /// `drafts: true`: a draft pull request plans; by default it waits until it is ready.
     package var drafts: Bool
+    /// `comment`: what the pull request's plan comment shows of this route's plans (SPEC section 13).
+    package var comment: PlanCommentMode
 
-    package init(template: String, templateName: String? = nil, allowForks: Bool = false, drafts: Bool = false) {
+    package init(
+        template: String,
+        templateName: String? = nil,
+        allowForks: Bool = false,
+        drafts: Bool = false,
+        comment: PlanCommentMode = .summary
+    ) {
         self.template = template
         self.templateName = templateName
         self.allowForks = allowForks
         self.drafts = drafts
+        self.comment = comment
     }
+}
+
+/// `pull_requests.comment`: the plan's state, summary line and run link (`summary`, the default), its
+/// output too (`full`), or no comment (`off`).
+package enum PlanCommentMode: String, Sendable, Equatable, Codable, CaseIterable {
+    case summary
+    case full
+    case off
 }

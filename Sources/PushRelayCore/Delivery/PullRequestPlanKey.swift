@@ -17,10 +17,10 @@ package struct PullRequestPlanKey: Sendable, Equatable {
     /// The creation of `job` as the one plan of its head, workspace and template, and the newest of its
     /// pull request's: queuing it drops that pull request's older plans for the same workspace and template
     /// that have not been sent.
-    package func creation(of job: JobSpec, status: StatusTarget?) -> NewWork {
+    package func creation(of job: JobSpec, status: StatusTarget?, comment: PlanCommentTarget? = nil) -> NewWork {
         let plan = "\(self.repository)#\(self.number) \(job.workspace) \(job.template)"
         return WorkType.createTerrakubeJob.work(
-            TerrakubeJobOrder(job, status: status),
+            TerrakubeJobOrder(job, status: status, comment: comment),
             key: self.head.map { plan + " " + $0 },
             once: self.head != nil,
             group: plan

@@ -86,7 +86,13 @@ package struct WebhookIntake: Sendable {
             refs.first?.pullRequest.map { PullRequestPlanKey(repository: repository.identity.description, pull: $0) }
         }
         let targets = repository.map { self.statusTargets(jobs, pullRequest: pullRequest, repository: $0) } ?? [:]
-        let (work, workJobs) = Self.work(jobs, pullRequest: pullRequest, targets: targets)
+        let comments =
+            repository.flatMap { repository in
+                refs.first?.pullRequest.map {
+                    self.commentTargets(jobs, pull: $0, repository: repository, receivedAt: receivedAt)
+                }
+            } ?? [:]
+        let (work, workJobs) = Self.work(jobs, pullRequest: pullRequest, targets: targets, comments: comments)
         let plan = DeliveryPlan(
             record: DeliveryRecord(
                 provider: provider,
@@ -149,13 +155,17 @@ package struct WebhookIntake: Sendable {
     private static func work(
         _ jobs: [JobSpec],
         pullRequest: PullRequestPlanKey?,
-        targets: [Int: StatusTarget]
+        targets: [Int: StatusTarget],
+        comments: [Int: PlanCommentTarget]
     ) -> (work: [NewWork], jobs: [Int]) {
         var work: [NewWork] = []
         var served: [Int] = []
         for (index, job) in jobs.enumerated() {
             let target = targets[index]
-            work.append(pullRequest?.creation(of: job, status: target) ?? TerrakubeJobOrder(job, status: target).work)
+            work.append(
+                pullRequest?.creation(of: job, status: target, comment: comments[index])
+                    ?? TerrakubeJobOrder(job, status: target).work
+            )
             if let target { work.append(target.post(.queued)) }
             served += Array(repeating: index, count: work.count - served.count)
         }
@@ -188,6 +198,41 @@ package struct WebhookIntake: Sendable {
                 organization: job.organization,
                 workspace: job.workspace,
                 uiURL: uiURL
+            )
+        }
+        return targets
+    }
+
+    /// Where each pull request plan's state goes in the pull request's comment, by the job's index: its
+    /// route does not say `comment: off`, the repository's host has a `hosts` entry of a kind with a
+    /// comment API, and the payload names the head commit.
+    private func commentTargets(
+        _ jobs: [JobSpec],
+        pull: PullRequestEvent,
+        repository: RepositoryConfig,
+        receivedAt: Date
+    ) -> [Int: PlanCommentTarget] {
+        let host = repository.identity.host
+        guard let entry = self.config.settings.hosts[host], entry.kind != .gogs, !entry.apiURL.isEmpty,
+            let head = pull.headCommit
+        else { return [:] }
+        var targets: [Int: PlanCommentTarget] = [:]
+        for (index, job) in jobs.enumerated() {
+            guard
+                let route = repository.routes.first(where: {
+                    $0.workspace == job.workspace && $0.pullRequests?.template == job.template
+                }), let mode = route.pullRequests?.comment, mode != .off
+            else { continue }
+            targets[index] = PlanCommentTarget(
+                host: host,
+                repository: repository.identity.spelledPath,
+                pull: PullRequestID(repository: repository.identity.description, number: pull.number),
+                head: head,
+                planned: receivedAt,
+                workspace: route.workspaceName ?? job.workspace,
+                workspaceID: job.workspace,
+                mode: mode,
+                fork: pull.fork
             )
         }
         return targets

@@ -74,7 +74,12 @@ package enum PullRequestComment {
         let parts = reference.split(separator: "/").map(String.init)
         return switch kind {
         case .github, .gitea:
-            StatusRequest(method: "PATCH", url: "\(root)/issues/comments/\(reference)", headers: headers, json: ["body": body])
+            StatusRequest(
+                method: "PATCH",
+                url: "\(root)/issues/comments/\(reference)",
+                headers: headers,
+                json: ["body": body]
+            )
         case .gitlab:
             StatusRequest(
                 method: "PUT",
@@ -121,7 +126,9 @@ package enum PullRequestComment {
             return "\(id)/\(version)"
         case .azureDevOps:
             // An edit answers with the comment alone; the thread is the one it had.
-            if let thread = object["id"] as? Int, let comment = (object["comments"] as? [[String: Any]])?.first?["id"] as? Int {
+            if let thread = object["id"] as? Int,
+                let comment = (object["comments"] as? [[String: Any]])?.first?["id"] as? Int
+            {
                 return "\(thread)/\(comment)"
             }
             return previous

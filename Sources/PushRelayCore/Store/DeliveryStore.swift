@@ -67,7 +67,11 @@ package protocol PlanCommentStore: Sendable {
 
     /// Writes `comment` if the stored one is still at `version` (`nil`: none is stored).
     /// - Returns: whether it was written; `false` when another writer came first.
-    func writePlanComment(_ pull: PullRequestID, _ comment: StoredPlanComment, replacing version: Int?) async throws
+    func writePlanComment(
+        _ pull: PullRequestID,
+        _ comment: StoredPlanComment,
+        replacing version: Int?
+    ) async throws
         -> Bool
 }
 

@@ -20,13 +20,23 @@ package struct FollowedJob: Sendable, Equatable, Codable {
     package var status: String?
     /// Where its changes are shown.
     package var target: StatusTarget?
+    /// A pull request plan's section of the pull request's comment.
+    package var comment: PlanCommentTarget?
 
-    package init(organization: String, jobID: String, since: Date, status: String? = nil, target: StatusTarget? = nil) {
+    package init(
+        organization: String,
+        jobID: String,
+        since: Date,
+        status: String? = nil,
+        target: StatusTarget? = nil,
+        comment: PlanCommentTarget? = nil
+    ) {
         self.organization = organization
         self.jobID = jobID
         self.since = since
         self.status = status
         self.target = target
+        self.comment = comment
     }
 
     /// Keyed by Terrakube's job id (global in a Terrakube), so that a job is followed once and a

@@ -15,23 +15,29 @@ extension WorkType<TerrakubeJobOrder> {
 package struct TerrakubeJobOrder: Codable, Sendable, Equatable {
     package var spec: JobSpec
     package var status: StatusTarget?
+    /// Where a pull request plan's state goes in the pull request's comment.
+    package var comment: PlanCommentTarget?
 
-    package init(_ spec: JobSpec, status: StatusTarget? = nil) {
+    package init(_ spec: JobSpec, status: StatusTarget? = nil, comment: PlanCommentTarget? = nil) {
         self.spec = spec
         self.status = status
+        self.comment = comment
     }
 
-    private enum Keys: String, CodingKey { case status }
+    private enum Keys: String, CodingKey { case status, comment }
 
     package init(from decoder: any Decoder) throws {
         self.spec = try JobSpec(from: decoder)
-        self.status = try decoder.container(keyedBy: Keys.self).decodeIfPresent(StatusTarget.self, forKey: .status)
+        let container = try decoder.container(keyedBy: Keys.self)
+        self.status = try container.decodeIfPresent(StatusTarget.self, forKey: .status)
+        self.comment = try container.decodeIfPresent(PlanCommentTarget.self, forKey: .comment)
     }
 
     package func encode(to encoder: any Encoder) throws {
         try self.spec.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encodeIfPresent(self.status, forKey: .status)
+        try container.encodeIfPresent(self.comment, forKey: .comment)
     }
 
     /// Its creation, queued as it is.

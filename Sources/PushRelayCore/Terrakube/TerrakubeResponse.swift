@@ -223,3 +223,32 @@ package enum TerrakubeResponse {
         var errors: [Entry]
     }
 }
+
+extension TerrakubeResponse {
+    /// One step of a job, as `GET …/job/{id}?include=step` includes it.
+    package struct Step: Sendable, Equatable {
+        package var number: Int
+        package var name: String?
+        package var status: String?
+        /// Where its console output is read: a URL under `/tfoutput/v1/…` on the API host.
+        package var output: String?
+    }
+
+    /// The steps a job's answer includes, in step order.
+    package static func steps(in body: [UInt8]) -> [Step] {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+            let included = object["included"] as? [[String: Any]]
+        else { return [] }
+        return included.compactMap { item -> Step? in
+            guard item["type"] as? String == "step", let attributes = item["attributes"] as? [String: Any] else {
+                return nil
+            }
+            return Step(
+                number: attributes["stepNumber"] as? Int ?? 0,
+                name: attributes["name"] as? String,
+                status: attributes["status"] as? String,
+                output: attributes["output"] as? String
+            )
+        }.sorted { $0.number < $1.number }
+    }
+}

@@ -34,10 +34,20 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
     }
 
     package func perform(_ work: ClaimedWork, _ order: TerrakubeJobOrder, logger: Logger) async -> WorkOutcome {
-        let (spec, target) = (order.spec, order.status)
+        let (spec, target, comment) = (order.spec, order.status, order.comment)
         let outcome = await self.attempt(spec, work: work)
-        guard let target else { return outcome }
-        // The job's commit status follows it: queued in Terrakube and followed from there, or refused.
+        guard target != nil || comment != nil else { return outcome }
+        // What shows the job (its commit status, its pull request's comment) follows it: queued in Terrakube
+        // and followed from there, or refused.
+        let shown = { (jobID: String, progress: JobProgress) -> [NewWork] in
+            (target.map { [$0.post(progress)] } ?? [])
+                + (comment.map {
+                    [
+                        PlanSectionUpdate(target: $0, organization: spec.organization, jobID: jobID, progress: progress)
+                            .work
+                    ]
+                } ?? [])
+        }
         switch outcome {
         case .done(let id?, let label, let detail, _):
             // Followed from what its first status shows, so that a first read that says the same posts nothing.
@@ -46,16 +56,17 @@ package struct TerrakubeJobCreation<API: TerrakubeAPI, Results: WorkQueue>: Work
                 jobID: id,
                 since: self.clock.now,
                 status: "pending",
-                target: target
+                target: target,
+                comment: comment
             )
             return .done(
                 result: id,
                 label: label,
                 detail: detail,
-                next: [target.post(.terrakube(jobID: id, state: "pending")), followed.work]
+                next: shown(id, .terrakube(jobID: id, state: "pending")) + [followed.work]
             )
         case .failed(let status, let error, _):
-            return .failed(status: status, error: error, next: [target.post(.refused(error))])
+            return .failed(status: status, error: error, next: shown("", .refused(error)))
         default:
             return outcome
         }

@@ -58,6 +58,15 @@ package final class RelayMetrics: Sendable {
             .increment(by: count)
     }
 
+    /// A pull request's plan comment posted, edited, refused or given up on.
+    package func planComment(host: String, outcome: String) {
+        Counter(
+            label: "pushrelay_plan_comments_total",
+            dimensions: [("host", host), ("outcome", outcome)],
+            factory: self.factory
+        ).increment()
+    }
+
     /// Resends of failed deliveries asked of a host.
     package func redeliveriesRequested(host: String, count: Int) {
         Counter(label: "pushrelay_redeliveries_requested_total", dimensions: [("host", host)], factory: self.factory)

@@ -124,7 +124,7 @@ enum PostgresMigrations {
                 updated_at timestamptz NOT NULL,
                 PRIMARY KEY (repository, number)
             )
-            """,
+            """
         ],
     ]
 

@@ -87,7 +87,7 @@ enum SQLiteSchema {
                 updated_at REAL NOT NULL,
                 PRIMARY KEY (repository, number)
             ) WITHOUT ROWID
-            """,
+            """
         ],
     ]
 

@@ -1,0 +1,161 @@
+import Foundation
+import PushRelayCore
+import PushRelayFixtures
+import PushRelayStore
+import PushRelayTestSupport
+import Testing
+
+/// The plan in the pull request (SPEC section 13), through the real listener, dispatchers and stand-ins: one
+/// comment per pull request, with each plan's summary line read back from Terrakube's step output, edited in
+/// place for a newer head, posted again when someone deleted it.
+@Suite(.timeLimit(.minutes(3)))
+struct PlanCommentEndToEndTests {
+    static func repository(comment: String) -> String {
+        """
+        repository: https://github.com/Codertocat/Hello-World.git
+        secret_env: GH_SECRET
+        routes:
+          - branches: ["master"]
+            workspace: ws-hello
+            template: tpl-apply
+            pull_requests:
+              template: tpl-plan
+              comment: \(comment)
+        """
+    }
+
+    static let plan = """
+        \u{1B}[0m\u{1B}[1mTerraform will perform the following actions:\u{1B}[0m
+
+          \u{1B}[32m+\u{1B}[0m resource "null_resource" "a" {}
+
+        \u{1B}[1mPlan:\u{1B}[0m 1 to add, 0 to change, 0 to destroy.
+        """
+
+    static func run(
+        comment: String = "summary",
+        _ body: @escaping @Sendable (RelayHarness, GitHostStandIn, TerrakubeStandIn) async throws -> Void
+    ) async throws {
+        let git = GitHostStandIn()
+        let standIn = TerrakubeStandIn(token: RelayHarness.token)
+        try await git.whileRunning { url in
+            let prepare: @Sendable (String) throws -> Void = { directory in
+                try Self.repository(comment: comment).write(
+                    toFile: directory + "/repos/hello.yaml",
+                    atomically: true,
+                    encoding: .utf8
+                )
+                try StatusEndToEndTests.withUIURL(directory)
+            }
+            try await RelayHarness.run(
+                service: StatusEndToEndTests.service(url),
+                prepare: prepare,
+                standIn: standIn
+            ) { relay in try await body(relay, git, standIn) }
+        }
+    }
+
+    @Test func oneCommentPerPullRequestEditedInPlaceForEachHead() async throws {
+        try await Self.run { relay, git, standIn in
+            let (a, b) = (PullRequestEndToEndTests.sha("a"), PullRequestEndToEndTests.sha("b"))
+            standIn.script(job: 1, "running", "completed")
+            standIn.outputs(job: 1, "Initializing the backend...", Self.plan, "Estimated cost: $0.00/month")
+            _ = try await PullRequestEndToEndTests.send(relay, head: a, action: "opened", delivery: "pc-a")
+            #expect(
+                await eventually(within: .seconds(20)) {
+                    git.comments.all.first?.body.contains("`Plan: 1 to add, 0 to change, 0 to destroy.`") == true
+                }
+            )
+            let first = try #require(git.comments.all.first)
+            #expect(first.path == "/repos/Codertocat/Hello-World/issues/2/comments")
+            #expect(first.body.hasPrefix(PlanComment.marker))
+            #expect(first.body.contains("`aaaaaaaaaaaa`"))
+            #expect(first.body.contains("- **ws-hello**: completed"))
+            #expect(first.body.contains("https://ui.example.com/organizations/org-1/workspaces/ws-hello/runs/1"))
+            #expect(!first.body.contains("\u{1B}"))
+            #expect(!first.body.contains("<details>"))
+
+            // A newer head: the same comment, edited, with nothing left of the older head.
+            standIn.script(job: 2, "completed")
+            standIn.outputs(job: 2, "No changes. Your infrastructure matches the configuration.")
+            _ = try await PullRequestEndToEndTests.send(relay, head: b, delivery: "pc-b")
+            #expect(
+                await eventually(within: .seconds(20)) {
+                    git.comments.all.first?.body.contains("`bbbbbbbbbbbb`") == true
+                        && git.comments.all.first?.body.contains("No changes.") == true
+                }
+            )
+            #expect(git.comments.all.count == 1)
+            let edited = try #require(git.comments.all.first)
+            #expect(edited.id == first.id)
+            #expect(!edited.body.contains("aaaaaaaaaaaa"))
+            #expect(!edited.body.contains("Plan: 1 to add"))
+
+            // Deleted by someone: the next update posts it again.
+            git.comments.delete(first.id)
+            let c = PullRequestEndToEndTests.sha("c")
+            standIn.script(job: 3, "failed")
+            standIn.outputs(job: 3, "│ Error: Invalid reference\n│\n│ on main.tf line 1")
+            _ = try await PullRequestEndToEndTests.send(relay, head: c, delivery: "pc-c")
+            #expect(
+                await eventually(within: .seconds(20)) {
+                    git.comments.all.first?.body.contains("`Error: Invalid reference`") == true
+                }
+            )
+            #expect(git.comments.all.count == 1)
+            #expect(git.comments.all.first?.body.contains("- **ws-hello**: failed") == true)
+            // Counted once the store has the comment's reference, just after the host has the comment.
+            let counted = await eventually {
+                guard let text = try? await relay.get("/metrics").text, let metrics = try? PrometheusText(text) else {
+                    return false
+                }
+                let count = { (outcome: String) in
+                    metrics["pushrelay_plan_comments_total", ["host": "github.com", "outcome": outcome]] ?? 0
+                }
+                return count("posted") == 2 && count("edited") >= 1
+            }
+            #expect(counted)
+        }
+    }
+
+    @Test func fullOutputIsFoldedWithoutColours() async throws {
+        try await Self.run(comment: "full") { relay, git, standIn in
+            standIn.script(job: 1, "completed")
+            standIn.outputs(job: 1, Self.plan, "Estimated cost: $0.00/month")
+            _ = try await PullRequestEndToEndTests.send(
+                relay,
+                head: PullRequestEndToEndTests.sha("d"),
+                action: "opened",
+                delivery: "pc-full"
+            )
+            #expect(
+                await eventually(within: .seconds(20)) { git.comments.all.first?.body.contains("<details>") == true }
+            )
+            let body = try #require(git.comments.all.first?.body)
+            #expect(body.contains("<details><summary>Output of ws-hello</summary>"))
+            #expect(body.contains("+ resource \"null_resource\" \"a\" {}"))
+            #expect(!body.contains("\u{1B}"))
+            #expect(!body.contains("Estimated cost"))
+        }
+    }
+
+    @Test func commentOffPostsNothing() async throws {
+        try await Self.run(comment: "off") { relay, git, standIn in
+            standIn.script(job: 1, "completed")
+            standIn.outputs(job: 1, Self.plan)
+            _ = try await PullRequestEndToEndTests.send(
+                relay,
+                head: PullRequestEndToEndTests.sha("e"),
+                action: "opened",
+                delivery: "pc-off"
+            )
+            // The plan's final status is posted after the point a comment would have been queued.
+            #expect(
+                await eventually(within: .seconds(20)) {
+                    git.requests.contains { $0.json?["state"] as? String == "success" }
+                }
+            )
+            #expect(git.comments.all.isEmpty)
+        }
+    }
+}
