@@ -159,3 +159,85 @@ struct PlanCommentEndToEndTests {
         }
     }
 }
+
+/// The comment on each host kind with a comment API: posted at the kind's path with the summary line, then
+/// edited in place (never a second comment) when the pull request's next head is planned.
+@Suite(.timeLimit(.minutes(3)))
+struct PlanCommentHostTests {
+    typealias HostCase = PullRequestFilesEndToEndTests.HostCase
+
+    /// Where each kind's comments are created, under the case's API root.
+    static func commentPath(_ host: HostCase) -> String {
+        switch host.files {
+        case .github, .gitea: "\(host.root)/issues/\(host.number)/comments"
+        case .gitlab: "\(host.root)/merge_requests/\(host.number)/notes"
+        case .bitbucketCloud: "\(host.root)/pullrequests/\(host.number)/comments"
+        case .bitbucketServer: "\(host.root)/pull-requests/\(host.number)/comments"
+        case .azureDevOps: "\(host.root)/pullRequests/\(host.number)/threads"
+        }
+    }
+
+    @Test(arguments: PullRequestFilesEndToEndTests.cases)
+    func thePlanIsCommentedAndEditedInPlace(_ host: HostCase) async throws {
+        let git = GitHostStandIn()
+        let standIn = TerrakubeStandIn(token: RelayHarness.token)
+        standIn.script(job: 1, "completed")
+        standIn.outputs(job: 1, PlanCommentEndToEndTests.plan)
+        standIn.script(job: 2, "completed")
+        standIn.outputs(job: 2, "No changes. Your infrastructure matches the configuration.")
+        try await git.whileRunning { url in
+            let service = StatusEndToEndTests.service([(host: host.host, kind: host.kind, url: url + host.apiPath)])
+            let prepare: @Sendable (String) throws -> Void = { directory in
+                let file = """
+                    repository: \(host.repository)
+                    routes:
+                      - branches: ["master"]
+                        workspace: ws-comment
+                        template: tpl-apply
+                        pull_requests:
+                          template: tpl-plan
+                          allow_forks: true
+                    """
+                try file.write(toFile: directory + "/repos/" + host.file, atomically: true, encoding: .utf8)
+                try StatusEndToEndTests.withUIURL(directory)
+            }
+            try await RelayHarness.run(service: service, prepare: prepare, standIn: standIn) { relay in
+                _ = try await PullRequestFilesEndToEndTests.send(relay, host, delivery: "cm-1-\(host.kind)")
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        git.comments.all.first?.body.contains("Plan: 1 to add, 0 to change, 0 to destroy.") == true
+                    }
+                )
+                let first = try #require(git.comments.all.first)
+                #expect(first.path == Self.commentPath(host))
+                // The next head (the fixture's, under another delivery and with another head commit).
+                let body = String(
+                    decoding: PullRequestFilesEndToEndTests.body(host, delivery: "cm-2-\(host.kind)"),
+                    as: UTF8.self
+                )
+                let head = try #require(relay.standIn.jobs.first?.attributes["commitId"] ?? Self.abbreviatedHead(host))
+                let next = Array(body.replacingOccurrences(of: head, with: String(head.reversed())).utf8)
+                let event = Fixture.load(host.fixture.folder, host.fixture.name).meta.event_header
+                let headers = FixtureHeaders.signed(
+                    event: event,
+                    body: next,
+                    secret: host.secret,
+                    delivery: "cm-2-\(host.kind)"
+                )
+                _ = try await relay.post(host.hook, headers: headers.fields.map { ($0.name, $0.value) }, body: next)
+                #expect(
+                    await eventually(within: .seconds(20)) {
+                        git.comments.all.first?.body.contains("No changes.") == true
+                    }
+                )
+                #expect(git.comments.all.count == 1)
+                #expect(git.comments.all.first?.edits ?? 0 >= 1)
+            }
+        }
+    }
+
+    /// Bitbucket Cloud's payload gives the head abbreviated, and its job is sent without one.
+    static func abbreviatedHead(_ host: HostCase) -> String? {
+        Fixture.load(host.fixture.folder, host.fixture.name).meta.pull_request?.head_sha
+    }
+}
