@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import PushRelayCore
 import PushRelayFixtures
@@ -239,5 +240,77 @@ struct PlanCommentHostTests {
     /// Bitbucket Cloud's payload gives the head abbreviated, and its job is sent without one.
     static func abbreviatedHead(_ host: HostCase) -> String? {
         Fixture.load(host.fixture.folder, host.fixture.name).meta.pull_request?.head_sha
+    }
+}
+
+/// Two replicas on one PostgreSQL database: the sections of one pull request's plans, written by whichever
+/// replica follows each job, make one comment, posted once and then edited, never two.
+@Suite(.timeLimit(.minutes(3)), .enabled(if: PostgresTestCluster.isAvailable, "needs a PostgreSQL server"))
+struct PlanCommentReplicaTests {
+    @Test func twoReplicasKeepOneCommentPerPullRequest() async throws {
+        let git = GitHostStandIn()
+        let terrakube = TerrakubeStandIn(token: RelayHarness.token)
+        for job in 1...6 {
+            terrakube.script(job: job, "running", "completed")
+            terrakube.outputs(job: job, "Plan: \(job) to add, 0 to change, 0 to destroy.")
+        }
+        try await git.whileRunning { url in
+            try await terrakube.whileRunning { terrakubeURL in
+                let setup = try ProcessLifecycleTests.Setup(
+                    terrakubeURL: terrakubeURL,
+                    requestTimeoutSeconds: 2,
+                    store: "postgres_url_env: PG_URL",
+                    leaseSeconds: 4,
+                    environment: [
+                        "PG_URL": try PostgresTestCluster.shared().createDatabase(), "STATUS_TOKEN": "status-token",
+                    ],
+                    service: """
+                        hosts:
+                          github.com: {kind: github, api_url: "\(url)", token_env: STATUS_TOKEN}
+                        """
+                )
+                defer { setup.remove() }
+                let routes = (1...3).map { index in
+                    """
+                      - branches: ["master"]
+                        workspace: ws-\(index)
+                        template: tpl-apply
+                        pull_requests:
+                          template: tpl-plan
+                    """
+                }
+                try """
+                repository: https://github.com/Codertocat/Hello-World.git
+                secret_env: GH_SECRET
+                routes:
+                \(routes.joined(separator: "\n"))
+                """.write(toFile: setup.directory + "/repos/hello.yaml", atomically: true, encoding: .utf8)
+                let replicas = [try setup.start("a"), try setup.start("b")]
+                let ports = [try await replicas[0].port(), try await replicas[1].port()]
+                let client = ReplicaTests.client()
+                for (index, head) in ["a", "b"].enumerated() {
+                    let body = PullRequestEndToEndTests.pullRequest(head: PullRequestEndToEndTests.sha(Character(head)))
+                    let status = await ReplicaTests.post(
+                        client,
+                        port: ports[index],
+                        body: body,
+                        headers: RelayHarness.github(body, event: "pull_request", delivery: "rp-\(head)")
+                    )
+                    #expect(status == 202)
+                    let summaries = (1...3).map { "Plan: \(index * 3 + $0) to add" }
+                    #expect(
+                        await eventually(within: .seconds(30)) {
+                            let body = git.comments.all.first?.body ?? ""
+                            return summaries.allSatisfy(body.contains)
+                        },
+                        "head \(head): \(git.comments.all.map(\.body))"
+                    )
+                    #expect(git.comments.all.count == 1)
+                }
+                try? await client.shutdown()
+                try await ReplicaTests.stop(replicas)
+                #expect(git.comments.all.count == 1)
+            }
+        }
     }
 }
