@@ -157,7 +157,10 @@ package final class GitHostStandIn: Sendable {
     }
 
     /// Runs on `127.0.0.1` while `body` runs; `body` gets the base URL.
-    package func whileRunning<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+    package func whileRunning<T: Sendable>(
+        port: Int = 0,
+        _ body: @Sendable (String) async throws -> T
+    ) async throws -> T {
         let ports = PortBox()
         var logger = Logger(label: "git-host-stand-in")
         logger.logLevel = .warning
@@ -168,7 +171,7 @@ package final class GitHostStandIn: Sendable {
         router.put("/**") { request, _ in try await self.answer(request) }
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { ports.set($0.localAddress?.port ?? 0) },
             logger: logger
         )
