@@ -40,7 +40,7 @@ async def status_of(port: int, request: bytes, timeout: float):
         return None
 
 
-async def dribbler(port: int, stop: asyncio.Event, counts: dict):
+async def dribbler(port: int, stop: asyncio.Event, counts: dict, body: bool = False):
     head = b"POST /hooks/github HTTP/1.1\r\nHost: relay\r\nX-GitHub-Event: push\r\n"
     while not stop.is_set():
         try:
@@ -50,7 +50,11 @@ async def dribbler(port: int, stop: asyncio.Event, counts: dict):
             continue
         counts["opened"] += 1
         try:
-            for byte in head * 100:
+            if body:
+                # A whole head at once, then its 7,000-byte body a byte at a time.
+                writer.write(head + b"X-GitHub-Delivery: dribble\r\nContent-Length: 7000\r\n\r\n")
+                await writer.drain()
+            for byte in (b"{" * 7000 if body else head * 100):
                 writer.write(bytes([byte]))
                 await writer.drain()
                 try:
@@ -69,7 +73,8 @@ async def dribbler(port: int, stop: asyncio.Event, counts: dict):
 async def slow(args, body: bytes):
     stop = asyncio.Event()
     counts = {"opened": 0}
-    tasks = [asyncio.create_task(dribbler(args.port, stop, counts)) for _ in range(args.sockets)]
+    bodies = args.mode == "slow-bodies"
+    tasks = [asyncio.create_task(dribbler(args.port, stop, counts, bodies)) for _ in range(args.sockets)]
     await asyncio.sleep(6)  # every socket connected and holding a slot before the first push
     latencies = []
 
@@ -81,17 +86,17 @@ async def slow(args, body: bytes):
     pushes = []
     for _ in range(args.pushes):
         pushes.append(asyncio.create_task(one()))
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(args.interval)
     await asyncio.gather(*pushes)
     stop.set()
     for task in tasks:
         task.cancel()
     answered = sorted(value for value in latencies if value is not None)
     print(
-        "slow-clients sockets=%d connections_opened=%d pushes=%d answered_202_within_10s=%d (%.0f%%) "
+        "%s sockets=%d connections_opened=%d pushes=%d answered_202_within_10s=%d (%.0f%%) "
         "median_s=%.2f max_s=%.2f"
         % (
-            args.sockets, counts["opened"], args.pushes, len(answered), 100 * len(answered) / args.pushes,
+            "body-dribblers" if bodies else "slow-clients", args.sockets, counts["opened"], args.pushes, len(answered), 100 * len(answered) / args.pushes,
             answered[len(answered) // 2] if answered else float("nan"), answered[-1] if answered else float("nan"),
         )
     )
@@ -154,18 +159,19 @@ async def bodies(args, body: bytes):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["slow", "bodies"])
+    parser.add_argument("mode", choices=["slow", "slow-bodies", "bodies"])
     parser.add_argument("port", type=int)
     parser.add_argument("body")
     parser.add_argument("signature")
     parser.add_argument("pid", type=int, nargs="?", default=0)
     parser.add_argument("--sockets", type=int, default=1100)
     parser.add_argument("--pushes", type=int, default=40)
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between two signed pushes")
     parser.add_argument("--holders", type=int, default=100)
     parser.add_argument("--size", type=int, default=25 << 20)
     args = parser.parse_args()
     body = open(args.body, "rb").read()
-    asyncio.run(slow(args, body) if args.mode == "slow" else bodies(args, body))
+    asyncio.run(bodies(args, body) if args.mode == "bodies" else slow(args, body))
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ package func buildServiceGroup(
 ) throws -> ServiceGroup {
     // First: it may throw, and nothing that needs shutting down (the HTTP client) exists yet.
     // Shared by the listener's connections and its accept loop: who may be shed at the connection limit.
-    let shield = ConnectionShield()
+    let shield = ConnectionShield(limits: config.settings.limits)
     let server = try listener(config.settings, shield: shield)
     let holder = ConfigHolder(config)
     let metrics = metrics ?? RelayMetrics(repositoryLabels: config.settings.metricsRepositoryLabel)
@@ -206,7 +206,13 @@ private func listener(_ settings: ServiceSettings, shield: ConnectionShield) thr
     let http = HTTPServerBuilder.http1(
         configuration: .init(
             additionalChannelHandlers: [
-                RequestDeadlineHandler(headTimeout: head, readTimeout: read, idleTimeout: idle, shield: shield)
+                RequestDeadlineHandler(
+                    headTimeout: head,
+                    readTimeout: read,
+                    idleTimeout: idle,
+                    limits: limits,
+                    shield: shield
+                )
             ],
             idleTimeout: idle,
             httpDecoderConfiguration: .init(

@@ -15,7 +15,7 @@ extension ConfigLoader {
     ]
     private static let limitKeys: Set<String> = [
         "max_body_bytes", "max_connections", "max_header_bytes", "idle_timeout_seconds", "read_timeout_seconds",
-        "max_buffered_bytes", "head_timeout_seconds",
+        "max_buffered_bytes", "head_timeout_seconds", "min_body_bytes_per_second", "body_grace_seconds",
     ]
     private static let tlsKeys: Set<String> = ["certificate_file", "key_file"]
     private static let dispatchKeys: Set<String> = [
@@ -68,6 +68,11 @@ extension ConfigLoader {
             limits.headTimeoutSeconds =
                 section.double("head_timeout_seconds", range: 0.1...3600, problems: &problems)
                 ?? limits.headTimeoutSeconds
+            limits.minBodyBytesPerSecond =
+                section.int("min_body_bytes_per_second", range: 0...(1 << 30), problems: &problems)
+                ?? limits.minBodyBytesPerSecond
+            limits.bodyGraceSeconds =
+                section.double("body_grace_seconds", range: 0.1...3600, problems: &problems) ?? limits.bodyGraceSeconds
             limits.maxBufferedBytes =
                 section.int("max_buffered_bytes", range: (1 << 20)...(1 << 40), problems: &problems)
                 ?? limits.maxBufferedBytes

@@ -43,6 +43,19 @@ package struct ServiceSettings: Sendable, Equatable {
         /// A request's head must be complete within this long of the accept (or of the previous response
         /// plus the idle timeout): no Git host takes more than a moment to send one.
         package var headTimeoutSeconds: Double = 5
+        /// After ``bodyGraceSeconds`` of a body, at least this many bytes a second since (0: no floor): a
+        /// body dribbled slower is closed, long before ``readTimeoutSeconds``. Far below any real upload
+        /// (25 MiB within the 30 s read timeout is 0.87 MB/s); far above a byte every few seconds.
+        package var minBodyBytesPerSecond: Int = 1024
+        /// How long a body may take to start before its rate counts.
+        package var bodyGraceSeconds: Double = 2
+
+        /// Whether a body that has brought `bytes` in `elapsed` seconds since its request's head is too
+        /// slow: after the grace period, fewer than the floor's bytes for each second past it.
+        package func bodyTooSlow(bytes: Int, elapsed: Double) -> Bool {
+            self.minBodyBytesPerSecond > 0 && elapsed > self.bodyGraceSeconds
+                && Double(bytes) < Double(self.minBodyBytesPerSecond) * (elapsed - self.bodyGraceSeconds)
+        }
         /// Request bodies in memory at once, across all connections, each counted twice (the copy the store
         /// writes); beyond it a body is refused with `503`. Fits the shipped 256 MiB memory limits with room.
         package var maxBufferedBytes: Int = 64 << 20
@@ -158,9 +171,11 @@ package struct ServiceSettings: Sendable, Equatable {
         if self.dispatch != other.dispatch { names.append("dispatch") }
         if self.tls != other.tls { names.append("tls") }
         let limits = { (limits: Limits) in
-            [limits.maxConnections, limits.maxHeaderBytes, limits.maxBufferedBytes].map(Double.init) + [
-                limits.idleTimeoutSeconds, limits.readTimeoutSeconds, limits.headTimeoutSeconds,
-            ]
+            [limits.maxConnections, limits.maxHeaderBytes, limits.maxBufferedBytes, limits.minBodyBytesPerSecond]
+                .map(Double.init) + [
+                    limits.idleTimeoutSeconds, limits.readTimeoutSeconds, limits.headTimeoutSeconds,
+                    limits.bodyGraceSeconds,
+                ]
         }
         if limits(self.limits) != limits(other.limits) { names.append("limits (other than max_body_bytes)") }
         if self.metricsRepositoryLabel != other.metricsRepositoryLabel { names.append("metrics") }

@@ -1,13 +1,16 @@
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
+import PushRelayCore
 
 /// The deadlines that keep a slow client from holding a connection:
 /// - its head must be complete within `headTimeout` of the accept, or, on a kept-alive connection, within
 ///   the idle timeout plus `headTimeout` of the previous response (bytes dribbled in reset the listener's
 ///   idle timer, never these);
 /// - its request must arrive whole within `readTimeout` of the head, so that a body dribbled (or never
-///   finished) cannot hold a connection and its buffer.
+///   finished) cannot hold a connection and its buffer;
+/// - its body must keep to the rate floor after a grace period (`limits.min_body_bytes_per_second`, checked
+///   every second), so that a dribbler is closed in seconds, not at the read timeout.
 ///
 /// It also tells the ``ConnectionShield`` whether a request is in progress, for shedding at the limit.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -19,18 +22,30 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let headTimeout: TimeAmount
     private let readTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    private let limits: ServiceSettings.Limits
     private let shield: ConnectionShield
     private var deadline: Scheduled<Void>?
+    /// The body rate's check, once a second while a request's body arrives.
+    private var rateCheck: Scheduled<Void>?
+    private var bodyStarted: NIODeadline?
+    private var bodyBytes = 0
     /// Heads read less responses written: more than one when requests are pipelined.
     private var inProgress = 0
     /// The response being written says `Connection: close`: the connection ends with it, rather than
     /// reading and discarding the rest of a body refused midway (a `413`, a `503` over the budget).
     private var closeAfterResponse = false
 
-    init(headTimeout: TimeAmount, readTimeout: TimeAmount, idleTimeout: TimeAmount, shield: ConnectionShield) {
+    init(
+        headTimeout: TimeAmount,
+        readTimeout: TimeAmount,
+        idleTimeout: TimeAmount,
+        limits: ServiceSettings.Limits,
+        shield: ConnectionShield
+    ) {
         self.headTimeout = headTimeout
         self.readTimeout = readTimeout
         self.idleTimeout = idleTimeout
+        self.limits = limits
         self.shield = shield
     }
 
@@ -46,11 +61,14 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.inProgress += 1
             self.shield.requestStarted(context.channel)
             self.closeUnlessDone(in: self.readTimeout, context: context)
+            self.checkBodyRate(context: context)
         case .end:
             self.deadline?.cancel()
             self.deadline = nil
-        case .body:
-            break
+            self.stopRateCheck()
+        case .body(let buffer):
+            self.bodyBytes += buffer.readableBytes
+            self.shield.bodyRead(context.channel, bytes: buffer.readableBytes)
         }
         context.fireChannelRead(data)
     }
@@ -100,6 +118,36 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func stop(_ context: ChannelHandlerContext) {
         self.deadline?.cancel()
         self.deadline = nil
+        self.stopRateCheck()
         self.shield.closed(context.channel)
+    }
+
+    /// From the head on, every second past the grace period: a body under the floor closes the connection.
+    private func checkBodyRate(context: ChannelHandlerContext) {
+        self.stopRateCheck()
+        guard self.limits.minBodyBytesPerSecond > 0 else { return }
+        self.bodyStarted = .now()
+        let grace = TimeAmount.milliseconds(Int64(self.limits.bodyGraceSeconds * 1000))
+        self.scheduleRateCheck(in: grace + .seconds(1), context: context)
+    }
+
+    private func scheduleRateCheck(in delay: TimeAmount, context: ChannelHandlerContext) {
+        let channel = context.channel
+        self.rateCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            guard let started = self.bodyStarted else { return }
+            let elapsed = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+            if self.limits.bodyTooSlow(bytes: self.bodyBytes, elapsed: elapsed) {
+                channel.close(promise: nil)
+            } else {
+                self.scheduleRateCheck(in: .seconds(1), context: context)
+            }
+        }
+    }
+
+    private func stopRateCheck() {
+        self.rateCheck?.cancel()
+        self.rateCheck = nil
+        self.bodyStarted = nil
+        self.bodyBytes = 0
     }
 }

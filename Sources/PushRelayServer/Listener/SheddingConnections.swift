@@ -23,8 +23,8 @@ struct SheddingConnections: AvailableConnectionsDelegate {
 
     func isAcceptingNewConnections() -> Bool {
         guard self.count >= self.maxConnections else { return true }
-        if self.shield.shedOldestWaiting() {
-            self.logger.debug("At the connection limit: closed the connection waiting longest for a request")
+        if self.shield.shedOne() {
+            self.logger.debug("At the connection limit: closed a connection waiting for a request, or a body too slow")
         }
         return false
     }
