@@ -4,7 +4,8 @@ import Synchronization
 
 /// Every open connection and whether a request is in progress on it, so that at `max_connections` a
 /// new connection can take the place of the oldest one that has none (still dribbling its head, or idle
-/// between requests), else of the slowest body under the rate floor (``ServiceSettings/Limits/bodyTooSlow(bytes:elapsed:)``).
+/// between requests), else of the slowest body under the rate floor since its head (the grace period does
+/// not hold at the limit).
 /// A complete request then wins over clients that only hold a slot; a body arriving at a real upload's
 /// rate is never shed.
 final class ConnectionShield: Sendable {
@@ -52,18 +53,24 @@ final class ConnectionShield: Sendable {
         _ = self.entries.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
-    /// Closes the connection that has waited longest without a request in progress, else the one whose body
-    /// is slowest under the floor.
+    /// Closes the connection that has waited longest (half a second or more) without a request in
+    /// progress, else the one whose body is slowest under the floor.
     /// - Returns: whether there was one.
     func shedOne() -> Bool {
         let now = ContinuousClock.now
         let shed: (any Channel)? = self.entries.withLock { entries in
-            let waiting = entries.filter { $0.value.waitingSince != nil }
+            // A connection that has just been accepted is most likely a real client whose head is on its way:
+            // only one that has waited half a second without a request in progress gives way.
+            let waiting = entries.filter { $0.value.waitingSince.map { now - $0 > .milliseconds(500) } ?? false }
                 .min { $0.value.waitingSince! < $1.value.waitingSince! }
             let slow = entries.compactMap { key, entry -> (ObjectIdentifier, Double)? in
                 guard let request = entry.request else { return nil }
                 let elapsed = (now - request.since).seconds
-                guard self.limits.bodyTooSlow(bytes: request.bytes, elapsed: elapsed) else { return nil }
+                // At the limit the grace period does not hold: a body under the floor since its head gives
+                // way to a new connection (a real delivery's body comes with its head, or at once after).
+                guard self.limits.minBodyBytesPerSecond > 0, elapsed > 0.25,
+                    Double(request.bytes) < Double(self.limits.minBodyBytesPerSecond) * elapsed
+                else { return nil }
                 return (key, Double(request.bytes) / max(elapsed, 0.001))
             }.min { $0.1 < $1.1 }
             guard let key = waiting?.key ?? slow?.0, let entry = entries[key] else { return nil }
