@@ -186,54 +186,47 @@ struct PlanCommentHostTests {
         standIn.outputs(job: 1, PlanCommentEndToEndTests.plan)
         standIn.script(job: 2, "completed")
         standIn.outputs(job: 2, "No changes. Your infrastructure matches the configuration.")
-        try await git.whileRunning { url in
-            let service = StatusEndToEndTests.service([(host: host.host, kind: host.kind, url: url + host.apiPath)])
-            let prepare: @Sendable (String) throws -> Void = { directory in
-                let file = """
-                    repository: \(host.repository)
-                    routes:
-                      - branches: ["master"]
-                        workspace: ws-comment
-                        template: tpl-apply
-                        pull_requests:
-                          template: tpl-plan
-                          allow_forks: true
-                    """
-                try file.write(toFile: directory + "/repos/" + host.file, atomically: true, encoding: .utf8)
-                try StatusEndToEndTests.withUIURL(directory)
-            }
-            try await RelayHarness.run(service: service, prepare: prepare, standIn: standIn) { relay in
-                _ = try await PullRequestFilesEndToEndTests.send(relay, host, delivery: "cm-1-\(host.kind)")
-                #expect(
-                    await eventually(within: .seconds(20)) {
-                        git.comments.all.first?.body.contains("Plan: 1 to add, 0 to change, 0 to destroy.") == true
-                    }
-                )
-                let first = try #require(git.comments.all.first)
-                #expect(first.path == Self.commentPath(host))
-                // The next head (the fixture's, under another delivery and with another head commit).
-                let body = String(
-                    decoding: PullRequestFilesEndToEndTests.body(host, delivery: "cm-2-\(host.kind)"),
-                    as: UTF8.self
-                )
-                let head = try #require(relay.standIn.jobs.first?.attributes["commitId"] ?? Self.abbreviatedHead(host))
-                let next = Array(body.replacingOccurrences(of: head, with: String(head.reversed())).utf8)
-                let event = Fixture.load(host.fixture.folder, host.fixture.name).meta.event_header
-                let headers = FixtureHeaders.signed(
-                    event: event,
-                    body: next,
-                    secret: host.secret,
-                    delivery: "cm-2-\(host.kind)"
-                )
-                _ = try await relay.post(host.hook, headers: headers.fields.map { ($0.name, $0.value) }, body: next)
-                #expect(
-                    await eventually(within: .seconds(20)) {
-                        git.comments.all.first?.body.contains("No changes.") == true
-                    }
-                )
-                #expect(git.comments.all.count == 1)
-                #expect(git.comments.all.first?.edits ?? 0 >= 1)
-            }
+        let repository = """
+            repository: \(host.repository)
+            routes:
+              - branches: ["master"]
+                workspace: ws-comment
+                template: tpl-apply
+                pull_requests:
+                  template: tpl-plan
+                  allow_forks: true
+            """
+        try await PullRequestFilesEndToEndTests.run(host, git, repository: repository, standIn: standIn) { relay in
+            _ = try await PullRequestFilesEndToEndTests.send(relay, host, delivery: "cm-1-\(host.kind)")
+            #expect(
+                await eventually(within: .seconds(20)) {
+                    git.comments.all.first?.body.contains("Plan: 1 to add, 0 to change, 0 to destroy.") == true
+                }
+            )
+            let first = try #require(git.comments.all.first)
+            #expect(first.path == Self.commentPath(host))
+            // The next head (the fixture's, under another delivery and with another head commit).
+            let body = String(
+                decoding: PullRequestFilesEndToEndTests.body(host, delivery: "cm-2-\(host.kind)"),
+                as: UTF8.self
+            )
+            let head = try #require(relay.standIn.jobs.first?.attributes["commitId"] ?? Self.abbreviatedHead(host))
+            let next = Array(body.replacingOccurrences(of: head, with: String(head.reversed())).utf8)
+            let event = Fixture.load(host.fixture.folder, host.fixture.name).meta.event_header
+            let headers = FixtureHeaders.signed(
+                event: event,
+                body: next,
+                secret: host.secret,
+                delivery: "cm-2-\(host.kind)"
+            )
+            _ = try await relay.post(host.hook, headers: headers.fields.map { ($0.name, $0.value) }, body: next)
+            #expect(
+                await eventually(within: .seconds(20)) {
+                    git.comments.all.first?.body.contains("No changes.") == true
+                }
+            )
+            #expect(git.comments.all.count == 1)
+            #expect(git.comments.all.first?.edits ?? 0 >= 1)
         }
     }
 
@@ -256,14 +249,8 @@ struct PlanCommentReplicaTests {
         }
         try await git.whileRunning { url in
             try await terrakube.whileRunning { terrakubeURL in
-                let setup = try ProcessLifecycleTests.Setup(
+                let setup = try ProcessLifecycleTests.Setup.postgres(
                     terrakubeURL: terrakubeURL,
-                    requestTimeoutSeconds: 2,
-                    store: "postgres_url_env: PG_URL",
-                    leaseSeconds: 4,
-                    environment: [
-                        "PG_URL": try PostgresTestCluster.shared().createDatabase(), "STATUS_TOKEN": "status-token",
-                    ],
                     service: """
                         hosts:
                           github.com: {kind: github, api_url: "\(url)", token_env: STATUS_TOKEN}

@@ -66,6 +66,21 @@ struct ProcessLifecycleTests {
             self.environment = environment
         }
 
+        /// Replicas on a fresh PostgreSQL database, short leases, with `service` and the Git hosts' token
+        /// (`STATUS_TOKEN`).
+        static func postgres(terrakubeURL: String, service: String) throws -> Setup {
+            try Setup(
+                terrakubeURL: terrakubeURL,
+                requestTimeoutSeconds: 2,
+                store: "postgres_url_env: PG_URL",
+                leaseSeconds: 4,
+                environment: [
+                    "PG_URL": try PostgresTestCluster.shared().createDatabase(), "STATUS_TOKEN": "status-token",
+                ],
+                service: service
+            )
+        }
+
         func start(_ name: String, logFormat: String = "json") throws -> RelayProcess {
             try RelayProcess(
                 configDirectory: self.directory,

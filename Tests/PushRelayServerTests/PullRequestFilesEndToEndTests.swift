@@ -121,6 +121,34 @@ struct PullRequestFilesEndToEndTests {
         """
     }
 
+    /// The relay with statuses on `host`'s kind at the Git-host stand-in, and `repository` (by default the
+    /// case's, planning `envs/**` only) in the case's repository file.
+    static func run(
+        _ host: HostCase,
+        _ git: GitHostStandIn,
+        repository: String? = nil,
+        standIn: TerrakubeStandIn? = nil,
+        _ body: @escaping @Sendable (RelayHarness) async throws -> Void
+    ) async throws {
+        try await git.whileRunning { url in
+            let service = StatusEndToEndTests.service([(host: host.host, kind: host.kind, url: url + host.apiPath)])
+            let prepare: @Sendable (String) throws -> Void = { directory in
+                try (repository ?? Self.repositoryFile(host)).write(
+                    toFile: directory + "/repos/" + host.file,
+                    atomically: true,
+                    encoding: .utf8
+                )
+                try StatusEndToEndTests.withUIURL(directory)
+            }
+            try await RelayHarness.run(
+                service: service,
+                prepare: prepare,
+                standIn: standIn ?? TerrakubeStandIn(token: RelayHarness.token),
+                body
+            )
+        }
+    }
+
     /// The fixture, under another delivery id where the body carries it (Azure DevOps).
     static func body(_ host: HostCase, delivery: String) -> [UInt8] {
         let text = String(decoding: Fixture.load(host.fixture.folder, host.fixture.name).body, as: UTF8.self)
@@ -137,62 +165,51 @@ struct PullRequestFilesEndToEndTests {
     @Test(arguments: Self.cases)
     func onlyAPullRequestTouchingARoutesPathsPlansIt(_ host: HostCase) async throws {
         let git = GitHostStandIn()
-        try await git.whileRunning { url in
-            let service = StatusEndToEndTests.service([(host: host.host, kind: host.kind, url: url + host.apiPath)])
-            let prepare: @Sendable (String) throws -> Void = { directory in
-                try Self.repositoryFile(host).write(
-                    toFile: directory + "/repos/" + host.file,
-                    atomically: true,
-                    encoding: .utf8
-                )
-                try StatusEndToEndTests.withUIURL(directory)
-            }
-            try await RelayHarness.run(service: service, prepare: prepare) { relay in
-                // Only documentation: nothing plans, and the commit shows the workspace untouched.
-                git.pullRequestFiles.set(["docs/readme.md"], kind: host.files, root: host.root, number: host.number)
-                let docs = try await Self.send(relay, host, delivery: "pr-docs-\(host.kind)")
-                #expect(docs.status == 202, "\(docs.body)")
-                #expect(docs.body["jobs"] as? Int == 0)
-                #expect(
-                    await eventually(within: .seconds(20)) {
-                        git.requests.contains {
-                            String(decoding: $0.body, as: UTF8.self).contains("No changes for ws-files")
-                        }
+        try await Self.run(host, git) { relay in
+            // Only documentation: nothing plans, and the commit shows the workspace untouched.
+            git.pullRequestFiles.set(["docs/readme.md"], kind: host.files, root: host.root, number: host.number)
+            let docs = try await Self.send(relay, host, delivery: "pr-docs-\(host.kind)")
+            #expect(docs.status == 202, "\(docs.body)")
+            #expect(docs.body["jobs"] as? Int == 0)
+            #expect(
+                await eventually(within: .seconds(20)) {
+                    git.requests.contains {
+                        String(decoding: $0.body, as: UTF8.self).contains("No changes for ws-files")
                     }
+                }
+            )
+            let shown = try #require(
+                try await relay.store.deliveries(withID: "pr-docs-\(host.kind)", provider: nil).first
+            )
+            #expect(
+                shown.summary.reason.contains(
+                    "1 plan for a route with paths waits for the pull request's changed files from \(host.host)"
                 )
-                let shown = try #require(
-                    try await relay.store.deliveries(withID: "pr-docs-\(host.kind)", provider: nil).first
-                )
-                #expect(
-                    shown.summary.reason.contains(
-                        "1 plan for a route with paths waits for the pull request's changed files from \(host.host)"
-                    )
-                )
-                let checked = try await relay.store.work(
-                    provider: shown.summary.provider,
-                    deliveryID: "pr-docs-\(host.kind)"
-                )
-                #expect(relay.standIn.jobs.isEmpty, "\(checked.map { ($0.kind, $0.history.map(\.detail)) })")
+            )
+            let checked = try await relay.store.work(
+                provider: shown.summary.provider,
+                deliveryID: "pr-docs-\(host.kind)"
+            )
+            #expect(relay.standIn.jobs.isEmpty, "\(checked.map { ($0.kind, $0.history.map(\.detail)) })")
 
-                // A change under envs/: the plan is created.
-                git.pullRequestFiles.set(
-                    ["docs/readme.md", "envs/prod/main.tf"],
-                    kind: host.files,
-                    root: host.root,
-                    number: host.number
-                )
-                _ = try await Self.send(relay, host, delivery: "pr-envs-\(host.kind)")
-                #expect(
-                    await eventually(within: .seconds(20)) {
-                        relay.standIn.jobs.contains {
-                            $0.workspace == "ws-files" && $0.attributes["templateReference"] == "tpl-plan"
-                        }
+            // A change under envs/: the plan is created.
+            git.pullRequestFiles.set(
+                ["docs/readme.md", "envs/prod/main.tf"],
+                kind: host.files,
+                root: host.root,
+                number: host.number
+            )
+            _ = try await Self.send(relay, host, delivery: "pr-envs-\(host.kind)")
+            #expect(
+                await eventually(within: .seconds(20)) {
+                    relay.standIn.jobs.contains {
+                        $0.workspace == "ws-files" && $0.attributes["templateReference"] == "tpl-plan"
                     }
-                )
-                #expect(relay.standIn.jobs.count == 1)
-                let reads = git.reads.filter { $0.target.hasPrefix(host.root + "/") }
-                #expect(!reads.isEmpty)
-            }
+                }
+            )
+            #expect(relay.standIn.jobs.count == 1)
+            let reads = git.reads.filter { $0.target.hasPrefix(host.root + "/") }
+            #expect(!reads.isEmpty)
         }
     }
 
@@ -202,26 +219,15 @@ struct PullRequestFilesEndToEndTests {
         let git = GitHostStandIn()
         git.pullRequestFiles.set(["docs/readme.md"], kind: host.files, root: host.root, number: host.number)
         git.pullRequestFiles.refuse(403)
-        try await git.whileRunning { url in
-            let service = StatusEndToEndTests.service([(host: host.host, kind: host.kind, url: url)])
-            let prepare: @Sendable (String) throws -> Void = { directory in
-                try Self.repositoryFile(host).write(
-                    toFile: directory + "/repos/hello.yaml",
-                    atomically: true,
-                    encoding: .utf8
-                )
-                try StatusEndToEndTests.withUIURL(directory)
-            }
-            try await RelayHarness.run(service: service, prepare: prepare) { relay in
-                _ = try await Self.send(relay, host, delivery: "pr-refused")
-                #expect(await eventually(within: .seconds(20)) { relay.standIn.jobs.count == 1 })
-                let checks = try await relay.store.work(provider: .github, deliveryID: "pr-refused")
-                    .filter { ChangedFilesCheck.isCheck($0.kind) }
-                #expect(
-                    checks.first?.history.last?.detail
-                        == "changed files unknown (the host's changed files answered HTTP 403): every plan queued"
-                )
-            }
+        try await Self.run(host, git) { relay in
+            _ = try await Self.send(relay, host, delivery: "pr-refused")
+            #expect(await eventually(within: .seconds(20)) { relay.standIn.jobs.count == 1 })
+            let checks = try await relay.store.work(provider: .github, deliveryID: "pr-refused")
+                .filter { ChangedFilesCheck.isCheck($0.kind) }
+            #expect(
+                checks.first?.history.last?.detail
+                    == "changed files unknown (the host's changed files answered HTTP 403): every plan queued"
+            )
         }
     }
 
@@ -236,21 +242,10 @@ struct PullRequestFilesEndToEndTests {
             root: host.root,
             number: host.number
         )
-        try await git.whileRunning { url in
-            let service = StatusEndToEndTests.service([(host: host.host, kind: host.kind, url: url)])
-            let prepare: @Sendable (String) throws -> Void = { directory in
-                try Self.repositoryFile(host).write(
-                    toFile: directory + "/repos/hello.yaml",
-                    atomically: true,
-                    encoding: .utf8
-                )
-                try StatusEndToEndTests.withUIURL(directory)
-            }
-            try await RelayHarness.run(service: service, prepare: prepare) { relay in
-                _ = try await Self.send(relay, host, delivery: "pr-paged")
-                #expect(await eventually(within: .seconds(20)) { relay.standIn.jobs.count == 1 })
-                #expect(git.reads.filter { $0.target.contains("/pulls/2/files") }.count == 3)
-            }
+        try await Self.run(host, git) { relay in
+            _ = try await Self.send(relay, host, delivery: "pr-paged")
+            #expect(await eventually(within: .seconds(20)) { relay.standIn.jobs.count == 1 })
+            #expect(git.reads.filter { $0.target.contains("/pulls/2/files") }.count == 3)
         }
     }
 }

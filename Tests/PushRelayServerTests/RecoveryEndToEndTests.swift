@@ -418,14 +418,8 @@ struct RecoveryEndToEndTests {
         let terrakube = TerrakubeStandIn(token: RelayHarness.token)
         try await git.whileRunning { url in
             try await terrakube.whileRunning { terrakubeURL in
-                let setup = try ProcessLifecycleTests.Setup(
+                let setup = try ProcessLifecycleTests.Setup.postgres(
                     terrakubeURL: terrakubeURL,
-                    requestTimeoutSeconds: 2,
-                    store: "postgres_url_env: PG_URL",
-                    leaseSeconds: 4,
-                    environment: [
-                        "PG_URL": try PostgresTestCluster.shared().createDatabase(), "STATUS_TOKEN": "status-token",
-                    ],
                     service: """
                         hosts:
                           github.com: {kind: github, api_url: "\(url)", git_url: "\(url)", token_env: STATUS_TOKEN}
