@@ -110,7 +110,7 @@ package final class GitRepository: Sendable {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try process.runSerialized()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         let problem = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -150,7 +150,7 @@ package enum GitHTTPBackend {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runSerialized()
         let data = Array(output.fileHandleForReading.readDataToEndOfFile())
         process.waitUntilExit()
         // CGI: header lines, an empty line, the body.

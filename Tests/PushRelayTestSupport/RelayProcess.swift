@@ -39,7 +39,7 @@ package final class RelayProcess: @unchecked Sendable {
         self.process.environment = environment
         self.process.standardOutput = FileHandle(forWritingAtPath: logPath)
         self.process.standardError = FileHandle(forWritingAtPath: logPath)
-        try self.process.run()
+        try self.process.runSerialized()
     }
 
     package var pid: Int32 { self.process.processIdentifier }
@@ -67,7 +67,7 @@ package final class RelayProcess: @unchecked Sendable {
         process.environment = environment
         process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
         process.standardError = FileHandle(forWritingAtPath: base + ".err")
-        try process.run()
+        try process.runSerialized()
         guard await eventually(within: timeout, { !process.isRunning }) else {
             kill(process.processIdentifier, SIGKILL)
             throw RelayProcessError("pushrelay \(arguments.first ?? "") did not finish in time")
