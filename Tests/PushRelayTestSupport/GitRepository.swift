@@ -97,27 +97,35 @@ package final class GitRepository: Sendable {
 
     @discardableResult
     static func git(_ arguments: [String], in directory: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = [
+        let environment = [
             "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
             "GIT_COMMITTER_EMAIL": "test@example.com", "HOME": directory, "PATH": "/usr/bin:/bin",
             "GIT_CONFIG_NOSYSTEM": "1",
         ]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.runSerialized()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let problem = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let (status, output, problem) = try Self.run(["-C", directory] + arguments, environment: environment)
+        guard status == 0 else {
             throw GitFailed(arguments: arguments, message: String(decoding: problem, as: UTF8.self))
         }
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Runs `/usr/bin/git` to its end, its output through files (a pipe left unread could stall it).
+    static func run(_ arguments: [String], environment: [String: String]) throws -> (Int32, [UInt8], [UInt8]) {
+        let base = NSTemporaryDirectory() + "pushrelay-git-" + UUID().uuidString
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let process = try ChildProcess(
+            executable: "/usr/bin/git",
+            arguments: arguments,
+            environment: environment,
+            output: base + ".out",
+            error: base + ".err"
+        )
+        let status = process.wait()
+        let read = { (path: String) in Array((try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()) }
+        return (status, read(base + ".out"), read(base + ".err"))
     }
 }
 
@@ -137,22 +145,16 @@ package enum GitHTTPBackend {
 
     /// `GET {path}?{query}` of the bare repository `repository`, whatever URL path it is served at.
     package static func get(repository: String, path: String, query: String) throws -> Answer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["http-backend"]
         let directory = (repository as NSString).deletingLastPathComponent
         let name = (repository as NSString).lastPathComponent
-        process.environment = [
-            "GIT_PROJECT_ROOT": directory, "GIT_HTTP_EXPORT_ALL": "1", "REQUEST_METHOD": "GET",
-            "PATH_INFO": "/\(name)/\(path)", "QUERY_STRING": query, "PATH": "/usr/bin:/bin",
-            "GIT_CONFIG_NOSYSTEM": "1", "HOME": directory,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.runSerialized()
-        let data = Array(output.fileHandleForReading.readDataToEndOfFile())
-        process.waitUntilExit()
+        let (_, data, _) = try GitRepository.run(
+            ["http-backend"],
+            environment: [
+                "GIT_PROJECT_ROOT": directory, "GIT_HTTP_EXPORT_ALL": "1", "REQUEST_METHOD": "GET",
+                "PATH_INFO": "/\(name)/\(path)", "QUERY_STRING": query, "PATH": "/usr/bin:/bin",
+                "GIT_CONFIG_NOSYSTEM": "1", "HOME": directory,
+            ]
+        )
         // CGI: header lines, an empty line, the body.
         let separator = Array("\r\n\r\n".utf8)
         guard let end = (0..<max(0, data.count - 3)).first(where: { Array(data[$0..<$0 + 4]) == separator }) else {

@@ -6,8 +6,8 @@ import Glibc
 
 /// The real `pushrelay` executable run as a child process, for tests that kill it or send it signals.
 package final class RelayProcess: @unchecked Sendable {
-    // @unchecked: `Process` is not Sendable; this wrapper only starts it, signals it by pid and polls it.
-    private let process = Process()
+    // @unchecked: kept for its Sendable parts; it only signals the child by pid and polls it.
+    private let process: ChildProcess
     package let logPath: String
 
     /// The `pushrelay` binary built beside the test bundle (`swift build` and `swift test` both build it).
@@ -34,15 +34,16 @@ package final class RelayProcess: @unchecked Sendable {
         }
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        self.process.executableURL = executable
-        self.process.arguments = ["serve", "--config", configDirectory, "--log-format", logFormat]
-        self.process.environment = environment
-        self.process.standardOutput = FileHandle(forWritingAtPath: logPath)
-        self.process.standardError = FileHandle(forWritingAtPath: logPath)
-        try self.process.runSerialized()
+        self.process = try ChildProcess(
+            executable: executable.path,
+            arguments: ["serve", "--config", configDirectory, "--log-format", logFormat],
+            environment: environment,
+            output: logPath,
+            error: logPath
+        )
     }
 
-    package var pid: Int32 { self.process.processIdentifier }
+    package var pid: Int32 { self.process.pid }
 
     /// Runs `pushrelay ARGUMENTS` to its end (a `replay`, a `deliveries export`) and returns what it wrote.
     /// Output goes through files, so that a long output cannot fill a pipe and stall the child.
@@ -61,19 +62,20 @@ package final class RelayProcess: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: base + ".out")
             try? FileManager.default.removeItem(atPath: base + ".err")
         }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = FileHandle(forWritingAtPath: base + ".out")
-        process.standardError = FileHandle(forWritingAtPath: base + ".err")
-        try process.runSerialized()
+        let process = try ChildProcess(
+            executable: executable.path,
+            arguments: arguments,
+            environment: environment,
+            output: base + ".out",
+            error: base + ".err"
+        )
         guard await eventually(within: timeout, { !process.isRunning }) else {
-            kill(process.processIdentifier, SIGKILL)
+            kill(process.pid, SIGKILL)
+            _ = process.wait()
             throw RelayProcessError("pushrelay \(arguments.first ?? "") did not finish in time")
         }
         let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return (process.terminationStatus, read(base + ".out"), read(base + ".err"))
+        return (process.exitStatus ?? -1, read(base + ".out"), read(base + ".err"))
     }
 
     /// The port from the "Listening" log line, once the listener is up.
@@ -109,13 +111,13 @@ package final class RelayProcess: @unchecked Sendable {
     }
 
     package func signal(_ signal: Int32) {
-        kill(self.process.processIdentifier, signal)
+        kill(self.process.pid, signal)
     }
 
     /// Waits for the process to exit; returns its status, or `nil` if it is still running at the timeout.
     package func exitStatus(timeout: Duration) async throws -> Int32? {
         guard await eventually(within: timeout, { !self.process.isRunning }) else { return nil }
-        return self.process.terminationStatus
+        return self.process.exitStatus
     }
 
     /// Each JSON log line written so far.
@@ -130,7 +132,10 @@ package final class RelayProcess: @unchecked Sendable {
     }
 
     deinit {
-        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        if self.process.isRunning {
+            kill(self.process.pid, SIGKILL)
+            _ = self.process.wait()
+        }
     }
 }
 
