@@ -51,10 +51,12 @@ package struct ServiceSettings: Sendable, Equatable {
         package var bodyGraceSeconds: Double = 2
 
         /// Whether a body that has brought `bytes` in `elapsed` seconds since its request's head is too
-        /// slow: after the grace period, fewer than the floor's bytes for each second past it.
-        package func bodyTooSlow(bytes: Int, elapsed: Double) -> Bool {
-            self.minBodyBytesPerSecond > 0 && elapsed > self.bodyGraceSeconds
-                && Double(bytes) < Double(self.minBodyBytesPerSecond) * (elapsed - self.bodyGraceSeconds)
+        /// slow: after `grace` (the grace period unless said), fewer than the floor's bytes for each second
+        /// past it.
+        package func bodyTooSlow(bytes: Int, elapsed: Double, grace: Double? = nil) -> Bool {
+            let grace = grace ?? self.bodyGraceSeconds
+            return self.minBodyBytesPerSecond > 0 && elapsed > grace
+                && Double(bytes) < Double(self.minBodyBytesPerSecond) * (elapsed - grace)
         }
         /// Request bodies in memory at once, across all connections, each counted twice (the copy the store
         /// writes); beyond it a body is refused with `503`. Fits the shipped 256 MiB memory limits with room.

@@ -41,6 +41,15 @@ final class ConnectionShield: Sendable {
         self.entries.withLock { $0[ObjectIdentifier(channel)]?.request?.bytes += bytes }
     }
 
+    /// Whether the request in progress on `channel` has a body under the floor, past the grace period.
+    func bodyTooSlow(_ channel: any Channel) -> Bool {
+        let now = ContinuousClock.now
+        return self.entries.withLock { entries in
+            guard let request = entries[ObjectIdentifier(channel)]?.request else { return false }
+            return self.limits.bodyTooSlow(bytes: request.bytes, elapsed: (now - request.since).seconds)
+        }
+    }
+
     /// The response has been written: until the next head, the connection holds a slot for nothing.
     func requestFinished(_ channel: any Channel) {
         self.entries.withLock {
@@ -66,11 +75,10 @@ final class ConnectionShield: Sendable {
             let slow = entries.compactMap { key, entry -> (ObjectIdentifier, Double)? in
                 guard let request = entry.request else { return nil }
                 let elapsed = (now - request.since).seconds
-                // At the limit the grace period does not hold: a body under the floor since its head gives
-                // way to a new connection (a real delivery's body comes with its head, or at once after).
-                guard self.limits.minBodyBytesPerSecond > 0, elapsed > 0.25,
-                    Double(request.bytes) < Double(self.limits.minBodyBytesPerSecond) * elapsed
-                else { return nil }
+                // At the limit the grace period is a quarter of a second: a body under the floor since its
+                // head gives way to a new connection (a real delivery's body comes with its head, or at
+                // once after).
+                guard self.limits.bodyTooSlow(bytes: request.bytes, elapsed: elapsed, grace: 0.25) else { return nil }
                 return (key, Double(request.bytes) / max(elapsed, 0.001))
             }.min { $0.1 < $1.1 }
             guard let key = waiting?.key ?? slow?.0, let entry = entries[key] else { return nil }

@@ -25,10 +25,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let limits: ServiceSettings.Limits
     private let shield: ConnectionShield
     private var deadline: Scheduled<Void>?
-    /// The body rate's check, once a second while a request's body arrives.
+    /// The body rate's check, once a second while a request's body arrives (the shield counts its bytes).
     private var rateCheck: Scheduled<Void>?
-    private var bodyStarted: NIODeadline?
-    private var bodyBytes = 0
     /// Heads read less responses written: more than one when requests are pipelined.
     private var inProgress = 0
     /// The response being written says `Connection: close`: the connection ends with it, rather than
@@ -67,7 +65,6 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.deadline = nil
             self.stopRateCheck()
         case .body(let buffer):
-            self.bodyBytes += buffer.readableBytes
             self.shield.bodyRead(context.channel, bytes: buffer.readableBytes)
         }
         context.fireChannelRead(data)
@@ -126,7 +123,6 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func checkBodyRate(context: ChannelHandlerContext) {
         self.stopRateCheck()
         guard self.limits.minBodyBytesPerSecond > 0 else { return }
-        self.bodyStarted = .now()
         let grace = TimeAmount.milliseconds(Int64(self.limits.bodyGraceSeconds * 1000))
         self.scheduleRateCheck(in: grace + .seconds(1), context: context)
     }
@@ -134,9 +130,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func scheduleRateCheck(in delay: TimeAmount, context: ChannelHandlerContext) {
         let channel = context.channel
         self.rateCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
-            guard let started = self.bodyStarted else { return }
-            let elapsed = Double((NIODeadline.now() - started).nanoseconds) / 1e9
-            if self.limits.bodyTooSlow(bytes: self.bodyBytes, elapsed: elapsed) {
+            if self.shield.bodyTooSlow(channel) {
                 channel.close(promise: nil)
             } else {
                 self.scheduleRateCheck(in: .seconds(1), context: context)
@@ -147,7 +141,5 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func stopRateCheck() {
         self.rateCheck?.cancel()
         self.rateCheck = nil
-        self.bodyStarted = nil
-        self.bodyBytes = 0
     }
 }
