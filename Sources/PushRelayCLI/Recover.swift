@@ -57,6 +57,7 @@ extension PushRelayCommand {
                     if case .unreadable = result { failed = true }
                     if case .failed = result { failed = true }
                     if case .rateLimited = result { failed = true }
+                    if case .paused = result { failed = true }
                 }
                 if let outcome = round.redelivery {
                     print("\(round.name): \(RecoverCommandText.describe(outcome, dryRun: dryRun))")

@@ -150,7 +150,7 @@ package enum RecoverCommandText {
         case .compared: "nothing missed"
         case .baseline(let refs): (dryRun ? "would remember" : "remembered") + " \(refs) refs (first round)"
         case .recovered(let pushes): (dryRun ? "would queue " : "queued ") + pushes.joined(separator: "; ")
-        case .rateLimited(let wait): "rate limited; try again in \(wait)"
+        case .rateLimited(let wait), .paused(let wait): "rate limited; try again in \(wait)"
         case .unreadable(let reason): "cannot read: \(reason)"
         case .failed(let reason): "failed: \(reason)"
         }

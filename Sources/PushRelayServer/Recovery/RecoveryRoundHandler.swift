@@ -56,6 +56,8 @@ package struct RecoveryRoundHandler: WorkHandler {
         /// Each push recorded (or, in a dry run, that would be): `{ref}@{sha}: N jobs`.
         case recovered([String])
         case rateLimited(Duration)
+        /// The host had said to wait (another repository's answer) when this round was about to ask it.
+        case paused(Duration)
         case unreadable(String)
         case failed(String)
 
@@ -65,6 +67,7 @@ package struct RecoveryRoundHandler: WorkHandler {
             case .baseline: "baseline"
             case .recovered: "recovered"
             case .rateLimited: "rate-limited"
+            case .paused: "paused"
             case .unreadable: "unreadable"
             case .failed: "failed"
             }
@@ -89,6 +92,8 @@ package struct RecoveryRoundHandler: WorkHandler {
             return .reschedule(payload: nil, after: until - .now)
         }
         let result = await self.round(target, config: config, logger: logger)
+        // A round that found the host paused asked nothing: it is not counted, only put off.
+        if case .paused(let wait) = result { return .reschedule(payload: nil, after: wait) }
         self.metrics?.recoveryRound(host: self.host, result: result.name)
         switch result {
         case .rateLimited(let wait):
@@ -101,7 +106,7 @@ package struct RecoveryRoundHandler: WorkHandler {
             self.metrics?.recoveredPushes(host: self.host, count: refs.count)
         case .baseline(let refs):
             logger.info("Recovery baseline taken", metadata: ["relay.refs": "\(refs)"])
-        case .compared:
+        case .compared, .paused:
             break
         }
         if let outcome = await self.redeliver(target) { self.report(outcome, logger: logger) }
@@ -304,6 +309,11 @@ package struct RecoveryRoundHandler: WorkHandler {
         }
         var url = target.refsURL
         for _ in 0..<3 {
+            // Checked again right before the request: a round claimed before the host said to wait (another
+            // repository's answer) must not ask it meanwhile.
+            if let until = self.pause.until, until > .now {
+                return .failure(Failure(result: .paused(until - .now)))
+            }
             let answer: HTTPExchange.Answer
             do {
                 answer = try await self.exchange.send(.GET, url: url, headers: headers)
