@@ -7,7 +7,8 @@ import Testing
 
 /// A pull request's changed files, read from the host when its plans are dispatched (SPEC section 13): a
 /// route with `paths` plans only a pull request that touches them, and the others show `success` "No
-/// changes" on the head commit. Each host kind with such an API, through the real listener and dispatchers.
+/// changes" on the head commit, which `status.summary` counts as a success. Each host kind with such an API,
+/// through the real listener and dispatchers.
 @Suite(.timeLimit(.minutes(3)))
 struct PullRequestFilesEndToEndTests {
     struct HostCase: Sendable, CustomTestStringConvertible {
@@ -128,10 +129,14 @@ struct PullRequestFilesEndToEndTests {
         _ git: GitHostStandIn,
         repository: String? = nil,
         standIn: TerrakubeStandIn? = nil,
+        summary: Bool = false,
         _ body: @escaping @Sendable (RelayHarness) async throws -> Void
     ) async throws {
         try await git.whileRunning { url in
-            let service = StatusEndToEndTests.service([(host: host.host, kind: host.kind, url: url + host.apiPath)])
+            let service = StatusEndToEndTests.service(
+                [(host: host.host, kind: host.kind, url: url + host.apiPath)],
+                summary: summary
+            )
             let prepare: @Sendable (String) throws -> Void = { directory in
                 try (repository ?? Self.repositoryFile(host)).write(
                     toFile: directory + "/repos/" + host.file,
@@ -165,7 +170,7 @@ struct PullRequestFilesEndToEndTests {
     @Test(arguments: Self.cases)
     func onlyAPullRequestTouchingARoutesPathsPlansIt(_ host: HostCase) async throws {
         let git = GitHostStandIn()
-        try await Self.run(host, git) { relay in
+        try await Self.run(host, git, summary: true) { relay in
             // Only documentation: nothing plans, and the commit shows the workspace untouched.
             git.pullRequestFiles.set(["docs/readme.md"], kind: host.files, root: host.root, number: host.number)
             let docs = try await Self.send(relay, host, delivery: "pr-docs-\(host.kind)")
@@ -178,6 +183,16 @@ struct PullRequestFilesEndToEndTests {
                     }
                 }
             )
+            // The summary status, in the kind's dialect: success, and never before the route's "No changes".
+            let bodies = {
+                git.requests.map { String(decoding: $0.body, as: UTF8.self).replacingOccurrences(of: "\\/", with: "/") }
+            }
+            #expect(
+                await eventually(within: .seconds(20)) { bodies().contains { $0.contains("1/1 plan succeeded") } },
+                "\(bodies())"
+            )
+            let summed = bodies().firstIndex { $0.contains("1/1 plan succeeded") }
+            #expect(summed ?? 0 > bodies().firstIndex { $0.contains("No changes for ws-files") } ?? .max)
             let shown = try #require(
                 try await relay.store.deliveries(withID: "pr-docs-\(host.kind)", provider: nil).first
             )

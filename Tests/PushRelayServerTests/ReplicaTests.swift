@@ -89,8 +89,8 @@ struct ReplicaTests {
             #expect(ready)
         }
         let database = String(url.split(separator: "/").last!)
-        // One row per schema step (versions 4 to 6), each applied once.
-        #expect(try cluster.psql(database, "SELECT count(*) FROM pushrelay.schema_version") == "3")
+        // One row per schema step (versions 4 to 7), each applied once.
+        #expect(try cluster.psql(database, "SELECT count(*) FROM pushrelay.schema_version") == "4")
         try? await client.shutdown()
         try await Self.stop(replicas)
         #expect(replicas.allSatisfy { $0.logLines().contains { $0["msg"] as? String == "Stopped" } })

@@ -215,10 +215,15 @@ struct StatusEndToEndTests {
     ]
 
     /// The `status` section, and `hosts` (host → kind, API URL), each with `credentials`.
-    static func service(_ hosts: [(host: String, kind: String, url: String)], app: Bool = false) -> String {
+    static func service(
+        _ hosts: [(host: String, kind: String, url: String)],
+        app: Bool = false,
+        summary: Bool = false
+    ) -> String {
         let credentials = app ? "app: {id: \"4711\", private_key_file: app.pem}" : "token_env: STATUS_TOKEN"
         return """
             status:
+              summary: \(summary)
               poll_seconds: 0.1
               approval_poll_seconds: 0.1
             hosts:

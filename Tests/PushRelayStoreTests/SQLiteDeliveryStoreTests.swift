@@ -150,6 +150,33 @@ struct SQLiteDeliveryStoreTests {
         try await after.close()
     }
 
+    /// A plan comment of schema 8's own table is kept when its rows move into the documents of schema 9: the
+    /// comment is still edited, not posted again.
+    @Test func aPlanCommentOfSchemaEightIsKeptAsADocument() async throws {
+        let directory = NSTemporaryDirectory() + "pushrelay-store-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/store.sqlite"
+        let old = try await SQLiteConnection.open(storage: .file(path: path))
+        for statement in SQLiteSchema.tables + SQLiteSchema.migrations[0...1].joined() {
+            _ = try await old.query(statement)
+        }
+        _ = try await old.query("PRAGMA user_version = 8")
+        let comment = StoredPlanComment(head: "abc", planned: Date(timeIntervalSince1970: 5), reference: "42")
+        let text = String(decoding: try JSONEncoder().encode(comment), as: UTF8.self)
+        _ = try await old.query(
+            "INSERT INTO plan_comments VALUES ('github.com/acme/infra', 7, 3, ?1, 0)",
+            [.text(text)]
+        )
+        try await old.close()
+        let store = try await SQLiteDeliveryStore.open(path: path, logger: Logger(label: "test"))
+        let pull = PullRequestID(repository: "github.com/acme/infra", number: 7)
+        let stored = try #require(try await store.planComment(pull))
+        #expect(stored.comment == comment)
+        #expect(stored.version == 3)
+        try await store.close()
+    }
+
     /// A store written by a build before the first release (a development schema) is refused with the way
     /// out, and left as it was.
     @Test func aStoreFromBeforeTheFirstReleaseIsRefusedAndLeftAlone() async throws {

@@ -1,7 +1,9 @@
 import Foundation
 
 extension ConfigLoader {
-    private static let statusKeys: Set<String> = ["context", "hosts", "poll_seconds", "approval_poll_seconds"]
+    private static let statusKeys: Set<String> = [
+        "context", "hosts", "poll_seconds", "approval_poll_seconds", "summary",
+    ]
 
     /// `status`, checked against `terrakube.ui_url` (its run links); `nil` when absent or wrong. Its old
     /// `hosts` table is read into `hosts` with a warning (``hosts(_:problems:)``).
@@ -50,6 +52,7 @@ extension ConfigLoader {
         settings.pollSeconds = section.double("poll_seconds", range: 0.05...3600, problems: &problems) ?? 5
         settings.approvalPollSeconds =
             section.double("approval_poll_seconds", range: 0.05...3600, problems: &problems) ?? 30
+        settings.summary = section.bool("summary", problems: &problems) ?? false
         return settings
     }
 }

@@ -6,6 +6,9 @@ package struct StatusSettings: Sendable, Equatable {
     /// How often a job is read while queued or running, and while it waits for approval.
     package var pollSeconds: Double = 5
     package var approvalPollSeconds: Double = 30
+    /// `summary: true`: one more status, named `{context}`, sums up every route's on the commit
+    /// (``StatusSummary``).
+    package var summary = false
 
     package init(context: String = "pushrelay") {
         self.context = context

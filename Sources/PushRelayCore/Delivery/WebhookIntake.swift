@@ -85,14 +85,17 @@ package struct WebhookIntake: Sendable {
         let pullRequest = repository.flatMap { repository in
             refs.first?.pullRequest.map { PullRequestPlanKey(repository: repository.identity.description, pull: $0) }
         }
-        let targets = repository.map { self.statusTargets(jobs, pullRequest: pullRequest, repository: $0) } ?? [:]
+        var targets = repository.map { self.statusTargets(jobs, pullRequest: pullRequest, repository: $0) } ?? [:]
+        let summaries = repository.map { self.summaries(&targets, refs: refs, repository: $0) } ?? []
         let comments =
             repository.flatMap { repository in
                 refs.first?.pullRequest.map {
                     self.commentTargets(jobs, pull: $0, repository: repository, receivedAt: receivedAt)
                 }
             } ?? [:]
-        let (work, workJobs) = Self.work(jobs, pullRequest: pullRequest, targets: targets, comments: comments)
+        var (work, workJobs) = Self.work(jobs, pullRequest: pullRequest, targets: targets, comments: comments)
+        work += summaries
+        workJobs += Array(repeating: -1, count: summaries.count)
         let plan = DeliveryPlan(
             record: DeliveryRecord(
                 provider: provider,
@@ -201,6 +204,54 @@ package struct WebhookIntake: Sendable {
             )
         }
         return targets
+    }
+
+    /// With `status.summary: true`: each target counts in its commit's summary (``StatusSummary``), and each
+    /// commit the delivery shows on gets the summary's own post: a pushed commit, a planned pull request's
+    /// head, even with no route (then "No workspace affected"). A fork's or a draft's pull request that is
+    /// not planned gets none: its summary must not pass a change nothing looked at.
+    private func summaries(
+        _ targets: inout [Int: StatusTarget],
+        refs: [RefDecision],
+        repository: RepositoryConfig
+    ) -> [NewWork] {
+        let settings = self.config.settings
+        guard let status = settings.status, status.summary, settings.statusHost(for: repository) != nil,
+            settings.terrakube.uiURL != nil
+        else { return [] }
+        var commits: [String] = []
+        for ref in refs {
+            let commit: String?
+            if let pull = ref.pullRequest {
+                let unplanned = ref.reason == RouteMatcher.fromFork || ref.reason == RouteMatcher.draft
+                commit = pull.notPlanning == nil && !unplanned && !pull.headCommitAbbreviated ? pull.headCommit : nil
+            } else {
+                commit = ref.deleted ? nil : ref.commit
+            }
+            if let commit, !commit.isEmpty, !commits.contains(commit) { commits.append(commit) }
+        }
+        var routes: [String: [String]] = [:]
+        for index in targets.keys.sorted() {
+            let target = targets[index]!
+            routes[target.commit, default: []].append(target.context)
+            if !commits.contains(target.commit) { commits.append(target.commit) }
+        }
+        for index in targets.keys {
+            let commit = targets[index]!.commit
+            targets[index]?.summary = SummaryMembership(context: status.context, routes: routes[commit] ?? [])
+        }
+        return commits.map { commit in
+            StatusPostWork(
+                host: repository.identity.host,
+                post: StatusPost(
+                    repository: repository.identity.spelledPath,
+                    commit: commit,
+                    context: status.context,
+                    status: CommitStatus(state: .pending, description: "Summing up"),
+                    summary: .whole(routes: routes[commit] ?? [])
+                )
+            ).work
+        }
     }
 
     /// Where each pull request plan's state goes in the pull request's comment, by the job's index: its

@@ -53,3 +53,41 @@ package struct PullRequestID: Sendable, Hashable, Codable {
         self.number = number
     }
 }
+
+extension DocumentKey.Scope {
+    /// A pull request's ``StoredPlanComment``, named `{repository}#{number}`.
+    package static let planComment = Self(rawValue: "plan-comment")
+}
+
+extension DocumentStore {
+    /// The pull request's comment and its version; `nil` when there is none.
+    package func planComment(_ pull: PullRequestID) async throws -> (comment: StoredPlanComment, version: Int)? {
+        try await self.read(StoredPlanComment.self, at: pull.commentKey).map { ($0.document, $0.version) }
+    }
+
+    /// Writes `comment` if the stored one is still at `version` (`nil`: none is stored).
+    package func writePlanComment(
+        _ pull: PullRequestID,
+        _ comment: StoredPlanComment,
+        replacing version: Int?
+    ) async throws -> Bool {
+        try await self.write(comment, at: pull.commentKey, replacing: version)
+    }
+
+    /// Puts `section` of `head` into the pull request's comment, by ``StoredPlanComment/putting(_:head:planned:into:)``.
+    /// - Returns: the comment written; `nil` when it changed nothing (an older head, the same section).
+    package func putPlanSection(
+        _ section: PlanSection,
+        head: String,
+        planned: Date,
+        of pull: PullRequestID
+    ) async throws -> StoredPlanComment? {
+        try await self.update(StoredPlanComment.self, at: pull.commentKey) {
+            StoredPlanComment.putting(section, head: head, planned: planned, into: $0)
+        }
+    }
+}
+
+extension PullRequestID {
+    var commentKey: DocumentKey { DocumentKey(.planComment, "\(self.repository)#\(self.number)") }
+}

@@ -103,6 +103,18 @@ package enum WorkOutcome: Sendable, Equatable {
         case .retry: []
         }
     }
+
+    /// The outcome with `work` queued after it too; a retry queues nothing, its next attempt will.
+    package func followed(by work: NewWork) -> WorkOutcome {
+        switch self {
+        case .done(let result, let label, let detail, let next):
+            .done(result: result, label: label, detail: detail, next: next + [work])
+        case .failed(let status, let error, let next): .failed(status: status, error: error, next: next + [work])
+        case .reschedule(let payload, let after, let next):
+            .reschedule(payload: payload, after: after, next: next + [work])
+        case .retry: self
+        }
+    }
 }
 
 /// How a finished attempt is listed: what the kind did.

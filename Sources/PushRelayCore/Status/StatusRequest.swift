@@ -40,12 +40,21 @@ package struct StatusPost: Sendable, Equatable, Codable {
     /// `{status.context}/{workspace}`; Azure DevOps splits it into genre and name.
     package var context: String
     package var status: CommitStatus
+    /// With `status.summary: true`: how it counts in the commit's summary (``StatusSummary``).
+    package var summary: StatusSummaryRole?
 
-    package init(repository: String, commit: String, context: String, status: CommitStatus) {
+    package init(
+        repository: String,
+        commit: String,
+        context: String,
+        status: CommitStatus,
+        summary: StatusSummaryRole? = nil
+    ) {
         self.repository = repository
         self.commit = commit
         self.context = context
         self.status = status
+        self.summary = summary
     }
 }
 

@@ -11,6 +11,8 @@ package struct StatusTarget: Sendable, Equatable, Hashable, Codable {
     package var organization: String
     package var workspace: String
     package var uiURL: String
+    /// With `status.summary: true`: the summary its state counts in.
+    package var summary: SummaryMembership?
 
     package init(
         host: String,
@@ -43,7 +45,13 @@ package struct StatusTarget: Sendable, Equatable, Hashable, Codable {
     package func post(status: CommitStatus) -> NewWork {
         StatusPostWork(
             host: self.host,
-            post: StatusPost(repository: self.repository, commit: self.commit, context: self.context, status: status)
+            post: StatusPost(
+                repository: self.repository,
+                commit: self.commit,
+                context: self.context,
+                status: status,
+                summary: self.summary.map { .route($0) }
+            )
         ).work
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// number of replicas on one database). A third, `InMemoryDeliveryStore`, writes the queue's rules in plain
 /// Swift; all three pass the same behaviour suite (`StoreContractTests`), which holds the SQL to those rules.
 package typealias DeliveryStore = DeliveryRecorder & WorkQueue & StoreHealth & QueueFigures & DeliveryInspector
-    & DeliveryPruner & RefHeadStore & PlanCommentStore
+    & DeliveryPruner & RefHeadStore & DocumentStore
 
 /// Accepting deliveries: what the webhook handler and `deliveries redeliver` write.
 ///
@@ -59,40 +59,6 @@ package protocol RefHeadStore: Sendable {
     func moveHead(_ key: HeadKey, from expected: String?, to head: String) async throws -> Bool
 }
 
-/// Each pull request's plan comment (SPEC section 13), written by compare-and-set: the rule of what goes
-/// in it is ``StoredPlanComment/putting(_:head:planned:into:)``, applied by whoever writes.
-package protocol PlanCommentStore: Sendable {
-    /// The pull request's comment and its version; `nil` when there is none.
-    func planComment(_ pull: PullRequestID) async throws -> (comment: StoredPlanComment, version: Int)?
-
-    /// Writes `comment` if the stored one is still at `version` (`nil`: none is stored).
-    /// - Returns: whether it was written; `false` when another writer came first.
-    func writePlanComment(
-        _ pull: PullRequestID,
-        _ comment: StoredPlanComment,
-        replacing version: Int?
-    ) async throws
-        -> Bool
-}
-
-extension PlanCommentStore {
-    /// Puts `section` of `head` into the pull request's comment, retrying while other writers come first.
-    /// - Returns: the comment written; `nil` when it changed nothing (an older head, the same section).
-    package func putPlanSection(
-        _ section: PlanSection,
-        head: String,
-        planned: Date,
-        of pull: PullRequestID
-    ) async throws -> StoredPlanComment? {
-        while true {
-            let stored = try await self.planComment(pull)
-            guard let next = StoredPlanComment.putting(section, head: head, planned: planned, into: stored?.comment)
-            else { return nil }
-            if try await self.writePlanComment(pull, next, replacing: stored?.version) { return next }
-        }
-    }
-}
-
 /// A repository's remembered heads: ref → commit (``HeadMove/deleted`` for a ref whose deletion was seen).
 package struct RememberedHeads: Sendable, Equatable {
     /// Whether its first round has been taken: until then, a poll only remembers.
@@ -111,6 +77,11 @@ package protocol DeliveryPruner: Sendable {
     /// that have none), with their work and attempts, oldest first.
     /// - Returns: how many deliveries were deleted.
     func pruneDeliveries(receivedBefore cutoff: Date, limit: Int) async throws -> Int
+
+    /// Deletes up to `limit` documents (``DocumentStore``) last written before `cutoff`: a pull request
+    /// quiet for the retention period gets a new comment if it is planned again.
+    /// - Returns: how many were deleted.
+    func pruneDocuments(writtenBefore cutoff: Date, limit: Int) async throws -> Int
 }
 
 /// Whether the store takes writes now (for `/readyz`).

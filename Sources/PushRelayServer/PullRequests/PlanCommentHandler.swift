@@ -11,7 +11,7 @@ struct PlanCommentHandler: WorkHandler {
     let host: String
     let entry: GitHosts.Entry
     let exchange: HTTPExchange
-    let store: any PlanCommentStore
+    let store: any DocumentStore
     var retry = RetryPolicy(maxAttempts: 12)
     var metrics: RelayMetrics?
 

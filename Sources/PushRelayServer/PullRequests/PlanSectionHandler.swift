@@ -8,7 +8,7 @@ import PushRelayCore
 /// queues the comment's post; the comment itself is one keyed item per pull request.
 struct PlanSectionHandler: WorkHandler {
     let outputs: any PlanOutputSource
-    let store: any PlanCommentStore
+    let store: any DocumentStore
     /// Terrakube's UI, for run links; `nil`: none.
     let uiURL: String?
     var retry = RetryPolicy(maxAttempts: 8)

@@ -35,6 +35,11 @@ struct RetentionSweeper: Service {
                 // Webhooks first: the writer takes them between batches.
                 try await Task.sleep(for: .milliseconds(20))
             }
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let deleted = try await self.store.pruneDocuments(writtenBefore: cutoff, limit: Self.batch)
+                guard deleted == Self.batch else { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
         } catch {
             self.logger.warning(
                 "Pruning old deliveries failed; trying again at the next pass",

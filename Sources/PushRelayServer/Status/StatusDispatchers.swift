@@ -8,7 +8,7 @@ import ServiceLifecycle
 func statusDispatchers(
     _ settings: ServiceSettings,
     hosts: GitHosts,
-    store: some WorkQueue,
+    store: some WorkQueue & DocumentStore,
     api: some TerrakubeAPI,
     owner: String,
     lease: Duration,
@@ -46,6 +46,7 @@ func statusDispatchers(
             exchange: hosts.exchange
         )
         poster.metrics = metrics
+        poster.documents = store
         handlers.append((poster, 4))
     }
     return handlers.map { handler, concurrency in

@@ -13,6 +13,8 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
     package var exchange: HTTPExchange
     package var retry = RetryPolicy(maxAttempts: 150)
     package var metrics: RelayMetrics?
+    /// Where commits' summaries (``StatusSummary``) are kept; posts with a summary role need it.
+    package var documents: (any DocumentStore)?
 
     package var type: WorkType<StatusPostWork> { StatusPostWork.type(host: self.host) }
 
@@ -36,12 +38,66 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
     package var description: String { "StatusPoster(\(self.host), \(self.kind.rawValue))" }
 
     package func perform(_ work: ClaimedWork, _ item: StatusPostWork, logger: Logger) async -> WorkOutcome {
-        let outcome = await self.post(work, item)
+        var item = item
+        var outcome: WorkOutcome
+        do {
+            let summaryPost = try await self.summarise(&item)
+            outcome = await self.post(work, item)
+            // The summary's own post follows each route's, whatever the host said of the route's: its state
+            // is already counted.
+            if let summaryPost { outcome = outcome.followed(by: summaryPost) }
+        } catch {
+            outcome = self.retrying(work, status: nil, reason: "the store: \(error)", after: nil)
+        }
         if let metrics = self.metrics {
             let result = if case .failed = outcome { "refused" } else { outcome.name }
             metrics.statusPost(host: self.host, kind: self.kind, result: result)
         }
         return outcome
+    }
+
+    /// Counts a route's state in its commit's summary, or gives the summary's own post its status, as the
+    /// summary document says now.
+    /// - Returns: for a route's post, the summary's post that must follow it.
+    private func summarise(_ item: inout StatusPostWork) async throws -> NewWork? {
+        guard let role = item.post.summary, let documents = self.documents else { return nil }
+        let post = item.post
+        switch role {
+        case .route(let summary):
+            let key = StatusSummary.key(
+                host: item.host,
+                repository: post.repository,
+                commit: post.commit,
+                context: summary.context
+            )
+            _ = try await documents.update(StatusSummary.self, at: key) {
+                StatusSummary.merging(summary.routes, setting: (post.context, post.status.state), into: $0)
+            }
+            return StatusPostWork(
+                host: item.host,
+                post: StatusPost(
+                    repository: post.repository,
+                    commit: post.commit,
+                    context: summary.context,
+                    status: CommitStatus(state: .pending, description: "Summing up"),
+                    summary: .whole(routes: summary.routes)
+                )
+            ).work
+        case .whole(let routes):
+            let key = StatusSummary.key(
+                host: item.host,
+                repository: post.repository,
+                commit: post.commit,
+                context: post.context
+            )
+            let written = try await documents.update(StatusSummary.self, at: key) {
+                StatusSummary.merging(routes, setting: nil, into: $0)
+            }
+            var summary = written
+            if summary == nil { summary = try await documents.read(StatusSummary.self, at: key)?.document }
+            item.post.status = (summary ?? StatusSummary()).status
+            return nil
+        }
     }
 
     private func post(_ work: ClaimedWork, _ item: StatusPostWork) async -> WorkOutcome {

@@ -54,7 +54,7 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     /// Each ref's remembered head, and the repositories whose first round was taken.
     var heads: [HeadKey: String] = [:]
     var baselines: Set<String> = []
-    var planComments: [PullRequestID: (comment: StoredPlanComment, version: Int)] = [:]
+    var documents: [DocumentKey: (text: String, version: Int, written: Date)] = [:]
     var lastID: Int64 = 0
     /// The store's clock: every time the queue reads or writes.
     let clock: WorkClock
@@ -112,17 +112,13 @@ package actor InMemoryDeliveryStore: DeliveryStore {
         self.baselines.insert(repository)
     }
 
-    package func planComment(_ pull: PullRequestID) async throws -> (comment: StoredPlanComment, version: Int)? {
-        self.planComments[pull]
+    package func document(_ key: DocumentKey) async throws -> (text: String, version: Int)? {
+        self.documents[key].map { ($0.text, $0.version) }
     }
 
-    package func writePlanComment(
-        _ pull: PullRequestID,
-        _ comment: StoredPlanComment,
-        replacing version: Int?
-    ) async throws -> Bool {
-        guard self.planComments[pull]?.version == version else { return false }
-        self.planComments[pull] = (comment, (version ?? 0) + 1)
+    package func writeDocument(_ key: DocumentKey, _ text: String, replacing version: Int?) async throws -> Bool {
+        guard self.documents[key]?.version == version else { return false }
+        self.documents[key] = (text, (version ?? 0) + 1, self.clock.now)
         return true
     }
 
@@ -231,6 +227,12 @@ package actor InMemoryDeliveryStore: DeliveryStore {
             self.items = self.items.filter { $0.value.delivery != delivery.id }
         }
         return pruned.count
+    }
+
+    package func pruneDocuments(writtenBefore cutoff: Date, limit: Int) async throws -> Int {
+        let old = self.documents.filter { $0.value.written < cutoff }.map(\.key).prefix(limit)
+        for key in old { self.documents[key] = nil }
+        return old.count
     }
 
     package func checkWritable() async throws {

@@ -29,4 +29,19 @@ extension PostgresDeliveryStore {
         )
         return Int(try rows.first?.decode(Int64.self) ?? 0)
     }
+
+    package func pruneDocuments(writtenBefore cutoff: Date, limit: Int) async throws -> Int {
+        let rows = try await self.rows(
+            """
+            WITH v AS (
+                SELECT scope, name FROM pushrelay.documents WHERE updated_at < \(cutoff)
+                ORDER BY updated_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            ), d AS (
+                DELETE FROM pushrelay.documents WHERE (scope, name) IN (SELECT scope, name FROM v) RETURNING 1
+            )
+            SELECT COUNT(*) FROM d
+            """
+        )
+        return Int(try rows.first?.decode(Int64.self) ?? 0)
+    }
 }

@@ -126,6 +126,27 @@ enum PostgresMigrations {
             )
             """
         ],
+        // 7: plan comments become one kind of compare-and-set document among others (a commit's summary
+        // status), kept in one table whose rows retention removes once not written for its period.
+        [
+            """
+            CREATE TABLE pushrelay.documents (
+                scope text NOT NULL,
+                name text NOT NULL,
+                version integer NOT NULL,
+                body text NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (scope, name)
+            )
+            """,
+            "CREATE INDEX documents_updated ON pushrelay.documents (updated_at)",
+            """
+            INSERT INTO pushrelay.documents (scope, name, version, body, updated_at)
+            SELECT 'plan-comment', repository || '#' || number::text, version, comment, updated_at
+            FROM pushrelay.plan_comments
+            """,
+            "DROP TABLE pushrelay.plan_comments",
+        ],
     ]
 
     /// The schema version this binary writes.

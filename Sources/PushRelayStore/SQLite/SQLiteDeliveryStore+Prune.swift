@@ -34,4 +34,17 @@ extension SQLiteDeliveryStore {
             return deleted.count
         }
     }
+
+    package func pruneDocuments(writtenBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await self.batcher.perform { connection in
+            try await connection.query(
+                """
+                DELETE FROM documents WHERE (scope, name) IN (
+                    SELECT scope, name FROM documents WHERE updated_at < ?1 ORDER BY updated_at LIMIT ?2
+                ) RETURNING 1
+                """,
+                [.float(cutoff.timeIntervalSince1970), .integer(limit)]
+            ).count
+        }
+    }
 }

@@ -89,6 +89,26 @@ enum SQLiteSchema {
             ) WITHOUT ROWID
             """
         ],
+        // 9: plan comments become one kind of compare-and-set document among others (a commit's summary
+        // status), kept in one table whose rows retention removes once not written for its period.
+        [
+            """
+            CREATE TABLE documents (
+                scope TEXT NOT NULL,
+                name TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                body TEXT NOT NULL,
+                updated_at REAL NOT NULL,
+                PRIMARY KEY (scope, name)
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX documents_updated ON documents (updated_at)",
+            """
+            INSERT INTO documents (scope, name, version, body, updated_at)
+            SELECT 'plan-comment', repository || '#' || number, version, comment, updated_at FROM plan_comments
+            """,
+            "DROP TABLE plan_comments",
+        ],
     ]
 
     static let tables: [String] = [

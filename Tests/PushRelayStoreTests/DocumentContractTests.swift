@@ -5,11 +5,11 @@ import Testing
 
 @testable import PushRelayStore
 
-/// Each pull request's plan comment (SPEC section 13) on every backend: written by compare-and-set, so that
+/// Compare-and-set documents on every backend, through each pull request's plan comment (SPEC section 13):
 /// two replicas putting sections at once lose neither; a newer head replaces an older one's sections and
-/// keeps the comment's reference; an older head changes nothing.
+/// keeps the comment's reference; an older head changes nothing. Retention prunes them by age.
 @Suite(.serialized)
-struct PlanCommentContractTests {
+struct DocumentContractTests {
     static let pull = PullRequestID(repository: "github.com/acme/infra", number: 7)
 
     @Test(arguments: StoreBackend.available)
@@ -96,6 +96,26 @@ struct PlanCommentContractTests {
             }
             let sections = try #require(try await stores[0].planComment(Self.pull)).comment.sections
             #expect(Set(sections.map(\.workspace)) == Set((0..<8).map { "ws-\($0)" }))
+        }
+    }
+
+    /// Retention removes documents not written since its cutoff, a batch at a time.
+    @Test(arguments: StoreBackend.available)
+    func documentsNotWrittenSinceTheCutoffArePruned(_ backend: StoreBackend) async throws {
+        try await backend.withStores(1) { (stores: [any DeliveryStore]) async throws in
+            let store = stores[0]
+            let keys = [DocumentKey(.statusSummary, "a"), DocumentKey(.statusSummary, "b")]
+            for key in keys {
+                #expect(try await store.writeDocument(key, "{}", replacing: nil))
+                #expect(try await store.writeDocument(key, "{}", replacing: nil) == false)
+            }
+            // Written since an hour ago: kept.
+            #expect(try await store.pruneDocuments(writtenBefore: Date().addingTimeInterval(-3_600), limit: 10) == 0)
+            // Before a cutoff to come, a batch of one, then the other.
+            let cutoff = Date().addingTimeInterval(3_600)
+            #expect(try await store.pruneDocuments(writtenBefore: cutoff, limit: 1) == 1)
+            #expect(try await store.pruneDocuments(writtenBefore: cutoff, limit: 10) == 1)
+            for key in keys { #expect(try await store.document(key) == nil) }
         }
     }
 }
