@@ -46,10 +46,14 @@ enum DeliveryReport {
         case let kind where StatusPostWork.isPost(kind):
             guard let item = try? WorkType<StatusPostWork>(kind).payload(work.payload) else { return [] }
             // The status it holds: posted if the item is done, else the one to post next.
-            return [
-                ("status", item.post.context), ("commit", String(item.post.commit.prefix(12))),
-                ("says", "\(item.post.status.state.rawValue): \(item.post.status.description)"),
-            ]
+            // A summary's text is counted when it is sent: what it last sent is its result.
+            let says =
+                if case .whole(let routes) = item.post.summary {
+                    "the summary of \(routes.count) route\(routes.count == 1 ? "" : "s")"
+                } else {
+                    "\(item.post.status.state.rawValue): \(item.post.status.description)"
+                }
+            return [("status", item.post.context), ("commit", String(item.post.commit.prefix(12))), ("says", says)]
         default:
             return []
         }
