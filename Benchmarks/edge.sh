@@ -15,9 +15,11 @@
 # With BASE_BIN, the same attacks run against that binary too, on a fresh store, in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# BUILD=debug (Benchmarks/smoke.sh) runs it on the debug build: it completes; its figures mean nothing.
+BUILD=${BUILD:-release}
 ROOT=$(pwd)
-swift build -c release --product pushrelay >/dev/null
-BIN="$ROOT/.build/release/pushrelay"
+swift build -c "$BUILD" --product pushrelay >/dev/null
+BIN="$ROOT/.build/$BUILD/pushrelay"
 
 WORK=$(mktemp -d /tmp/pushrelay-edge-XXXXXX)
 RELAY=""
@@ -57,7 +59,8 @@ YAML
     printf '%s ' "$1"
     local interval=0.5
     [ "$3" = slow-bodies ] && interval=1
-    python3 "$ROOT/Benchmarks/edge-attack.py" "$3" 18090 "$BODY_FILE" "$SIGNATURE" "$RELAY" --interval "$interval"
+    # shellcheck disable=SC2086 # EDGE_ARGS (smoke.sh) is a list of options
+    python3 "$ROOT/Benchmarks/edge-attack.py" "$3" 18090 "$BODY_FILE" "$SIGNATURE" "$RELAY" --interval "$interval" ${EDGE_ARGS:-}
     kill "$RELAY"
     wait "$RELAY" 2>/dev/null || true
     RELAY=""

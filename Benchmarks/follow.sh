@@ -11,12 +11,14 @@
 # Usage: Benchmarks/follow.sh [JOBS] [WINDOW_SECONDS]   (defaults: 1000 jobs, a 30 s window)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# BUILD=debug (Benchmarks/smoke.sh) runs it on the debug build: it completes; its figures mean nothing.
+BUILD=${BUILD:-release}
 jobs=${1:-1000}
 window=${2:-30}
-swift build -c release --product pushrelay-bench > /dev/null
+swift build -c "$BUILD" --product pushrelay-bench > /dev/null
 for mode in batched per-job; do
     echo "== $mode"
     flag=()
     [ "$mode" = per-job ] && flag=(--per-job)
-    .build/release/pushrelay-bench follow --jobs "$jobs" --window "$window" "${flag[@]}"
+    .build/$BUILD/pushrelay-bench follow --jobs "$jobs" --window "$window" "${flag[@]}"
 done

@@ -11,10 +11,12 @@ set -euo pipefail
 SAMPLES=${1:-3}
 OUTPUT_MIB=${OUTPUT_MIB:-10}
 cd "$(dirname "$0")/.."
+# BUILD=debug (Benchmarks/smoke.sh) runs it on the debug build: it completes; its figures mean nothing.
+BUILD=${BUILD:-release}
 ROOT=$(pwd)
-swift build -c release --product pushrelay >/dev/null
-swift build -c release --product pushrelay-bench >/dev/null
-BIN="$ROOT/.build/release"
+swift build -c "$BUILD" --product pushrelay >/dev/null
+swift build -c "$BUILD" --product pushrelay-bench >/dev/null
+BIN="$ROOT/.build/$BUILD"
 source "$ROOT/Benchmarks/common.sh"
 
 WORK=$(mktemp -d /tmp/pushrelay-plan-comment-XXXXXX)

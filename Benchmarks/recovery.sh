@@ -20,15 +20,18 @@ CONNECTIONS=${2:-32}
 ROUNDS=${3:-2}
 REPOS=${REPOS:-1000}
 SAMPLES=${SAMPLES:-5}
+WINDOW=${WINDOW:-30}
 cd "$(dirname "$0")/.."
+# BUILD=debug (Benchmarks/smoke.sh) runs it on the debug build: it completes; its figures mean nothing.
+BUILD=${BUILD:-release}
 ROOT=$(pwd)
 
 if ! command -v wrk >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
-swift build -c release --product pushrelay >/dev/null
-swift build -c release --product pushrelay-bench >/dev/null
-BIN="$ROOT/.build/release"
+swift build -c "$BUILD" --product pushrelay >/dev/null
+swift build -c "$BUILD" --product pushrelay-bench >/dev/null
+BIN="$ROOT/.build/$BUILD"
 
 WORK=$(mktemp -d /tmp/pushrelay-recovery-XXXXXX)
 PIDS=()
@@ -132,7 +135,7 @@ start "$BIN/pushrelay" "$WORK/rounds" 18080
 until [ "$(reads)" -ge "$REPOS" ]; do sleep 0.5; done
 sleep 6
 r0=$(reads); c0=$(cpu_ticks "$RELAY"); t0=$(date +%s.%N)
-sleep 30
+sleep "$WINDOW"
 r1=$(reads); c1=$(cpu_ticks "$RELAY"); t1=$(date +%s.%N)
 for round in $(seq 1 "$ROUNDS"); do accept "rounds-running" 18080; done
 stop
@@ -141,7 +144,7 @@ write_config "$WORK/norounds" 18080 off "$REPOS"
 start "$BIN/pushrelay" "$WORK/norounds" 18080
 sleep 6
 i0=$(cpu_ticks "$RELAY"); u0=$(date +%s.%N)
-sleep 30
+sleep "$WINDOW"
 i1=$(cpu_ticks "$RELAY"); u1=$(date +%s.%N)
 awk -v r=$((r1 - r0)) -v c=$((c1 - c0)) -v i=$((i1 - i0)) -v t="$TICKS" -v s0="$t0" -v s1="$t1" -v v0="$u0" -v v1="$u1" -v n="$REPOS" \
     'BEGIN {d = s1 - s0; e = v1 - v0; idle = i / t / e; busy = c / t / d;

@@ -12,7 +12,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pushrelay-bench",
         abstract: "Helpers for Benchmarks/run.sh.",
-        subcommands: [StandIn.self, GitStandIn.self, PlanStandIns.self, Drain.self, Intake.self, Follow.self]
+        subcommands: [
+            StandIn.self, GitStandIn.self, PlanStandIns.self, Drain.self, Intake.self, Follow.self, ConfigCost.self,
+        ]
     )
 }
 

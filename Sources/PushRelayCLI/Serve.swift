@@ -28,8 +28,10 @@ extension PushRelayCommand {
             let logger = self.options.bootstrapLogging()
             returnLargeAllocationsToTheSystem()
             var config: RelayConfig
+            // Kept for reloads, which then parse only the repository files that changed.
+            let configCache = RepositoryFileCache()
             do {
-                config = try ConfigLoader(directory: self.options.config).load()
+                config = try ConfigLoader(directory: self.options.config, cache: configCache).load()
             } catch {
                 for problem in error.problems {
                     logger.error("Config problem", metadata: ["relay.problem": "\(problem)"])
@@ -54,7 +56,13 @@ extension PushRelayCommand {
             let directory = self.options.config
             do {
                 try await withStore(config.settings.store, access: .serve, logger: logger) { store in
-                    try await Self.serve(settings, store: store, configDirectory: directory, logger: logger)
+                    try await Self.serve(
+                        settings,
+                        store: store,
+                        configDirectory: directory,
+                        configCache: configCache,
+                        logger: logger
+                    )
                 }
             } catch let failure as CommandFailure {
                 throw failure
@@ -72,6 +80,7 @@ extension PushRelayCommand {
             _ config: RelayConfig,
             store: some ServedStore,
             configDirectory: String,
+            configCache: RepositoryFileCache,
             logger: Logger
         ) async throws {
             logger.info(
@@ -89,7 +98,8 @@ extension PushRelayCommand {
                     config: config,
                     store: store,
                     logger: logger,
-                    configDirectory: configDirectory
+                    configDirectory: configDirectory,
+                    configCache: configCache
                 ) { port in
                     logger.info("Listening", metadata: ["relay.address": "\(host):\(port)"])
                 }

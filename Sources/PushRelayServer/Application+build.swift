@@ -59,6 +59,7 @@ package func buildServiceGroup(
     store: some ServedStore,
     logger: Logger,
     configDirectory: String? = nil,
+    configCache: RepositoryFileCache = RepositoryFileCache(),
     environment: [String: String] = ProcessInfo.processInfo.environment,
     metrics: RelayMetrics? = nil,
     gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
@@ -183,6 +184,7 @@ package func buildServiceGroup(
                 logger: logger,
                 pollInterval: poll > 0 ? .milliseconds(Int64(poll * 1000)) : nil,
                 environment: environment,
+                cache: configCache,
                 resolve: { config in
                     await resolveNames(config, servicePath: configDirectory + "/pushrelay.yaml", logger: logger)
                 }

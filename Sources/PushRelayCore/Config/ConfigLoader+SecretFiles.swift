@@ -7,16 +7,22 @@ extension ConfigLoader {
     /// files (swapped by kubelet like a ConfigMap) is picked up when it is rotated.
     package func secretFiles() -> [String] {
         var ignored: [ConfigProblem] = []
-        var found: [String] = []
-        for file in [self.directory + "/pushrelay.yaml"] + self.repositoryFiles(problems: &ignored) {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
-                let root = (try? Yams.compose(yaml: text))?.mapping
-            else { continue }
-            let terrakube = root["terrakube"]?.mapping
-            found +=
-                Self.paths(root["secret_file"]) + Self.paths(terrakube?["token_file"])
-                + Self.paths(terrakube?["notification_secret_file"])
+        return ([self.directory + "/pushrelay.yaml"] + self.repositoryFiles(problems: &ignored)).flatMap {
+            self.secretFiles(namedIn: $0)
         }
+    }
+
+    /// The secret files one config file names.
+    package func secretFiles(namedIn file: String) -> [String] {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+            // Most files name none: not worth parsing then.
+            text.contains("_file"),
+            let root = (try? Yams.compose(yaml: text))?.mapping
+        else { return [] }
+        let terrakube = root["terrakube"]?.mapping
+        let found =
+            Self.paths(root["secret_file"]) + Self.paths(terrakube?["token_file"])
+            + Self.paths(terrakube?["notification_secret_file"])
         return found.map { $0.hasPrefix("/") ? $0 : self.directory + "/" + $0 }
     }
 

@@ -8,10 +8,17 @@ package struct ConfigLoader: Sendable {
     package var directory: String
     /// Where `*_env` settings are looked up; the process environment outside tests.
     package var environment: [String: String]
+    /// What earlier loads made of each repository file, reused for those that have not changed.
+    package var cache: RepositoryFileCache?
 
-    package init(directory: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(
+        directory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        cache: RepositoryFileCache? = nil
+    ) {
         self.directory = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
         self.environment = environment
+        self.cache = cache
     }
 
     /// - Returns: the config, with its warnings.
@@ -37,12 +44,11 @@ package struct ConfigLoader: Sendable {
         // The first repository of each identity and of each path: a check per file, not a scan.
         var byIdentity: [RepositoryIdentity: RepositoryConfig] = [:]
         var byPath: [String: RepositoryConfig] = [:]
-        for path in self.repositoryFiles(problems: &problems) {
-            guard let root = self.parseDocument(at: path, problems: &problems) else { continue }
-            let defaults = settings?.defaultSecrets ?? (defaultDeclared ? [WebhookSecret("unresolved")] : [])
-            guard
-                let repository = self.repository(from: root, file: path, defaultSecrets: defaults, problems: &problems)
-            else { continue }
+        let defaults = settings?.defaultSecrets ?? (defaultDeclared ? [WebhookSecret("unresolved")] : [])
+        let paths = self.repositoryFiles(problems: &problems)
+        self.cache?.keepOnly(Set(paths))
+        for path in paths {
+            guard let repository = self.repository(at: path, defaults: defaults, problems: &problems) else { continue }
             if let earlier = byIdentity[repository.identity] {
                 problems.append(
                     .init(
@@ -120,7 +126,34 @@ package struct ConfigLoader: Sendable {
             .map { reposDirectory + "/" + $0 }
     }
 
-    private func parseDocument(at path: String, problems: inout [ConfigProblem]) -> Node? {
+    /// One repository file, parsed, or as the cache has it when neither it nor the default secrets changed.
+    private func repository(
+        at path: String,
+        defaults: [WebhookSecret],
+        problems: inout [ConfigProblem]
+    ) -> RepositoryConfig? {
+        guard let text = self.readText(at: path, problems: &problems) else { return nil }
+        if let entry = self.cache?.entry(path, text: text, defaults: defaults) {
+            problems += entry.problems
+            return entry.repository
+        }
+        var own: [ConfigProblem] = []
+        let root = self.parse(text, at: path, problems: &own)
+        let repository = root.flatMap {
+            self.repository(from: $0, file: path, defaultSecrets: defaults, problems: &own)
+        }
+        problems += own
+        // A secret file may change behind an unchanged text: such a file is parsed at each load.
+        if root?.mapping?["secret_file"] == nil {
+            self.cache?.keep(
+                path,
+                RepositoryFileCache.Entry(text: text, defaults: defaults, repository: repository, problems: own)
+            )
+        }
+        return repository
+    }
+
+    private func readText(at path: String, problems: inout [ConfigProblem]) -> String? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             let exists = FileManager.default.fileExists(atPath: path)
             problems.append(
@@ -128,6 +161,14 @@ package struct ConfigLoader: Sendable {
             )
             return nil
         }
+        return text
+    }
+
+    private func parseDocument(at path: String, problems: inout [ConfigProblem]) -> Node? {
+        self.readText(at: path, problems: &problems).flatMap { self.parse($0, at: path, problems: &problems) }
+    }
+
+    private func parse(_ text: String, at path: String, problems: inout [ConfigProblem]) -> Node? {
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 problems.append(.init(file: path, line: 1, message: "file is empty"))

@@ -7,27 +7,32 @@ import PushRelayCore
 /// behind every file without touching the names; an editor's save changes the size or time; adding or
 /// removing a repository file changes the set. Anything else in the directory (a store file kept there,
 /// an editor's swap file) is not looked at.
-struct ConfigFingerprint: Equatable {
+package struct ConfigFingerprint: Equatable {
     private var entries: [String: String] = [:]
+    /// The secret files each config file names, as read when the file had its identity of ``entries``: a
+    /// poll reads again only the files that changed, not every file of the directory.
+    private var secrets: [String: [String]] = [:]
 
-    static func read(_ directory: String) -> ConfigFingerprint {
+    /// - Parameter previous: the last poll's, whose secret files hold for the files that have not changed.
+    package static func read(_ directory: String, previous: ConfigFingerprint? = nil) -> ConfigFingerprint {
         let loader = ConfigLoader(directory: directory)
         var ignored: [ConfigProblem] = []
-        let files = [directory + "/pushrelay.yaml"] + loader.repositoryFiles(problems: &ignored) + loader.secretFiles()
         var fingerprint = ConfigFingerprint()
-        for file in files { fingerprint.entries[file] = Self.identity(file) ?? "missing" }
+        var secretFiles: [String] = []
+        for file in [directory + "/pushrelay.yaml"] + loader.repositoryFiles(problems: &ignored) {
+            let identity = Self.identity(file) ?? "missing"
+            fingerprint.entries[file] = identity
+            let named =
+                previous.flatMap { $0.entries[file] == identity ? $0.secrets[file] : nil }
+                ?? loader.secretFiles(namedIn: file)
+            fingerprint.secrets[file] = named
+            secretFiles += named
+        }
+        for file in secretFiles { fingerprint.entries[file] = Self.identity(file) ?? "missing" }
         return fingerprint
     }
 
-    /// Foundation's view of `stat` rather than the C call: which C module owns `struct stat` differs from
-    /// one build to another, and MemberImportVisibility then hides its fields.
-    private static func identity(_ path: String) -> String? {
-        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target) else { return nil }
-        let time = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        let fields: [Any] = [
-            attributes[.systemNumber] ?? "", attributes[.systemFileNumber] ?? "", attributes[.size] ?? "", time,
-        ]
-        return fields.map { "\($0)" }.joined(separator: ":")
-    }
+    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.entries == rhs.entries }
+
+    private static func identity(_ path: String) -> String? { FileIdentity.of(path) }
 }

@@ -18,6 +18,8 @@ package struct ConfigReloader: Service {
     package var environment: [String: String]
     /// Resolves names through Terrakube, as `serve` does at start.
     package var resolve: @Sendable (RelayConfig) async -> (RelayConfig?, [ConfigProblem])
+    /// What the last load made of each repository file: a reload parses only those that changed.
+    package var cache: RepositoryFileCache
 
     package init(
         directory: String,
@@ -26,8 +28,10 @@ package struct ConfigReloader: Service {
         logger: Logger,
         pollInterval: Duration?,
         environment: [String: String] = ProcessInfo.processInfo.environment,
+        cache: RepositoryFileCache = RepositoryFileCache(),
         resolve: @escaping @Sendable (RelayConfig) async -> (RelayConfig?, [ConfigProblem])
     ) {
+        self.cache = cache
         self.directory = directory
         self.holder = holder
         self.metrics = metrics
@@ -56,7 +60,7 @@ package struct ConfigReloader: Service {
                     group.addTask {
                         var last = ConfigFingerprint.read(directory)
                         while (try? await Task.sleep(for: interval)) != nil {
-                            let now = ConfigFingerprint.read(directory)
+                            let now = ConfigFingerprint.read(directory, previous: last)
                             if now != last { trigger.yield("file change") }
                             last = now
                         }
@@ -73,7 +77,8 @@ package struct ConfigReloader: Service {
     /// Loads, validates and swaps in the config; `true` when the new one is in force.
     @discardableResult
     package func reload(trigger: String) async -> Bool {
-        let (loaded, problems) = ConfigLoader(directory: self.directory, environment: self.environment).validate()
+        let loader = ConfigLoader(directory: self.directory, environment: self.environment, cache: self.cache)
+        let (loaded, problems) = loader.validate()
         let errors = problems.filter { $0.severity == .error }
         guard var config = loaded, errors.isEmpty else {
             return self.refuse(trigger: trigger, problems: errors)
