@@ -18,6 +18,8 @@ step plan-comment.sh
 OUTPUT_MIB=1 Benchmarks/plan-comment.sh 1
 step edge.sh
 EDGE_ARGS="--sockets 40 --pushes 2 --holders 4 --size 1048576" Benchmarks/edge.sh
+step floor.sh
+Benchmarks/floor.sh 1 4 1
 step config.sh
 REPOS=50 WINDOW=2 Benchmarks/config.sh
 step pushrelay-bench intake

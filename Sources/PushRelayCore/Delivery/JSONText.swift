@@ -3,15 +3,26 @@
 package enum JSONText {
     /// A JSON string literal, quotes included.
     package static func quote(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 2)
+        Self.appendQuoted(text, to: &out)
+        return out
+    }
+
+    /// Appends `text` as a JSON string literal: one buffer for a whole document, not a string per value
+    /// (the stored headers of every delivery are written this way).
+    package static func appendQuoted(_ text: String, to out: inout String) {
         // Most text (header values, names, ids) needs no escape: copy it whole, not scalar by scalar.
         // 0xC2 begins every C1 character in UTF-8 (and a few printable ones, which are then copied as they are).
         if !text.utf8.contains(where: {
             $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F || $0 == 0xC2
         }) {
-            return "\"" + text + "\""
+            out += "\""
+            out += text
+            out += "\""
+            return
         }
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
+        out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -26,7 +37,7 @@ package enum JSONText {
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        out += "\""
     }
 
     /// `{"k":v,…}` from already-encoded values, in the order given.
@@ -36,6 +47,12 @@ package enum JSONText {
 
     /// `["a","b",…]` from strings, in the order given.
     package static func array(_ strings: [String]) -> String {
-        "[" + strings.map(self.quote).joined(separator: ",") + "]"
+        var out = "["
+        out.reserveCapacity(strings.reduce(2) { $0 + $1.utf8.count + 3 })
+        for (index, string) in strings.enumerated() {
+            if index > 0 { out += "," }
+            Self.appendQuoted(string, to: &out)
+        }
+        return out + "]"
     }
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Where a delivery's CPU goes, by what the same process spends on less (release build, SQLite, the
+# dispatcher backing off from an unreachable Terrakube), each from /proc over a wrk run, ROUNDS times:
+#   1. GET /healthz: the HTTP server alone (NIO, Hummingbird's router and a response): the floor any request
+#      pays;
+#   2. the signed ~7 KB push with a wrong signature (401): plus the body read, the payload's repository
+#      found and the HMAC compared;
+#   3. the signed push (202): plus routing, the plan and its encodings, and the durable SQLite commit.
+#
+#   Benchmarks/floor.sh [seconds-per-run] [connections] [rounds]
+set -euo pipefail
+DURATION=${1:-8}
+CONNECTIONS=${2:-32}
+ROUNDS=${3:-2}
+cd "$(dirname "$0")/.."
+# BUILD=debug (Benchmarks/smoke.sh) runs it on the debug build: it completes; its figures mean nothing.
+BUILD=${BUILD:-release}
+ROOT=$(pwd)
+swift build -c "$BUILD" --product pushrelay >/dev/null
+TICKS=$(getconf CLK_TCK)
+WORK=$(mktemp -d /tmp/pushrelay-floor-XXXXXX)
+RELAY=""
+cleanup() {
+    [ -n "$RELAY" ] && kill "$RELAY" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+# shellcheck source=Benchmarks/common.sh
+source "$ROOT/Benchmarks/common.sh"
+make_push "$ROOT" "$WORK/push.json"
+mkdir -p "$WORK/config/repos"
+cat > "$WORK/config/pushrelay.yaml" <<YAML
+listen: "127.0.0.1:18096"
+terrakube:
+  url: "http://127.0.0.1:9"
+  token_env: BENCH_TOKEN
+  organization: "org"
+store:
+  sqlite: "$WORK/data/pushrelay.sqlite"
+secret_env: BENCH_SECRET
+YAML
+cat > "$WORK/config/repos/infra.yaml" <<YAML
+repository: github.com/acme/infra
+routes:
+  - branches: ["main"]
+    workspace: "ws-prod"
+    template: "tpl-apply"
+YAML
+# Its log (a line per delivery, at the default level, as in production) goes to a file.
+BENCH_SECRET=bench-secret BENCH_TOKEN=t "$ROOT/.build/$BUILD/pushrelay" serve --config "$WORK/config" >"$WORK/serve.log" 2>&1 &
+RELAY=$!
+wait_for_port 18096
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$RELAY/stat"; }
+
+# run LABEL ARGS...: one wrk run; requests per second and CPU per request.
+run() {
+    local label=$1
+    shift
+    local c0 out c1 n
+    c0=$(cpu_ticks)
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$@")
+    c1=$(cpu_ticks)
+    n=$(echo "$out" | awk '/requests in/ {print $1} /^RESULT/ {for (i = 1; i <= NF; i++) if ($i ~ /^requests=/) {sub("requests=", "", $i); print $i}}' | tail -1)
+    awk -v l="$label" -v c=$((c1 - c0)) -v t="$TICKS" -v n="$n" -v d="$DURATION" \
+        'BEGIN {printf "%-16s rps=%.0f cpu_us_per_request=%.0f\n", l, n / d, c / t * 1e6 / n}'
+}
+bad="sha256=$(printf '0%.0s' $(seq 64))"
+echo "$CONNECTIONS connections, ${DURATION}s per run, $(nproc) cores"
+RUN_ID=warmup wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096 >/dev/null
+for round in $(seq 1 "$ROUNDS"); do
+    run "GET /healthz" http://127.0.0.1:18096/healthz
+    SIGNATURE="$bad" RUN_ID="bad-$round-$RANDOM" run "push, 401" -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096
+    RUN_ID="good-$round-$RANDOM" run "push, 202" -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096
+done
