@@ -241,16 +241,13 @@ package struct WebhookIntake: Sendable {
             targets[index]?.summary = SummaryMembership(context: status.context, routes: routes[commit] ?? [])
         }
         return commits.map { commit in
-            StatusPostWork(
+            StatusSummary.post(
                 host: repository.identity.host,
-                post: StatusPost(
-                    repository: repository.identity.spelledPath,
-                    commit: commit,
-                    context: status.context,
-                    status: CommitStatus(state: .pending, description: "Summing up"),
-                    summary: .whole(routes: routes[commit] ?? [])
-                )
-            ).work
+                repository: repository.identity.spelledPath,
+                commit: commit,
+                context: status.context,
+                routes: routes[commit] ?? []
+            )
         }
     }
 

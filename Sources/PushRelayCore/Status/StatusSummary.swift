@@ -44,6 +44,27 @@ package struct StatusSummary: Sendable, Equatable, Codable {
         return CommitStatus(state: state, description: description)
     }
 
+    /// The summary's own post on `commit`, among `routes`: its status is counted from the document when it
+    /// is sent, so the text it is queued with is a placeholder.
+    package static func post(
+        host: String,
+        repository: String,
+        commit: String,
+        context: String,
+        routes: [String]
+    ) -> NewWork {
+        StatusPostWork(
+            host: host,
+            post: StatusPost(
+                repository: repository,
+                commit: commit,
+                context: context,
+                status: CommitStatus(state: .pending, description: "Summing up"),
+                summary: .whole(routes: routes)
+            )
+        ).work
+    }
+
     /// The document of the summary named `context` on `commit`.
     package static func key(host: String, repository: String, commit: String, context: String) -> DocumentKey {
         DocumentKey(.statusSummary, "\(host) \(repository)@\(commit)#\(context)")

@@ -62,42 +62,27 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
     private func summarise(_ item: inout StatusPostWork) async throws -> NewWork? {
         guard let role = item.post.summary, let documents = self.documents else { return nil }
         let post = item.post
-        switch role {
-        case .route(let summary):
-            let key = StatusSummary.key(
-                host: item.host,
-                repository: post.repository,
-                commit: post.commit,
-                context: summary.context
-            )
-            _ = try await documents.update(StatusSummary.self, at: key) {
-                StatusSummary.merging(summary.routes, setting: (post.context, post.status.state), into: $0)
+        let (context, routes, route): (String, [String], (String, CommitStatus.State)?) =
+            switch role {
+            case .route(let summary): (summary.context, summary.routes, (post.context, post.status.state))
+            case .whole(let routes): (post.context, routes, nil)
             }
-            return StatusPostWork(
-                host: item.host,
-                post: StatusPost(
-                    repository: post.repository,
-                    commit: post.commit,
-                    context: summary.context,
-                    status: CommitStatus(state: .pending, description: "Summing up"),
-                    summary: .whole(routes: summary.routes)
-                )
-            ).work
-        case .whole(let routes):
-            let key = StatusSummary.key(
-                host: item.host,
-                repository: post.repository,
-                commit: post.commit,
-                context: post.context
-            )
-            let written = try await documents.update(StatusSummary.self, at: key) {
-                StatusSummary.merging(routes, setting: nil, into: $0)
-            }
-            var summary = written
-            if summary == nil { summary = try await documents.read(StatusSummary.self, at: key)?.document }
-            item.post.status = (summary ?? StatusSummary()).status
-            return nil
+        let key = StatusSummary.key(host: item.host, repository: post.repository, commit: post.commit, context: context)
+        var summary = try await documents.update(StatusSummary.self, at: key) {
+            StatusSummary.merging(routes, setting: route, into: $0)
         }
+        if route != nil {
+            return StatusSummary.post(
+                host: item.host,
+                repository: post.repository,
+                commit: post.commit,
+                context: context,
+                routes: routes
+            )
+        }
+        if summary == nil { summary = try await documents.read(StatusSummary.self, at: key)?.document }
+        item.post.status = (summary ?? StatusSummary()).status
+        return nil
     }
 
     private func post(_ work: ClaimedWork, _ item: StatusPostWork) async -> WorkOutcome {
