@@ -231,14 +231,14 @@ package struct WebhookIntake: Sendable {
             if let commit, !commit.isEmpty, !commits.contains(commit) { commits.append(commit) }
         }
         var routes: [String: [String]] = [:]
-        for index in targets.keys.sorted() {
-            let target = targets[index]!
+        for (_, target) in targets.sorted(by: { $0.key < $1.key }) {
             routes[target.commit, default: []].append(target.context)
             if !commits.contains(target.commit) { commits.append(target.commit) }
         }
-        for index in targets.keys {
-            let commit = targets[index]!.commit
-            targets[index]?.summary = SummaryMembership(context: status.context, routes: routes[commit] ?? [])
+        targets = targets.mapValues { target in
+            var member = target
+            member.summary = SummaryMembership(context: status.context, routes: routes[target.commit] ?? [])
+            return member
         }
         return commits.map { commit in
             StatusSummary.post(

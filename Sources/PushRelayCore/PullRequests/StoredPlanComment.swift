@@ -88,6 +88,18 @@ extension DocumentStore {
     }
 }
 
+extension DocumentStore {
+    /// Sets the comment's reference on the host (`nil`: the host no longer has it), keeping the sections
+    /// written meanwhile; nothing when no comment is stored.
+    package func setPlanCommentReference(_ reference: String?, of pull: PullRequestID) async throws {
+        _ = try await self.update(StoredPlanComment.self, at: pull.commentKey) { stored in
+            guard var comment = stored, comment.reference != reference else { return nil }
+            comment.reference = reference
+            return comment
+        }
+    }
+}
+
 extension PullRequestID {
     var commentKey: DocumentKey { DocumentKey(.planComment, "\(self.repository)#\(self.number)") }
 }

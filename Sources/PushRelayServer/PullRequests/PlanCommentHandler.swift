@@ -95,11 +95,7 @@ struct PlanCommentHandler: WorkHandler {
     /// Keeps the comment's reference: sections written meanwhile stay.
     private func remember(_ reference: String?, for pull: PullRequestID) async throws(Stop) {
         do {
-            while let (stored, version) = try await self.store.planComment(pull) {
-                var next = stored
-                next.reference = reference
-                if try await self.store.writePlanComment(pull, next, replacing: version) { return }
-            }
+            try await self.store.setPlanCommentReference(reference, of: pull)
         } catch {
             throw .retry("store: \(error)", status: nil, after: .seconds(1))
         }

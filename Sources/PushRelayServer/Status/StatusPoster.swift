@@ -68,8 +68,11 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
             case .whole(let routes): (post.context, routes, nil)
             }
         let key = StatusSummary.key(host: item.host, repository: post.repository, commit: post.commit, context: context)
-        var summary = try await documents.update(StatusSummary.self, at: key) {
-            StatusSummary.merging(routes, setting: route, into: $0)
+        // What was stored, for a summary post that changes nothing: read once, not again.
+        var stored: StatusSummary?
+        let written = try await documents.update(StatusSummary.self, at: key) {
+            stored = $0
+            return StatusSummary.merging(routes, setting: route, into: $0)
         }
         if route != nil {
             return StatusSummary.post(
@@ -80,8 +83,7 @@ package struct StatusPoster: WorkHandler, CustomStringConvertible {
                 routes: routes
             )
         }
-        if summary == nil { summary = try await documents.read(StatusSummary.self, at: key)?.document }
-        item.post.status = (summary ?? StatusSummary()).status
+        item.post.status = (written ?? stored ?? StatusSummary()).status
         return nil
     }
 
