@@ -2,17 +2,9 @@ import Foundation
 import Yams
 
 extension ConfigLoader {
-    /// The files that `secret_file` and `token_file` name, as absolute paths, read without validating
-    /// anything else. A reload watches them besides the directory, so that a Kubernetes Secret mounted as
-    /// files (swapped by kubelet like a ConfigMap) is picked up when it is rotated.
-    package func secretFiles() -> [String] {
-        var ignored: [ConfigProblem] = []
-        return ([self.directory + "/pushrelay.yaml"] + self.repositoryFiles(problems: &ignored)).flatMap {
-            self.secretFiles(namedIn: $0)
-        }
-    }
-
-    /// The secret files one config file names.
+    /// The files that `secret_file` and `token_file` name in one config file, as absolute paths, read
+    /// without validating anything else. A reload watches them besides the directory, so that a Kubernetes
+    /// Secret mounted as files (swapped by kubelet like a ConfigMap) is picked up when it is rotated.
     package func secretFiles(namedIn file: String) -> [String] {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8),
             // Most files name none: not worth parsing then.
