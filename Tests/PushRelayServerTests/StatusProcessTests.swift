@@ -76,11 +76,20 @@ struct StatusProcessTests {
                 #expect(git.requests.allSatisfy { $0.target == "/repos/Codertocat/Hello-World/statuses/\(commit)" })
                 #expect(standIn.createdJobs.count == 1)
 
-                // Each post, with the host's answer, is in the delivery's history.
-                let show = try await RelayProcess.run(
+                // Each post, with the host's answer, is in the delivery's history. The host has the last
+                // post before the process records its answer, so the record is waited for.
+                var show = try await RelayProcess.run(
                     ["deliveries", "show", headers[1].1, "--config", setup.directory],
                     environment: setup.environment
                 )
+                _ = try await eventually(within: .seconds(15)) {
+                    if show.stdout.contains("posted success \"Terrakube job 1: completed\": HTTP 201") { return true }
+                    show = try await RelayProcess.run(
+                        ["deliveries", "show", headers[1].1, "--config", setup.directory],
+                        environment: setup.environment
+                    )
+                    return false
+                }
                 let post = try #require(
                     show.stdout.split(separator: "\n").first { $0.contains("status.post/github.com") }
                 )
