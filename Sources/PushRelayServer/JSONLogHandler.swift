@@ -18,12 +18,12 @@ package struct JSONLogHandler: LogHandler {
 
     package func log(event: LogEvent) {
         var object: [String: String] = [
-            "ts": Date().formatted(.iso8601),
+            "ts": LogLine.timestamp(),
             "level": event.level.rawValue,
             "msg": event.message.description,
             "logger": self.label,
         ]
-        for (key, value) in self.metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+        for (key, value) in LogLine.merged(self.metadata, event.metadata) {
             object[key] = value.description
         }
         guard
@@ -35,6 +35,6 @@ package struct JSONLogHandler: LogHandler {
             return
         }
         line.append(UInt8(ascii: "\n"))
-        FileHandle.standardError.write(line)
+        line.withUnsafeBytes { LogLine.writeToStandardError($0) }
     }
 }

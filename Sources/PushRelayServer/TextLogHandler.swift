@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import PushRelayCore
 
@@ -18,9 +17,7 @@ package struct TextLogHandler: LogHandler {
         self.write = write
     }
 
-    package static let standardError: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data(line.utf8))
-    }
+    package static let standardError: @Sendable (String) -> Void = { LogLine.writeToStandardError($0) }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { self.metadata[key] }
@@ -28,14 +25,13 @@ package struct TextLogHandler: LogHandler {
     }
 
     package func log(event: LogEvent) {
-        let merged = self.metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
-        let fields = merged.sorted { $0.key < $1.key }
-            .map { " " + TerminalText.escaped($0.key) + "=" + TerminalText.escaped($0.value.description) }
-            .joined()
-        let time = Date().formatted(.iso8601)
-        self.write(
-            "\(time) \(event.level) \(self.label):\(fields) [\(event.source)] "
-                + TerminalText.escaped(event.message.description) + "\n"
-        )
+        var line = LogLine.timestamp()
+        line.reserveCapacity(256)
+        line += " \(event.level) \(self.label):"
+        for (key, value) in LogLine.merged(self.metadata, event.metadata).sorted(by: { $0.key < $1.key }) {
+            line += " " + TerminalText.escaped(key) + "=" + TerminalText.escaped(value.description)
+        }
+        line += " [\(event.source)] " + TerminalText.escaped(event.message.description) + "\n"
+        self.write(line)
     }
 }

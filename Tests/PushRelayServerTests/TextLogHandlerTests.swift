@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PushRelayServer
 import Synchronization
@@ -17,5 +18,24 @@ struct TextLogHandlerTests {
         #expect(line.hasSuffix(#"] Delivery\nforged"# + "\n"))
         #expect(line.contains(#" relay.fixed=a\u{1B}[2Jb relay.ref=x\n2026-01-01 info pushrelay: forged\u{9B}31m ["#))
         #expect(line.utf8.dropLast().allSatisfy { $0 >= 0x20 && $0 != 0x7F })
+    }
+
+    /// The hand-written time is the one Foundation writes, zero-padded, in UTC.
+    @Test func theLinesTimeIsFoundationsISO8601() {
+        #expect(
+            LogLine.timestamp(year: 2026, month: 1, day: 2, hour: 3, minute: 4, second: 5) == "2026-01-02T03:04:05Z"
+        )
+        let before = Date().formatted(.iso8601)
+        let written = LogLine.timestamp()
+        let after = Date().formatted(.iso8601)
+        #expect(written == before || written == after)
+    }
+
+    /// The event's metadata wins over the handler's, and both are kept.
+    @Test func theEventsMetadataIsMergedOverTheHandlers() {
+        let merged = LogLine.merged(["a": "1", "b": "2"], ["b": "3", "c": "4"])
+        #expect(merged == ["a": "1", "b": "3", "c": "4"])
+        #expect(LogLine.merged(["a": "1"], nil) == ["a": "1"])
+        #expect(LogLine.merged([:], ["c": "4"]) == ["c": "4"])
     }
 }
