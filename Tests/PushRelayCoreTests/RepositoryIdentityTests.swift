@@ -46,6 +46,61 @@ struct RepositoryIdentityTests {
     }
 }
 
+/// The byte-level reading of a URL against the same reading done on Swift's characters, which is slower
+/// but plainly right.
+struct RepositoryIdentityPartsTests {
+    @Test func bytesAndCharactersReadEveryFormAlike() {
+        let pieces = [
+            "https://", "ssh://", "git+ssh://", "git@", "user:pw@", "GitHub.com", "host.", ":22", ":", "/", "/",
+            "acme", "Infra", ".git", ".GIT", "[::1]", "ü", " ", "\u{A0}", "@", "x",
+        ]
+        var random = SplitMix64(seed: 0x1D5)
+        for _ in 0..<20_000 {
+            let text = (0..<Int(random.next() % 8)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }
+                .joined()
+            let bytes = RepositoryIdentity.parts(of: text)
+            let characters = Self.parts(of: text)
+            #expect(bytes.host == characters.host && bytes.segments == characters.segments, "\(text.debugDescription)")
+        }
+    }
+
+    private static func parts(of text: String) -> (host: String, segments: [String]) {
+        var rest = Substring(text.trimmingWhitespace())
+        var host: Substring
+        if let scheme = rest.firstRange(of: "://"),
+            rest[..<scheme.lowerBound].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }),
+            scheme.lowerBound > rest.startIndex
+        {
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+            var authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+            if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+                host = authority[...close]
+            } else {
+                host = authority.lastIndex(of: ":").map { authority[..<$0] } ?? authority
+            }
+            rest = rest[authorityEnd...]
+        } else if let colon = rest.firstIndex(of: ":"), !rest[..<colon].contains("/") {
+            var authority = rest[..<colon]
+            if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+            host = authority
+            rest = rest[rest.index(after: colon)...]
+        } else {
+            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+            host = rest[..<slash]
+            rest = rest[slash...]
+        }
+        var segments = rest.split(separator: "/").map(String.init)
+        if var last = segments.popLast() {
+            if last.lowercased().hasSuffix(".git") { last.removeLast(4) }
+            if !last.isEmpty { segments.append(last) }
+        }
+        host = host.hasSuffix(".") ? host.dropLast() : host
+        return (host.lowercased(), segments)
+    }
+}
+
 struct HostSpecificIdentityTests {
     @Test(arguments: [
         ("https://bitbucket.example.com/scm/PRJ/my-repo.git", "bitbucket.example.com/prj/my-repo"),

@@ -28,38 +28,63 @@ package struct RepositoryIdentity: Sendable, Hashable, CustomStringConvertible {
     package var description: String { self.host.isEmpty ? self.path : "\(self.host)/\(self.path)" }
 
     /// Normalises any accepted form; `nil` when the text has no path to speak of.
+    ///
+    /// It works on the UTF-8 bytes (each payload's URLs are normalised for every delivery): every byte it
+    /// looks for is ASCII, so the text between them is whole characters.
     package init?(normalizing text: String) {
-        var rest = Substring(text.trimmingWhitespace())
-        var host: Substring
+        let (host, segments) = Self.parts(of: text)
+        let (canonicalHost, canonicalPath) = Self.canonical(host: host, segments: segments)
+        guard !canonicalHost.isEmpty, !canonicalPath.isEmpty else { return nil }
+        self.init(host: canonicalHost, path: canonicalPath.joined(separator: "/"))
+    }
+
+    /// The host, lower-cased, and the path's segments of any accepted form, before host-specific shapes
+    /// are reduced.
+    static func parts(of text: String) -> (host: String, segments: [String]) {
+        var bytes = Array(text.utf8)[...]
+        while let first = bytes.first, Self.isASCIIWhitespace(first) { bytes.removeFirst() }
+        while let last = bytes.last, Self.isASCIIWhitespace(last) { bytes.removeLast() }
+        if let first = bytes.first, let last = bytes.last, first >= 0x80 || last >= 0x80 {
+            // Whitespace beyond ASCII (a no-break space pasted with the URL) is trimmed as Swift sees it.
+            bytes = Array(text.trimmingWhitespace().utf8)[...]
+        }
+        var rest = bytes
+        var host: ArraySlice<UInt8>
         if let schemeEnd = Self.endOfScheme(rest) {
             // https://user@host:port/path, ssh://git@host:2222/path, git://host/path
             rest = rest[schemeEnd...]
-            let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+            let authorityEnd = rest.firstIndex(of: Self.slash) ?? rest.endIndex
             var authority = rest[..<authorityEnd]
-            if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+            if let at = authority.lastIndex(of: UInt8(ascii: "@")) { authority = authority[(at + 1)...] }
             host = Self.droppingPort(authority)
             rest = rest[authorityEnd...]
-        } else if let colon = rest.firstIndex(of: ":"), !rest[..<colon].contains("/") {
+        } else if let colon = rest.firstIndex(of: UInt8(ascii: ":")), !rest[..<colon].contains(Self.slash) {
             // scp-style: git@host:group/repo.git
             var authority = rest[..<colon]
-            if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+            if let at = authority.lastIndex(of: UInt8(ascii: "@")) { authority = authority[(at + 1)...] }
             host = authority
-            rest = rest[rest.index(after: colon)...]
+            rest = rest[(colon + 1)...]
         } else {
             // host/group/repo
-            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+            let slash = rest.firstIndex(of: Self.slash) ?? rest.endIndex
             host = rest[..<slash]
             rest = rest[slash...]
         }
-        var segments = rest.split(separator: "/").map(String.init)
+        var segments = rest.split(separator: Self.slash).map { String(decoding: $0, as: UTF8.self) }
         if var last = segments.popLast() {
-            if last.lowercased().hasSuffix(".git") { last.removeLast(4) }
+            if last.utf8.count >= 4, last.utf8.suffix(4).map(\.asciiLowercased).elementsEqual(".git".utf8) {
+                last = String(decoding: last.utf8.dropLast(4), as: UTF8.self)
+            }
             if !last.isEmpty { segments.append(last) }
         }
-        host = host.hasSuffix(".") ? host.dropLast() : host
-        let (canonicalHost, canonicalPath) = Self.canonical(host: host.lowercased(), segments: segments)
-        guard !canonicalHost.isEmpty, !canonicalPath.isEmpty else { return nil }
-        self.init(host: canonicalHost, path: canonicalPath.joined(separator: "/"))
+        if host.last == UInt8(ascii: ".") { host = host.dropLast() }
+        return (String(decoding: host, as: UTF8.self).lowercased(), segments)
+    }
+
+    private static let slash = UInt8(ascii: "/")
+
+    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
     }
 
     /// Reduces host-specific URL shapes to one form per repository:
@@ -99,23 +124,25 @@ package struct RepositoryIdentity: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The index just past `scheme://`, if the text starts with one (letters, digits, `+`, `-`, `.`).
-    private static func endOfScheme(_ text: Substring) -> Substring.Index? {
+    private static func endOfScheme(_ text: ArraySlice<UInt8>) -> Int? {
         var index = text.startIndex
-        while index < text.endIndex, let ascii = text[index].asciiValue,
-            (ascii >= 97 && ascii <= 122) || (ascii >= 65 && ascii <= 90) || (ascii >= 48 && ascii <= 57)
-                || ascii == 43 || ascii == 45 || ascii == 46
-        {
-            index = text.index(after: index)
+        while index < text.endIndex {
+            let byte = text[index]
+            guard
+                (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 43
+                    || byte == 45 || byte == 46
+            else { break }
+            index += 1
         }
-        guard index > text.startIndex, text[index...].hasPrefix("://") else { return nil }
-        return text.index(index, offsetBy: 3)
+        guard index > text.startIndex, text[index...].starts(with: "://".utf8) else { return nil }
+        return index + 3
     }
 
-    private static func droppingPort(_ authority: Substring) -> Substring {
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+    private static func droppingPort(_ authority: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        if authority.first == UInt8(ascii: "["), let close = authority.firstIndex(of: UInt8(ascii: "]")) {
             return authority[...close]
         }
-        guard let colon = authority.lastIndex(of: ":") else { return authority }
+        guard let colon = authority.lastIndex(of: UInt8(ascii: ":")) else { return authority }
         return authority[..<colon]
     }
 }
