@@ -23,7 +23,7 @@ package struct JSONLogHandler: LogHandler {
             "msg": event.message.description,
             "logger": self.label,
         ]
-        for (key, value) in LogLine.merged(self.metadata, event.metadata) {
+        for (key, value) in LogLine.fields(self.metadata, event.metadata) {
             object[key] = value.description
         }
         guard

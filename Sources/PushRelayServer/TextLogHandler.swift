@@ -28,7 +28,7 @@ package struct TextLogHandler: LogHandler {
         var line = LogLine.timestamp()
         line.reserveCapacity(256)
         line += " \(event.level) \(self.label):"
-        for (key, value) in LogLine.merged(self.metadata, event.metadata).sorted(by: { $0.key < $1.key }) {
+        for (key, value) in LogLine.fields(self.metadata, event.metadata) {
             line += " " + TerminalText.escaped(key) + "=" + TerminalText.escaped(value.description)
         }
         line += " [\(event.source)] " + TerminalText.escaped(event.message.description) + "\n"

@@ -31,11 +31,13 @@ struct TextLogHandlerTests {
         #expect(written == before || written == after)
     }
 
-    /// The event's metadata wins over the handler's, and both are kept.
+    /// The event's metadata wins over the handler's, both are kept, and the fields come sorted by key.
     @Test func theEventsMetadataIsMergedOverTheHandlers() {
-        let merged = LogLine.merged(["a": "1", "b": "2"], ["b": "3", "c": "4"])
-        #expect(merged == ["a": "1", "b": "3", "c": "4"])
-        #expect(LogLine.merged(["a": "1"], nil) == ["a": "1"])
-        #expect(LogLine.merged([:], ["c": "4"]) == ["c": "4"])
+        func pairs(_ handler: Logger.Metadata, _ event: Logger.Metadata?) -> [String] {
+            LogLine.fields(handler, event).map { "\($0.key)=\($0.value)" }
+        }
+        #expect(pairs(["b": "2", "a": "1"], ["c": "4", "b": "3"]) == ["a=1", "b=3", "c=4"])
+        #expect(pairs(["a": "1"], nil) == ["a=1"])
+        #expect(pairs([:], ["c": "4"]) == ["c=4"])
     }
 }

@@ -38,7 +38,7 @@ package struct WorkType<Payload: Codable & Sendable>: Sendable {
     /// redelivery queues one item per distinct payload). Codable values of strings, numbers and dates
     /// always encode; were one not to, the item is stored empty and fails, with the reason, when read.
     package func encoded(_ payload: Payload) -> [UInt8] {
-        (try? payloadEncoder.encode(payload)).map(Array.init) ?? []
+        WorkPayloadJSON.encode(payload) ?? (try? payloadEncoder.encode(payload)).map(Array.init) ?? []
     }
 
     /// An item's payload, as its handler takes it.
