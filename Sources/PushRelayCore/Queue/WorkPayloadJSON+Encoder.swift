@@ -28,6 +28,19 @@ extension WorkPayloadJSON {
             self.node.members[key.stringValue] = try Slot.encoding(value, codingPath: self.codingPath + [key])
         }
 
+        // The types synthesized `Codable` passes most, taken without the generic path's dynamic casts.
+        mutating func encode(_ value: String, forKey key: Key) throws {
+            self.node.members[key.stringValue] = try .plain(value)
+        }
+
+        mutating func encode(_ value: Bool, forKey key: Key) throws {
+            self.node.members[key.stringValue] = .bool(value)
+        }
+
+        mutating func encode(_ value: Int, forKey key: Key) throws {
+            self.node.members[key.stringValue] = .number(String(value))
+        }
+
         mutating func nestedContainer<NestedKey: CodingKey>(
             keyedBy keyType: NestedKey.Type,
             forKey key: Key

@@ -159,26 +159,36 @@ extension SQLiteDeliveryStore {
                 ]
             }
             let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)", count: slice.count)
-            // Right-hand sides read the stored row as it was, so `work.state` is the state before. Rows
-            // come back only for items inserted or taken (an item queued once and already there is not).
-            let written = try await connection.query(
-                """
+            let insert = """
                 INSERT INTO work (delivery, parent, kind, payload, key, key_once, work_group, result_unique, state,
                                   attempts, queued_at, next_attempt_at, updated_at)
                 VALUES \(rows.joined(separator: ", "))
-                ON CONFLICT (kind, key) WHERE key IS NOT NULL DO UPDATE SET
-                    payload = CASE WHEN work.state = 'running' THEN work.payload ELSE excluded.payload END,
-                    next_payload = CASE WHEN work.state = 'running' THEN excluded.payload END,
-                    next_attempt_at = CASE WHEN work.state = 'running' THEN work.next_attempt_at
-                                           ELSE excluded.next_attempt_at END,
-                    attempts = CASE WHEN work.state = 'running' THEN work.attempts ELSE 0 END,
-                    last_error = CASE WHEN work.state = 'running' THEN work.last_error END,
-                    uncertain = CASE WHEN work.state = 'running' THEN work.uncertain ELSE 0 END,
-                    state = CASE WHEN work.state = 'running' THEN 'running' ELSE 'pending' END,
-                    updated_at = excluded.updated_at
-                WHERE excluded.key_once = 0
-                RETURNING id, kind, work_group
-                """,
+                """
+            // Items without a key cannot conflict, nor without a group supersede: most of a delivery's (a
+            // push's job creations) are written without the clauses below, which SQLite would parse anew
+            // for every batch.
+            guard slice.contains(where: { $0.work.key != nil || $0.work.group != nil }) else {
+                _ = try await connection.query(insert, binds)
+                continue
+            }
+            // Right-hand sides read the stored row as it was, so `work.state` is the state before. Rows
+            // come back only for items inserted or taken (an item queued once and already there is not).
+            let written = try await connection.query(
+                insert + """
+
+                    ON CONFLICT (kind, key) WHERE key IS NOT NULL DO UPDATE SET
+                        payload = CASE WHEN work.state = 'running' THEN work.payload ELSE excluded.payload END,
+                        next_payload = CASE WHEN work.state = 'running' THEN excluded.payload END,
+                        next_attempt_at = CASE WHEN work.state = 'running' THEN work.next_attempt_at
+                                               ELSE excluded.next_attempt_at END,
+                        attempts = CASE WHEN work.state = 'running' THEN work.attempts ELSE 0 END,
+                        last_error = CASE WHEN work.state = 'running' THEN work.last_error END,
+                        uncertain = CASE WHEN work.state = 'running' THEN work.uncertain ELSE 0 END,
+                        state = CASE WHEN work.state = 'running' THEN 'running' ELSE 'pending' END,
+                        updated_at = excluded.updated_at
+                    WHERE excluded.key_once = 0
+                    RETURNING id, kind, work_group
+                    """,
                 binds
             )
             for row in written {
