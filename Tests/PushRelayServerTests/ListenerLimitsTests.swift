@@ -49,24 +49,34 @@ struct ListenerLimitsTests {
         }
     }
 
-    /// At `max_connections`, a further client waits until one of the others leaves.
+    /// At `max_connections`, a further client waits until one of the others leaves. The two others are
+    /// busy sending a body well above the body-rate floor, so that neither is shed to make room: an idle one
+    /// would be, were it idle for half a second when a connection comes (a slow test machine).
     @Test func connectionsBeyondTheLimitWait() async throws {
         try await RelayHarness.run(service: "limits:\n  max_connections: 2") { relay in
             let port = Self.port(relay)
-            let first = try RawConnection(port: port)
-            let second = try RawConnection(port: port)
-            for connection in [first, second] {
-                connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            var busy: [RawConnection] = []
+            for _ in 0..<2 {
+                let connection = try RawConnection(port: port)
+                // Pipelined: the upload's head is read as soon as the answer is written, so the connection
+                // is never seen waiting for a request.
+                connection.send(
+                    "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                        + "POST /hooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\n"
+                        + "X-Hub-Signature-256: sha256=00\r\nContent-Length: 100000\r\n\r\n{\"ref\":\""
+                        + String(repeating: "a", count: 8192)
+                )
                 #expect(
                     RawConnection.status(
                         of: await connection.receive(timeout: .seconds(5), untilStatusLine: true).bytes
                     ) == 200
                 )
+                busy.append(connection)
             }
             let third = try RawConnection(port: port)
             third.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(RawConnection.status(of: await third.receive(timeout: .milliseconds(300)).bytes) == nil)
-            first.disconnect()
+            busy[0].disconnect()
             #expect(
                 RawConnection.status(of: await third.receive(timeout: .seconds(5), untilStatusLine: true).bytes) == 200
             )
