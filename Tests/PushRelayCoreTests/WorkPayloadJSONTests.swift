@@ -77,6 +77,8 @@ struct WorkPayloadJSONTests {
             var text: String
             var number: Int
             var negative: Int64
+            var small: UInt8
+            var short: Int16
             var flag: Bool
             var list: [String]
             var holes: [String?]
@@ -85,6 +87,7 @@ struct WorkPayloadJSONTests {
             var choice: Choice
             var absent: String?
             var fraction: Double?
+            var single: Float?
             var table: [String: Int]?
             var when: Date?
         }
@@ -92,6 +95,8 @@ struct WorkPayloadJSONTests {
             text: "a/b",
             number: 42,
             negative: -7,
+            small: 255,
+            short: -300,
             flag: true,
             list: ["x", "y"],
             holes: ["x", nil],
@@ -109,6 +114,7 @@ struct WorkPayloadJSONTests {
         #expect(WorkPayloadJSON.encode(one) == (try Self.foundation(one)))
         for different in [
             { (sample: inout Sample) in sample.fraction = 1.5 },
+            { $0.single = 0.25 },
             { $0.table = ["k": 1] },
             { $0.when = Date(timeIntervalSince1970: 0) },
             { $0.text = "quote\"" },

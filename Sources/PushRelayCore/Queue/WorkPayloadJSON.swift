@@ -73,11 +73,9 @@ enum WorkPayloadJSON {
             case let text as String: try .plain(text)
             case let flag as Bool: .bool(flag)
             case let number as Int: .number(String(number))
-            case let number as Int64: .number(String(number))
-            case let number as Int32: .number(String(number))
-            case let number as UInt: .number(String(number))
-            case let number as UInt64: .number(String(number))
-            case let number as UInt32: .number(String(number))
+            // Every primitive must be caught here: its `encode(to:)` asks a single-value container to
+            // encode itself again, which would come straight back.
+            case let number as any BinaryInteger: .number(String(describing: number))
             case is any FloatingPoint: throw Unsupported()
             default: nil
             }
