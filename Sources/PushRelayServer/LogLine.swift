@@ -38,9 +38,7 @@ package enum LogLine {
             put(hour, 2, at: 11)
             put(minute, 2, at: 14)
             put(second, 2, at: 17)
-            for (offset, byte) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "Z")] {
-                buffer[offset] = UInt8(ascii: Unicode.Scalar(byte)!)
-            }
+            for (offset, separator) in zip([4, 7, 10, 13, 16, 19], "--T::Z".utf8) { buffer[offset] = separator }
             return 20
         }
     }
