@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Where a delivery's CPU goes, by what the same process spends on less (release build, SQLite, the
 # dispatcher backing off from an unreachable Terrakube), each from /proc over a wrk run, ROUNDS times:
+#   0. GET /healthz on two servers of pushrelay-bench's `httpfloor`, what the HTTP floor could be: SwiftNIO's
+#      HTTP/1 pipeline with a handler of its own, and a Hummingbird application with that one route;
 #   1. GET /healthz: the HTTP server alone (NIO, Hummingbird's router and a response): the floor any request
 #      pays;
 #   2. the signed ~7 KB push with a wrong signature (401): plus the body read, the payload's repository
@@ -17,11 +19,14 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-release}
 ROOT=$(pwd)
 swift build -c "$BUILD" --product pushrelay >/dev/null
+swift build -c "$BUILD" --product pushrelay-bench >/dev/null
 TICKS=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/pushrelay-floor-XXXXXX)
 RELAY=""
+NIO=""
+HB=""
 cleanup() {
-    [ -n "$RELAY" ] && kill "$RELAY" 2>/dev/null || true
+    for pid in $RELAY $NIO $HB; do kill "$pid" 2>/dev/null || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -49,26 +54,34 @@ YAML
 # Its log (a line per delivery, at the default level, as in production) goes to a file.
 BENCH_SECRET=bench-secret BENCH_TOKEN=t "$ROOT/.build/$BUILD/pushrelay" serve --config "$WORK/config" >"$WORK/serve.log" 2>&1 &
 RELAY=$!
+"$ROOT/.build/$BUILD/pushrelay-bench" httpfloor --server nio --port 18097 >/dev/null 2>&1 &
+NIO=$!
+"$ROOT/.build/$BUILD/pushrelay-bench" httpfloor --server hummingbird --port 18098 >/dev/null 2>&1 &
+HB=$!
 wait_for_port 18096
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$RELAY/stat"; }
+wait_for_port 18097
+wait_for_port 18098
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# run LABEL ARGS...: one wrk run; requests per second and CPU per request.
+# run LABEL PID ARGS...: one wrk run against the process PID; requests per second and CPU per request.
 run() {
-    local label=$1
-    shift
+    local label=$1 pid=$2
+    shift 2
     local c0 out c1 n
-    c0=$(cpu_ticks)
+    c0=$(cpu_ticks "$pid")
     out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$@")
-    c1=$(cpu_ticks)
+    c1=$(cpu_ticks "$pid")
     n=$(echo "$out" | awk '/requests in/ {print $1} /^RESULT/ {for (i = 1; i <= NF; i++) if ($i ~ /^requests=/) {sub("requests=", "", $i); print $i}}' | tail -1)
     awk -v l="$label" -v c=$((c1 - c0)) -v t="$TICKS" -v n="$n" -v d="$DURATION" \
-        'BEGIN {printf "%-16s rps=%.0f cpu_us_per_request=%.0f\n", l, n / d, c / t * 1e6 / n}'
+        'BEGIN {printf "%-24s rps=%.0f cpu_us_per_request=%.0f\n", l, n / d, c / t * 1e6 / n}'
 }
 bad="sha256=$(printf '0%.0s' $(seq 64))"
 echo "$CONNECTIONS connections, ${DURATION}s per run, $(nproc) cores"
 RUN_ID=warmup wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096 >/dev/null
 for round in $(seq 1 "$ROUNDS"); do
-    run "GET /healthz" http://127.0.0.1:18096/healthz
-    SIGNATURE="$bad" RUN_ID="bad-$round-$RANDOM" run "push, 401" -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096
-    RUN_ID="good-$round-$RANDOM" run "push, 202" -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096
+    run "SwiftNIO alone" "$NIO" http://127.0.0.1:18097/healthz
+    run "Hummingbird, one route" "$HB" http://127.0.0.1:18098/healthz
+    run "GET /healthz" "$RELAY" http://127.0.0.1:18096/healthz
+    SIGNATURE="$bad" RUN_ID="bad-$round-$RANDOM" run "push, 401" "$RELAY" -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096
+    RUN_ID="good-$round-$RANDOM" run "push, 202" "$RELAY" -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096
 done

@@ -14,6 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Helpers for Benchmarks/run.sh.",
         subcommands: [
             StandIn.self, GitStandIn.self, PlanStandIns.self, Drain.self, Intake.self, Follow.self, ConfigCost.self,
+            HTTPFloor.self,
         ]
     )
 }
