@@ -82,7 +82,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelReadComplete(context: ChannelHandlerContext) {
         // The request's body is still to come: from now on it must arrive within the read timeout, at the
-        // rate floor. (The clock starts a read's processing later than the head: no I/O comes in between.)
+        // rate floor. Both clocks start when the read that brought the head is processed, a moment after it.
         if self.requestUnfinished, !self.bodyClocksStarted {
             self.bodyClocksStarted = true
             self.closeUnlessDone(in: self.readTimeout, context: context)
