@@ -1,3 +1,5 @@
+import Foundation
+
 /// Encodes a work payload to the very bytes `JSONEncoder` writes with `.sortedKeys` and
 /// `.withoutEscapingSlashes`, for the shapes payloads have: objects, arrays, integers, booleans, `null` and
 /// strings that need no escape. Anything else (a `Double`, a `Date`, a string with a quote or a control
@@ -111,11 +113,19 @@ enum WorkPayloadJSON {
         /// `value` encoded into a slot of its own; types `JSONEncoder` writes specially are refused.
         static func encoding(_ value: some Encodable, codingPath: [any CodingKey]) throws -> Value {
             if let scalar = try Value.scalar(value) { return scalar }
-            let name = String(reflecting: type(of: value))
-            if name.hasPrefix("Foundation") || name.hasPrefix("Swift.Dictionary") { throw Unsupported() }
+            if value is any EncodedSpecially { throw Unsupported() }
             let slot = Slot()
             try value.encode(to: SlotEncoder(slot: slot, codingPath: codingPath))
             return slot.value ?? .object(ObjectNode())
         }
     }
 }
+
+/// The types `JSONEncoder` writes its own way rather than through their `encode(to:)`: left to it.
+private protocol EncodedSpecially {}
+
+extension Date: EncodedSpecially {}
+extension Data: EncodedSpecially {}
+extension URL: EncodedSpecially {}
+extension Decimal: EncodedSpecially {}
+extension Dictionary: EncodedSpecially {}
