@@ -1,4 +1,5 @@
-# Shared by run.sh and stores.sh (sourced): the signed push wrk sends, and waiting for a port.
+# Shared by the benchmark scripts (sourced): the signed push wrk sends, a config directory for it, and waiting
+# for a port.
 
 # make_push ROOT OUT: a realistic push, the go-scm GitHub fixture for acme/infra's main without its
 # `sender` block (~7 KB); exports BODY_FILE and SIGNATURE (HMAC-SHA256 with the secret bench-secret).
@@ -13,6 +14,31 @@ PY
     export BODY_FILE="$2"
     SIGNATURE="sha256=$(openssl dgst -sha256 -hmac bench-secret < "$BODY_FILE" | awk '{print $2}')"
     export SIGNATURE
+}
+
+# write_acme_config DIR LISTEN_PORT TERRAKUBE_PORT [STORE_YAML]: a config directory for that push, acme/infra's
+# main to ws-prod, the secret and token from BENCH_SECRET and BENCH_TOKEN, the store a SQLite file in DIR
+# unless STORE_YAML says otherwise. Only keys every release since the first benchmark reads.
+write_acme_config() {
+    local store=${4:-"sqlite: \"$1/data/pushrelay.sqlite\""}
+    mkdir -p "$1/repos"
+    cat > "$1/pushrelay.yaml" <<YAML
+listen: "127.0.0.1:$2"
+terrakube:
+  url: "http://127.0.0.1:$3"
+  token_env: BENCH_TOKEN
+  organization: "org"
+store:
+  $store
+secret_env: BENCH_SECRET
+YAML
+    cat > "$1/repos/infra.yaml" <<YAML
+repository: github.com/acme/infra
+routes:
+  - branches: ["main"]
+    workspace: "ws-prod"
+    template: "tpl-apply"
+YAML
 }
 
 wait_for_port() {

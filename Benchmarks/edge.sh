@@ -35,24 +35,7 @@ make_push "$ROOT" "$WORK/push.json"
 # One attack against one binary on a fresh store: attack LABEL BINARY MODE
 attack() {
     local dir="$WORK/$1-$3"
-    mkdir -p "$dir/repos"
-    cat > "$dir/pushrelay.yaml" <<YAML
-listen: "127.0.0.1:18090"
-terrakube:
-  url: "http://127.0.0.1:9"
-  token_env: BENCH_TOKEN
-  organization: "org"
-store:
-  sqlite: "$dir/data/pushrelay.sqlite"
-secret_env: BENCH_SECRET
-YAML
-    cat > "$dir/repos/infra.yaml" <<YAML
-repository: github.com/acme/infra
-routes:
-  - branches: ["main"]
-    workspace: "ws-prod"
-    template: "tpl-apply"
-YAML
+    write_acme_config "$dir" 18090 9
     BENCH_SECRET=bench-secret BENCH_TOKEN=bench-token "$2" serve --config "$dir" --log-level critical &
     RELAY=$!
     wait_for_port 18090

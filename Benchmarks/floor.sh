@@ -33,24 +33,7 @@ trap cleanup EXIT
 # shellcheck source=Benchmarks/common.sh
 source "$ROOT/Benchmarks/common.sh"
 make_push "$ROOT" "$WORK/push.json"
-mkdir -p "$WORK/config/repos"
-cat > "$WORK/config/pushrelay.yaml" <<YAML
-listen: "127.0.0.1:18096"
-terrakube:
-  url: "http://127.0.0.1:9"
-  token_env: BENCH_TOKEN
-  organization: "org"
-store:
-  sqlite: "$WORK/data/pushrelay.sqlite"
-secret_env: BENCH_SECRET
-YAML
-cat > "$WORK/config/repos/infra.yaml" <<YAML
-repository: github.com/acme/infra
-routes:
-  - branches: ["main"]
-    workspace: "ws-prod"
-    template: "tpl-apply"
-YAML
+write_acme_config "$WORK/config" 18096 9
 # Its log (a line per delivery, at the default level, as in production) goes to a file.
 BENCH_SECRET=bench-secret BENCH_TOKEN=t "$ROOT/.build/$BUILD/pushrelay" serve --config "$WORK/config" >"$WORK/serve.log" 2>&1 &
 RELAY=$!

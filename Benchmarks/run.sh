@@ -44,31 +44,10 @@ source "$ROOT/Benchmarks/common.sh"
 make_push "$ROOT" "$WORK/push.json"
 BODY_BYTES=$(wc -c < "$BODY_FILE")
 
-# A config directory: write_config DIR LISTEN_PORT TERRAKUBE_PORT
-write_config() {
-    mkdir -p "$1/repos"
-    cat > "$1/pushrelay.yaml" <<YAML
-listen: "127.0.0.1:$2"
-terrakube:
-  url: "http://127.0.0.1:$3"
-  token_env: BENCH_TOKEN
-  organization: "org"
-store:
-  sqlite: "$1/data/pushrelay.sqlite"
-secret_env: BENCH_SECRET
-YAML
-    cat > "$1/repos/infra.yaml" <<YAML
-repository: github.com/acme/infra
-routes:
-  - branches: ["main"]
-    workspace: "ws-prod"
-    template: "tpl-apply"
-YAML
-}
-write_config "$WORK/config" 18080 18081
+write_acme_config "$WORK/config" 18080 18081
 # The same service against a stand-in that takes 50 ms per job, so that the dispatcher runs at the pace
 # of a remote API instead of flat out against an instant loopback stand-in.
-write_config "$WORK/config-paced" 18084 18085
+write_acme_config "$WORK/config-paced" 18084 18085
 
 cat > "$WORK/nginx.conf" <<NGINX
 worker_processes 1;

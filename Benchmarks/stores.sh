@@ -59,25 +59,10 @@ make_push "$ROOT" "$WORK/push.json"
 # write_config DIR LISTEN_PORT STORE_YAML [TERRAKUBE_PORT]: the defaults otherwise (dispatch.concurrency 4,
 # lease_seconds 30), in keys an older release reads too
 write_config() {
-    mkdir -p "$1/repos"
-    cat > "$1/pushrelay.yaml" <<YAML
-listen: "127.0.0.1:$2"
-terrakube:
-  url: "http://127.0.0.1:${4:-9}"
-  token_env: BENCH_TOKEN
-  organization: "org"
-store:
-  $3
-secret_env: BENCH_SECRET
+    write_acme_config "$1" "$2" "${4:-9}" "$3"
+    cat >> "$1/pushrelay.yaml" <<YAML
 dispatch:
   request_timeout_seconds: 10
-YAML
-    cat > "$1/repos/infra.yaml" <<YAML
-repository: github.com/acme/infra
-routes:
-  - branches: ["main"]
-    workspace: "ws-prod"
-    template: "tpl-apply"
 YAML
 }
 
