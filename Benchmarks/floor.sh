@@ -7,7 +7,10 @@
 #      pays;
 #   2. the signed ~7 KB push with a wrong signature (401): plus the body read, the payload's repository
 #      found and the HMAC compared;
-#   3. the signed push (202): plus routing, the plan and its encodings, and the durable SQLite commit.
+#   3. the signed push (202): plus routing, the plan and its encodings, and the durable SQLite commit;
+#   4. the same push on pushrelay-bench's `httpfloor --server nio-accept`: SwiftNIO's pipeline, the same intake
+#      and the same SQLite store, and nothing else (no deadlines, limits, metrics or log line): the least a
+#      delivery could cost with them, what taking the webhook path off Hummingbird could come down to.
 #
 #   Benchmarks/floor.sh [seconds-per-run] [connections] [rounds]
 set -euo pipefail
@@ -25,8 +28,9 @@ WORK=$(mktemp -d /tmp/pushrelay-floor-XXXXXX)
 RELAY=""
 NIO=""
 HB=""
+ACCEPT=""
 cleanup() {
-    for pid in $RELAY $NIO $HB; do kill "$pid" 2>/dev/null || true; done
+    for pid in $RELAY $NIO $HB $ACCEPT; do kill "$pid" 2>/dev/null || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -41,9 +45,12 @@ RELAY=$!
 NIO=$!
 "$ROOT/.build/$BUILD/pushrelay-bench" httpfloor --server hummingbird --port 18098 >/dev/null 2>&1 &
 HB=$!
+"$ROOT/.build/$BUILD/pushrelay-bench" httpfloor --server nio-accept --port 18099 --store "$WORK/accept/pushrelay.sqlite" >/dev/null 2>&1 &
+ACCEPT=$!
 wait_for_port 18096
 wait_for_port 18097
 wait_for_port 18098
+wait_for_port 18099
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # run LABEL PID ARGS...: one wrk run against the process PID; requests per second and CPU per request.
@@ -61,10 +68,12 @@ run() {
 bad="sha256=$(printf '0%.0s' $(seq 64))"
 echo "$CONNECTIONS connections, ${DURATION}s per run, $(nproc) cores"
 RUN_ID=warmup wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096 >/dev/null
+RUN_ID=warmup wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18099 >/dev/null
 for round in $(seq 1 "$ROUNDS"); do
     run "SwiftNIO alone" "$NIO" http://127.0.0.1:18097/healthz
     run "Hummingbird, one route" "$HB" http://127.0.0.1:18098/healthz
     run "GET /healthz" "$RELAY" http://127.0.0.1:18096/healthz
     SIGNATURE="$bad" RUN_ID="bad-$round-$RANDOM" run "push, 401" "$RELAY" -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096
     RUN_ID="good-$round-$RANDOM" run "push, 202" "$RELAY" -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18096
+    RUN_ID="nio-$round-$RANDOM" run "push, 202, NIO+store" "$ACCEPT" -s "$ROOT/Benchmarks/github-push.lua" http://127.0.0.1:18099
 done

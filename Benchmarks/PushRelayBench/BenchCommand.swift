@@ -34,37 +34,7 @@ extension BenchCommand {
         func run() throws {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: self.body)))
             let secret = WebhookSecret("bench-secret")
-            let config = RelayConfig(
-                settings: ServiceSettings(
-                    listen: ListenAddress(host: "127.0.0.1", port: 0),
-                    terrakube: .init(url: "http://127.0.0.1:9", token: "t", organization: "org"),
-                    store: .sqlite(":memory:"),
-                    defaultSecrets: []
-                ),
-                repositories: (0..<self.otherRepositories).map { index in
-                    RepositoryConfig(
-                        identity: RepositoryIdentity(host: "github.com", path: "acme/infra-\(index)"),
-                        file: "infra-\(index).yaml",
-                        secrets: [secret],
-                        routes: []
-                    )
-                } + [
-                    RepositoryConfig(
-                        identity: RepositoryIdentity(host: "github.com", path: "acme/infra"),
-                        file: "infra.yaml",
-                        secrets: [secret],
-                        routes: [
-                            Route(
-                                file: "infra.yaml",
-                                line: 1,
-                                branches: try PatternSet(["main"]),
-                                workspace: "ws",
-                                template: "tpl"
-                            )
-                        ]
-                    )
-                ]
-            )
+            let config = try BenchCommand.acmeConfig(otherRepositories: self.otherRepositories)
             let headers = WebhookHeaders([
                 (name: "X-GitHub-Event", value: "push"), (name: "X-GitHub-Delivery", value: "d"),
                 (name: "X-Hub-Signature-256", value: HMACSignature.sign(body: bytes, secret: secret)),
@@ -102,6 +72,43 @@ extension BenchCommand {
             for _ in 0..<self.iterations { body() }
             return (ContinuousClock.now - started).seconds * 1e6 / Double(self.iterations)
         }
+    }
+
+    /// acme/infra's `main` routed to a workspace, with the secret `bench-secret`, configured after
+    /// `otherRepositories` others: the config the push in `Benchmarks/` is for.
+    static func acmeConfig(otherRepositories: Int = 0) throws -> RelayConfig {
+        let secret = WebhookSecret("bench-secret")
+        return RelayConfig(
+            settings: ServiceSettings(
+                listen: ListenAddress(host: "127.0.0.1", port: 0),
+                terrakube: .init(url: "http://127.0.0.1:9", token: "t", organization: "org"),
+                store: .sqlite(":memory:"),
+                defaultSecrets: []
+            ),
+            repositories: (0..<otherRepositories).map { index in
+                RepositoryConfig(
+                    identity: RepositoryIdentity(host: "github.com", path: "acme/infra-\(index)"),
+                    file: "infra-\(index).yaml",
+                    secrets: [secret],
+                    routes: []
+                )
+            } + [
+                RepositoryConfig(
+                    identity: RepositoryIdentity(host: "github.com", path: "acme/infra"),
+                    file: "infra.yaml",
+                    secrets: [secret],
+                    routes: [
+                        Route(
+                            file: "infra.yaml",
+                            line: 1,
+                            branches: try PatternSet(["main"]),
+                            workspace: "ws",
+                            template: "tpl"
+                        )
+                    ]
+                )
+            ]
+        )
     }
 
     struct StandIn: AsyncParsableCommand {
