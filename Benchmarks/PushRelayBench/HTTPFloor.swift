@@ -67,13 +67,13 @@ extension BenchCommand {
         }
 
         /// SwiftNIO's HTTP/1 server pipeline with one handler of `make()`'s on each connection, until closed.
-        private func serve(_ make: @escaping @Sendable () -> some ChannelHandler) async throws {
+        private func serve(_ make: @escaping @Sendable () -> any ChannelHandler) async throws {
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
-                    channel.pipeline.configureHTTPServerPipeline().flatMap {
-                        channel.pipeline.addHandler(make())
+                    channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
+                        try channel.pipeline.syncOperations.addHandler(make())
                     }
                 }
                 .bind(host: "127.0.0.1", port: self.port).get()

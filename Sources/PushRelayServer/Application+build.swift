@@ -18,28 +18,46 @@ package func buildRouter(
     wake: DispatchWakeUp,
     metrics: RelayMetrics
 ) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
-    let writes = DeliveryWriteHealth()
-    let health = HealthController(store: store, writes: writes)
-    router.get("/healthz", use: health.healthz)
-    router.get("/readyz", use: health.readyz)
-    router.get("/metrics", use: MetricsController(store: store, metrics: metrics).scrape)
+    buildRouter(webhooks: webhookEndpoint(config: config, store: store, wake: wake, metrics: metrics))
+}
 
-    // The budget is sized once, at start: a reload does not change max_buffered_bytes.
-    let budget = BodyBudget(total: config.config.settings.limits.maxBufferedBytes)
-    let webhooks = WebhookController(
+/// What answers webhooks, on the listener's connections and through the router alike.
+func webhookEndpoint<Store: DeliveryStore>(
+    config: ConfigHolder,
+    store: Store,
+    wake: DispatchWakeUp,
+    metrics: RelayMetrics
+) -> WebhookEndpoint<Store> {
+    WebhookEndpoint(
         config: config,
         store: store,
         wake: wake,
         metrics: metrics,
-        budget: budget,
-        writes: writes
+        // Sized once, at start: a reload does not change max_buffered_bytes.
+        budget: BodyBudget(total: config.config.settings.limits.maxBufferedBytes),
+        writes: DeliveryWriteHealth()
     )
+}
+
+/// The routes, webhooks answered by `webhooks` (which ``WebhookChannelHandler`` also uses).
+func buildRouter<Store: DeliveryStore>(webhooks endpoint: WebhookEndpoint<Store>) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    let store = endpoint.store
+    let health = HealthController(store: store, writes: endpoint.writes)
+    router.get("/healthz", use: health.healthz)
+    router.get("/readyz", use: health.readyz)
+    router.get("/metrics", use: MetricsController(store: store, metrics: endpoint.metrics).scrape)
+    let webhooks = WebhookController(endpoint: endpoint)
     router.add(
         middleware: WebhookMethodGuard { provider, context in webhooks.methodNotAllowed(provider, context: context) }
     )
     router.post("/hooks", use: webhooks.receiveDetected)
-    let hints = TerrakubeHintController(config: config, queue: store, metrics: metrics, budget: budget)
+    let hints = TerrakubeHintController(
+        config: endpoint.config,
+        queue: store,
+        metrics: endpoint.metrics,
+        budget: endpoint.budget
+    )
     router.post("/hooks/terrakube", use: hints.receive)
     router.post("/hooks/:provider", use: webhooks.receive)
     return router
@@ -66,13 +84,21 @@ package func buildServiceGroup(
     retry: RetryPolicy? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> ServiceGroup {
-    // First: it may throw, and nothing that needs shutting down (the HTTP client) exists yet.
-    // Shared by the listener's connections and its accept loop: who may be shed at the connection limit.
-    let shield = ConnectionShield(limits: config.settings.limits)
-    let server = try listener(config.settings, shield: shield)
     let holder = ConfigHolder(config)
     let metrics = metrics ?? RelayMetrics(repositoryLabels: config.settings.metricsRepositoryLabel)
     let wake = DispatchWakeUp()
+    let webhooks = webhookEndpoint(config: holder, store: store, wake: wake, metrics: metrics)
+    // Before anything that needs shutting down (the HTTP client): it may throw.
+    // Shared by the listener's connections and its accept loop: who may be shed at the connection limit.
+    let shield = ConnectionShield(limits: config.settings.limits)
+    let serverName = "pushrelay"
+    let server = try listener(
+        config.settings,
+        shield: shield,
+        webhooks: webhooks,
+        serverName: serverName,
+        logger: logger
+    )
     let settings = config.settings
     let client = HTTPClient.forTerrakube(requestTimeoutSeconds: settings.dispatch.requestTimeoutSeconds)
     let api = RESTTerrakubeAPI(
@@ -104,11 +130,11 @@ package func buildServiceGroup(
     dispatcher.lease = lease
     dispatcher.metrics = metrics
     let app = Application(
-        router: buildRouter(config: holder, store: store, wake: wake, metrics: metrics),
+        router: buildRouter(webhooks: webhooks),
         server: server,
         configuration: .init(
             address: .hostname(settings.listen.host, port: settings.listen.port),
-            serverName: "pushrelay",
+            serverName: serverName,
             availableConnectionsDelegate: SheddingConnections(
                 settings.limits.maxConnections,
                 shield: shield,
@@ -197,33 +223,46 @@ package func buildServiceGroup(
     )
 }
 
-/// HTTP/1.1 with the configured limits, wrapped in TLS when the config names a certificate and key.
-private func listener(_ settings: ServiceSettings, shield: ConnectionShield) throws -> HTTPServerBuilder {
+/// HTTP/1.1 with the configured limits, webhooks answered on the connection by `webhooks`, wrapped in TLS
+/// when the config names a certificate and key.
+private func listener<Store: DeliveryStore>(
+    _ settings: ServiceSettings,
+    shield: ConnectionShield,
+    webhooks: WebhookEndpoint<Store>,
+    serverName: String,
+    logger: Logger
+) throws -> HTTPServerBuilder {
     let limits = settings.limits
     let milliseconds: @Sendable (Double) -> TimeAmount = { .milliseconds(Int64($0 * 1000)) }
     let (head, read, idle) = (
         milliseconds(limits.headTimeoutSeconds), milliseconds(limits.readTimeoutSeconds),
         milliseconds(limits.idleTimeoutSeconds)
     )
-    let http = HTTPServerBuilder.http1(
-        configuration: .init(
-            additionalChannelHandlers: [
-                RequestDeadlineHandler(
-                    headTimeout: head,
-                    readTimeout: read,
-                    idleTimeout: idle,
-                    limits: limits,
-                    shield: shield
-                )
-            ],
-            idleTimeout: idle,
-            httpDecoderConfiguration: .init(
-                maxHeaderFieldSize: limits.maxHeaderBytes,
-                maxHeaderListSize: limits.maxHeaderBytes,
-                maxHeaderFieldCount: 200
+    let configuration = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [
+            RequestDeadlineHandler(
+                headTimeout: head,
+                readTimeout: read,
+                idleTimeout: idle,
+                limits: limits,
+                shield: shield
             )
+        ],
+        idleTimeout: idle,
+        httpDecoderConfiguration: .init(
+            maxHeaderFieldSize: limits.maxHeaderBytes,
+            maxHeaderListSize: limits.maxHeaderBytes,
+            maxHeaderFieldCount: 200
         )
     )
+    let http = HTTPServerBuilder { responder in
+        WebhookHTTP1Channel(
+            http: HTTP1Channel(responder: responder, configuration: configuration),
+            endpoint: webhooks,
+            logger: logger,
+            serverName: serverName
+        )
+    }
     guard let tls = settings.tls else { return http }
     let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
     let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)

@@ -12,16 +12,9 @@ struct WebhookMethodGuard<Context: RequestContext>: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard request.method != .post, let provider = Self.hookPath(request.uri.path) else {
+        guard request.method != .post, let provider = WebhookPath.provider(in: request.uri.path) else {
             return try await next(request, context)
         }
         return self.refuse(provider, context)
-    }
-
-    /// `nil` for a path that is not a webhook's; `.some(nil)` for `/hooks`; the segment for `/hooks/{x}`.
-    static func hookPath(_ path: String) -> Substring?? {
-        var segments = path.split(separator: "/", omittingEmptySubsequences: true)[...]
-        guard segments.popFirst() == "hooks", segments.count <= 1 else { return nil }
-        return .some(segments.first)
     }
 }

@@ -23,35 +23,16 @@ struct BodyReader {
     let budget: BodyBudget
 
     func read(_ body: RequestBody, declaredLength: Int?) async -> Outcome {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(min(declaredLength ?? 0, ServiceSettings.Limits.smallBodyBytes))
-        var held = Held()
+        var collector = BodyCollector(limit: self.limit, budget: self.budget, declaredLength: declaredLength)
         do {
             for try await chunk in body {
-                let count = chunk.readableBytes
-                guard bytes.count + count <= self.limit else {
-                    self.giveBack(held)
-                    return .tooLarge
-                }
-                // Only what lies past the body's first small part counts as a large body's.
-                let small = max(0, min(count, ServiceSettings.Limits.smallBodyBytes - bytes.count))
-                guard small == 0 || self.budget.take(small, large: false) else {
-                    self.giveBack(held)
-                    return .overBudget
-                }
-                held.small += small
-                guard count == small || self.budget.take(count - small, large: true) else {
-                    self.giveBack(held)
-                    return .overBudget
-                }
-                held.large += count - small
-                bytes.append(contentsOf: chunk.readableBytesView)
+                if let refused = collector.append(chunk) { return refused }
             }
         } catch {
-            self.giveBack(held)
+            collector.abandon()
             return .unreadable
         }
-        return .read(bytes, held)
+        return collector.finish()
     }
 
     func giveBack(_ held: Held) {
@@ -78,17 +59,24 @@ extension BodyReader {
     /// The body, or the refusal every endpoint gives for it; the caller gives the body's budget back once
     /// its request is answered.
     func readOrRefuse(_ body: RequestBody, declaredLength: Int?) async -> Result<([UInt8], Held), BodyRefusal> {
-        let tooLarge = BodyRefusal(
-            answer: .error(413, "body over the \(self.limit)-byte limit"),
-            closesConnection: true
-        )
         // A declared oversize body is refused before any of it is read.
-        if let length = declaredLength, length > self.limit { return .failure(tooLarge) }
-        return switch await self.read(body, declaredLength: declaredLength) {
+        if let length = declaredLength, length > self.limit { return .failure(.tooLarge(limit: self.limit)) }
+        return BodyRefusal.result(of: await self.read(body, declaredLength: declaredLength), limit: self.limit)
+    }
+}
+
+extension BodyRefusal {
+    static func tooLarge(limit: Int) -> Self {
+        BodyRefusal(answer: .error(413, "body over the \(limit)-byte limit"), closesConnection: true)
+    }
+
+    /// A read's outcome as the body or the refusal every endpoint gives for it.
+    static func result(of outcome: BodyReader.Outcome, limit: Int) -> Result<([UInt8], BodyReader.Held), Self> {
+        switch outcome {
         case .read(let bytes, let held):
             .success((bytes, held))
         case .tooLarge:
-            .failure(tooLarge)
+            .failure(.tooLarge(limit: limit))
         case .overBudget:
             .failure(
                 BodyRefusal(
