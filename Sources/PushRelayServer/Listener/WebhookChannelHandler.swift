@@ -100,6 +100,7 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
                 // The decoder ends a request before it starts the next: never here.
                 context.close(promise: nil)
             case .body(let chunk):
+                // The state lets go of the body first, so that appending to it does not copy it.
                 self.state = .discarding
                 if let refused = webhook.body.append(chunk) {
                     self.refuse(refused, provider: webhook.provider, context: context)
