@@ -9,7 +9,7 @@ import PushRelayCore
 /// channel, router, request and response: about a third of a delivery's CPU, measured (`Benchmarks/floor.sh`).
 ///
 /// It sits after Hummingbird's connection-state handler, which so sees every request and response: its idle
-/// timeout and its graceful close (after the response in progress) hold for webhooks too. Responses leave
+/// timeout and its graceful close (after the responses in progress, on shutdown) hold for webhooks too. Responses leave
 /// in the order their requests came: a webhook that follows requests the router has not answered yet waits
 /// for their responses, and whatever arrives while a webhook is verified and stored waits for its answer
 /// (reads are paused meanwhile, so what waits is at most one read's worth).
@@ -51,8 +51,6 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
     private var held = CircularBuffer<HTTPRequestPart>()
     /// A read asked for while parts are held or a webhook answered, issued once they are done with.
     private var readHeld = false
-    /// Graceful shutdown came while a webhook was in progress: passed on once it is answered.
-    private var quiesceHeld = false
     private var removed = false
 
     init(endpoint: WebhookEndpoint<Store>, logger: Logger, serverName: String) {
@@ -211,10 +209,6 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
             self.readHeld = false
             context.read()
         }
-        if self.quiesceHeld, case .idle = self.state {
-            self.quiesceHeld = false
-            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -238,19 +232,6 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
             return
         }
         context.read()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent {
-            switch self.state {
-            case .collecting, .answering:
-                self.quiesceHeld = true
-                return
-            case .idle, .routing, .discarding:
-                break
-            }
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
