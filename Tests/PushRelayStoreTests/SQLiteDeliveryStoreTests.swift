@@ -254,8 +254,20 @@ struct SQLiteDeliveryStoreTests {
         #expect(try await serve.rescueExpiredLeases() == 0)
         try await serve.close()
 
-        let again = try await SQLiteDeliveryStore.open(path: path, access: .serve, logger: Logger(label: "test"))
-        try await again.close()
+        // Closed, the store takes the next serve. (Retried briefly: a process another test starts holds a copy
+        // of the lock's descriptor, close-on-exec, from its fork to its exec; the lock is free again after.)
+        let reopened = await eventually(within: .seconds(5)) {
+            guard
+                let again = try? await SQLiteDeliveryStore.open(
+                    path: path,
+                    access: .serve,
+                    logger: Logger(label: "test")
+                )
+            else { return false }
+            try? await again.close()
+            return true
+        }
+        #expect(reopened)
     }
 
     @Test func theReaderNeitherCreatesTheSchemaNorWrites() async throws {
