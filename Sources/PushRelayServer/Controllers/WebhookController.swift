@@ -19,7 +19,7 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
 
     private func receive(_ request: Request, provider name: Substring?, context: some RequestContext) async -> Response
     {
-        let headers = Self.headers(of: request)
+        let headers = WebhookHeaders(request.headers)
         let provider: any WebhookProvider
         switch self.endpoint.provider(named: name, headers: headers) {
         case .success(let found): provider = found
@@ -46,9 +46,5 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
 
     static func response(_ reply: WebhookReply) -> Response {
         Response(status: reply.status, headers: reply.headerFields, body: ResponseBody(byteBuffer: reply.body))
-    }
-
-    static func headers(of request: Request) -> WebhookHeaders {
-        WebhookHeaders(request.headers.map { (name: $0.name.rawName, value: $0.value) })
     }
 }

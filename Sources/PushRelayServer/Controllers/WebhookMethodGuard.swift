@@ -12,7 +12,7 @@ struct WebhookMethodGuard<Context: RequestContext>: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard request.method != .post, let provider = WebhookPath.provider(in: request.uri.path) else {
+        guard request.method != .post, let provider = WebhookPath.provider(in: Substring(request.uri.path)) else {
             return try await next(request, context)
         }
         return self.refuse(provider, context)

@@ -59,8 +59,7 @@ extension BodyReader {
     /// The body, or the refusal every endpoint gives for it; the caller gives the body's budget back once
     /// its request is answered.
     func readOrRefuse(_ body: RequestBody, declaredLength: Int?) async -> Result<([UInt8], Held), BodyRefusal> {
-        // A declared oversize body is refused before any of it is read.
-        if let length = declaredLength, length > self.limit { return .failure(.tooLarge(limit: self.limit)) }
+        if let refusal = BodyRefusal.declared(declaredLength, limit: self.limit) { return .failure(refusal) }
         return BodyRefusal.result(of: await self.read(body, declaredLength: declaredLength), limit: self.limit)
     }
 }
@@ -68,6 +67,12 @@ extension BodyReader {
 extension BodyRefusal {
     static func tooLarge(limit: Int) -> Self {
         BodyRefusal(answer: .error(413, "body over the \(limit)-byte limit"), closesConnection: true)
+    }
+
+    /// A declared oversize body, refused before any of it is read.
+    static func declared(_ length: Int?, limit: Int) -> Self? {
+        guard let length, length > limit else { return nil }
+        return .tooLarge(limit: limit)
     }
 
     /// A read's outcome as the body or the refusal every endpoint gives for it.

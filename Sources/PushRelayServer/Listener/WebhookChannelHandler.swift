@@ -76,7 +76,7 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch self.state {
         case .idle:
-            guard case .head(let head) = part, head.method == .post, let name = Self.webhookPath(head.path) else {
+            guard case .head(let head) = part, let name = Self.webhook(head) else {
                 if case .head = part {
                     self.routed += 1
                     self.state = .routing
@@ -118,7 +118,7 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
 
     /// A webhook's head: its provider found and its declared length checked before any body is read.
     private func begin(_ head: HTTPRequest, provider name: Substring?, context: ChannelHandlerContext) {
-        let headers = WebhookHeaders(head.headerFields.map { (name: $0.name.rawName, value: $0.value) })
+        let headers = WebhookHeaders(head.headerFields)
         let closes = head.headerFields[.connection] == "close"
         switch self.endpoint.provider(named: name, headers: headers) {
         case .failure(let reply):
@@ -127,13 +127,9 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
         case .success(let provider):
             let limit = self.endpoint.maxBodyBytes
             let declared = head.headerFields[.contentLength].flatMap(Int.init)
-            if let declared, declared > limit {
+            if let refusal = BodyRefusal.declared(declared, limit: limit) {
                 self.state = .discarding
-                self.write(
-                    self.endpoint.refused(.tooLarge(limit: limit), provider: provider),
-                    closes: closes,
-                    context: context
-                )
+                self.write(self.endpoint.refused(refusal, provider: provider), closes: closes, context: context)
                 return
             }
             let body = BodyCollector(limit: limit, budget: self.endpoint.budget, declaredLength: declared)
@@ -194,9 +190,7 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
         var handled = false
         while let part = self.held.first {
             if case .answering = self.state { break }
-            if case .idle = self.state, self.routed > 0, case .head(let head) = part, head.method == .post,
-                Self.webhookPath(head.path) != nil
-            {
+            if case .idle = self.state, self.routed > 0, case .head(let head) = part, Self.webhook(head) != nil {
                 break
             }
             self.held.removeFirst()
@@ -239,12 +233,11 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
         if case .collecting(var webhook) = self.state { webhook.body.abandon() }
     }
 
-    /// `nil` for a request this handler does not take; `.some(nil)` for `/hooks`, the segment for
-    /// `/hooks/{provider}`. `/hooks/terrakube` is the router's.
-    static func webhookPath(_ target: String?) -> Substring?? {
-        guard let target else { return nil }
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        guard let hook = WebhookPath.provider(in: String(path)), hook != "terrakube"
+    /// `nil` for a request this handler does not take; `.some(nil)` for `POST /hooks`, the segment for
+    /// `POST /hooks/{provider}`. `/hooks/terrakube` is the router's.
+    static func webhook(_ head: HTTPRequest) -> Substring?? {
+        guard head.method == .post, let target = head.path,
+            let hook = WebhookPath.provider(in: target.prefix { $0 != "?" }), hook != "terrakube"
         else { return nil }
         return hook
     }
