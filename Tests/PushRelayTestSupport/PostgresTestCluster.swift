@@ -54,38 +54,55 @@ package final class PostgresTestCluster: Sendable {
         self.binaries = try Self.findBinaries()
         self.directory = NSTemporaryDirectory() + "pushrelay-pg-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-        self.port = try Self.freePort()
         if getuid() == 0 {
             try Self.command("/bin/chown", ["postgres:postgres", self.directory])
         }
-        try self.asOwner(
+        let owner = Owner(binaries: self.binaries, directory: self.directory)
+        try owner.run(
             "initdb",
             ["-D", self.directory + "/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]
         )
         if let certificate {
-            try self.writeServerFile("server.crt", certificate.certificatePEM)
-            try self.writeServerFile("server.key", certificate.privateKeyPEM)
-            try self.writeServerFile("pg_hba.conf", "local all all trust\nhostssl all all 127.0.0.1/32 trust\n")
+            try Self.writeServerFile(self.directory, "server.crt", certificate.certificatePEM)
+            try Self.writeServerFile(self.directory, "server.key", certificate.privateKeyPEM)
+            try Self.writeServerFile(
+                self.directory,
+                "pg_hba.conf",
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n"
+            )
         }
-        try self.start()
+        self.port = try Self.start(owner, ssl: certificate != nil)
         Self.running.withLock { $0.append((self.binaries, self.directory)) }
         Self.stopAtExit
     }
 
-    /// Starts the server (again, after ``stop(immediately:)``), and waits until it accepts connections.
+    /// Starts a new server on a free port; the port. One checked free can still be taken before the server
+    /// binds it: another is tried then.
+    private static func start(_ owner: Owner, ssl: Bool) throws -> Int {
+        var attempt = 1
+        while true {
+            let port = try Self.freePort()
+            do {
+                try owner.start(port: port, ssl: ssl)
+                return port
+            } catch let failure as ClusterFailure where failure.couldNotBind && attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
+    /// Starts the server again after ``stop(immediately:)``, on the same port, and waits until it accepts
+    /// connections.
     package func start() throws {
-        let options =
-            "-c listen_addresses=127.0.0.1 -p \(self.port) -k \(self.directory) -c fsync=off -c max_connections=400"
-            + (self.certificate == nil ? "" : " -c ssl=on")
-        try self.asOwner(
-            "pg_ctl",
-            ["-D", self.directory + "/data", "-l", self.directory + "/log", "-w", "-t", "60", "-o", options, "start"]
+        try Owner(binaries: self.binaries, directory: self.directory).start(
+            port: self.port,
+            ssl: self.certificate != nil
         )
     }
 
     /// Stops the server: `immediate` is a crash (no checkpoint; recovery at the next start).
     package func stop(immediately: Bool = true) throws {
-        try self.asOwner(
+        try Owner(binaries: self.binaries, directory: self.directory).run(
             "pg_ctl",
             ["-D", self.directory + "/data", "-w", "-m", immediately ? "immediate" : "fast", "stop"]
         )
@@ -116,25 +133,54 @@ package final class PostgresTestCluster: Sendable {
 
     /// The server's own files are the server's user's, and only theirs (PostgreSQL refuses a key others
     /// can read).
-    private func writeServerFile(_ name: String, _ text: String) throws {
-        let path = self.directory + "/data/" + name
+    private static func writeServerFile(_ directory: String, _ name: String, _ text: String) throws {
+        let path = directory + "/data/" + name
         try text.write(toFile: path, atomically: false, encoding: .utf8)
         try Self.command("/bin/chmod", ["600", path])
         if getuid() == 0 { try Self.command("/bin/chown", ["postgres:postgres", path]) }
     }
 
-    private func asOwner(_ tool: String, _ arguments: [String]) throws {
-        if getuid() == 0 {
-            try Self.command("/usr/sbin/runuser", ["-u", "postgres", "--", self.binaries + "/" + tool] + arguments)
-        } else {
-            try Self.command(self.binaries + "/" + tool, arguments)
+    /// The server's tools, run as the user that owns its files.
+    private struct Owner {
+        let binaries: String
+        let directory: String
+
+        func run(_ tool: String, _ arguments: [String]) throws {
+            if getuid() == 0 {
+                try PostgresTestCluster.command(
+                    "/usr/sbin/runuser",
+                    ["-u", "postgres", "--", self.binaries + "/" + tool] + arguments
+                )
+            } else {
+                try PostgresTestCluster.command(self.binaries + "/" + tool, arguments)
+            }
+        }
+
+        /// `pg_ctl start`, waiting until the server accepts connections. A failure carries the end of the
+        /// server's own log, which says why it stopped (a port taken, shared memory refused).
+        func start(port: Int, ssl: Bool) throws {
+            let options =
+                "-c listen_addresses=127.0.0.1 -p \(port) -k \(self.directory) -c fsync=off -c max_connections=400"
+                + (ssl ? " -c ssl=on" : "")
+            let log = self.directory + "/log"
+            do {
+                try self.run(
+                    "pg_ctl",
+                    ["-D", self.directory + "/data", "-l", log, "-w", "-t", "60", "-o", options, "start"]
+                )
+            } catch let failure as ClusterFailure {
+                let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+                throw ClusterFailure(
+                    description: failure.description + "\nserver log:\n" + lines.suffix(12).joined(separator: "\n")
+                )
+            }
         }
     }
 
     /// Runs a program through `system(3)`: `Process` waits forever for a `pg_ctl start` whose server keeps
     /// a descriptor it inherited.
     @discardableResult
-    private static func command(_ path: String, _ arguments: [String]) throws -> String {
+    fileprivate static func command(_ path: String, _ arguments: [String]) throws -> String {
         let outputPath = NSTemporaryDirectory() + "pushrelay-pg-output-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let line = ([path] + arguments).map(Self.quoted).joined(separator: " ")
@@ -166,22 +212,38 @@ package final class PostgresTestCluster: Sendable {
         return "\(root)/\(newest)/bin"
     }
 
+    /// A free port below the kernel's ephemeral range: the range the tests' own connections and their
+    /// servers' port-0 binds draw from, which could take a port between this check and the server's bind,
+    /// or while a stopped server is down. Never one this process has handed out already.
     private static func freePort() throws -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        let ephemeralLow = range?.first ?? 32_768
+        let candidates = ephemeralLow > 12_000 ? 10_000..<ephemeralLow : 1_024..<ephemeralLow
+        for _ in 0..<200 {
+            let port = Int.random(in: candidates)
+            let claimed = self.claimedPorts.withLock { $0.insert(port).inserted }
+            if claimed, self.isFree(port) { return port }
+        }
+        throw ClusterFailure(description: "no free port below \(ephemeralLow)")
+    }
+
+    private static let claimedPorts = Mutex<Set<Int>>([])
+
+    private static func isFree(_ port: Int) -> Bool {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { return false }
         defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        address.sin_port = UInt16(port).bigEndian
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard bound == 0 else { throw ClusterFailure(description: "no free port") }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return bound == 0
     }
 
     /// Every cluster this process started, stopped when it exits.
@@ -200,4 +262,7 @@ package final class PostgresTestCluster: Sendable {
 
 package struct ClusterFailure: Error, CustomStringConvertible {
     package var description: String
+
+    /// The server stopped because its port was taken.
+    var couldNotBind: Bool { self.description.contains("could not bind") }
 }
