@@ -50,6 +50,15 @@ struct WebhookConnectionTests {
         let second = try RawConnection(port: port)
         second.send(Attack.request("POST /hooks/github", headers: headers, body: slow) + get("/nope"))
         #expect(await Self.statuses(second, count: 2) == [202, 404])
+
+        // A webhook refused at its head is answered at once, on the event loop, while the router's answer to
+        // the request before it takes a trip through the router's task: it waits for that answer all the same.
+        let third = try RawConnection(port: port)
+        third.send(
+            get("/healthz") + Attack.request("POST /hooks/nope", headers: HostileClientTests.github, body: push)
+                + get("/healthz")
+        )
+        #expect(await Self.statuses(third, count: 3) == [200, 404, 200])
     }
 
     /// The status codes of the first `count` responses on `connection`, in order (fewer if it closes or 20
