@@ -437,6 +437,19 @@ struct RouterTests {
             let hinted = try await notify(7)
             #expect(hinted.status == 202 && hinted.body["status"] as? String == "hinted")
             #expect(try await claim().count == 1)
+
+            // Refused as webhooks are: a body over the notification's limit ends the connection, and a store
+            // that is down asks Terrakube to try again.
+            let large = try await routes.post(
+                "/hooks/terrakube",
+                headers: [],
+                body: Array(repeating: 32, count: 65_537)
+            )
+            #expect(large.status == 413 && large.headers[.connection] == "close")
+            await routes.store.refuseWrites(with: StoreDown())
+            let down = try await notify(7)
+            #expect(down.status == 503 && down.headers[.retryAfter] == "5")
+            await routes.store.refuseWrites(with: nil)
         }
     }
 

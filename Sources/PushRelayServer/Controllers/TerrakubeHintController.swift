@@ -35,9 +35,7 @@ struct TerrakubeHintController<Queue: WorkQueue>: Sendable {
             reader.giveBack(held)
             body = bytes
         case .failure(let refusal):
-            var response = self.answer(refusal.answer)
-            refusal.apply(to: &response)
-            return response
+            return self.answer(WebhookReply(refusal))
         }
         switch TerrakubeNotification.verify(signature: request.headers[Self.signature], body: body, secrets: secrets) {
         case .valid:
@@ -56,9 +54,7 @@ struct TerrakubeHintController<Queue: WorkQueue>: Sendable {
                 return self.answer(.ignored(nil, reason: "Terrakube job \(notification.jobID) is not followed"))
             }
         } catch {
-            var response = self.answer(.error(503, "store unavailable; retry later"))
-            response.headers[.retryAfter] = "5"
-            return response
+            return self.answer(WebhookReply(answer: .error(503, "store unavailable; retry later"), retryAfter: "5"))
         }
         return self.answer(
             WebhookAnswer(httpStatus: 202, status: "hinted", reason: "Terrakube job \(notification.jobID) is read now")
@@ -66,11 +62,11 @@ struct TerrakubeHintController<Queue: WorkQueue>: Sendable {
     }
 
     private func answer(_ answer: WebhookAnswer) -> Response {
-        self.metrics.delivery(provider: "terrakube", answer: answer)
-        return Response(
-            status: HTTPResponse.Status(code: answer.httpStatus),
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.encodedBody()))
-        )
+        self.answer(WebhookReply(answer: answer))
+    }
+
+    private func answer(_ reply: WebhookReply) -> Response {
+        self.metrics.delivery(provider: "terrakube", answer: reply.answer)
+        return reply.response
     }
 }

@@ -23,7 +23,7 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         let provider: any WebhookProvider
         switch self.endpoint.provider(named: name, headers: headers) {
         case .success(let found): provider = found
-        case .failure(let reply): return Self.response(reply)
+        case .failure(let reply): return reply.response
         }
         let reader = BodyReader(limit: self.endpoint.maxBodyBytes, budget: self.endpoint.budget)
         let declaredLength = request.headers[.contentLength].flatMap(Int.init)
@@ -31,20 +31,22 @@ struct WebhookController<Store: DeliveryRecorder>: Sendable {
         case .success(let (body, held)):
             // The body is held until the store has written it and the answer is built.
             defer { reader.giveBack(held) }
-            return Self.response(
-                await self.endpoint.receive(body, headers: headers, provider: provider, logger: context.logger)
-            )
+            return await self.endpoint.receive(body, headers: headers, provider: provider, logger: context.logger)
+                .response
         case .failure(let refusal):
-            return Self.response(self.endpoint.refused(refusal, provider: provider))
+            return self.endpoint.refused(refusal, provider: provider).response
         }
     }
 
     /// Any method but POST on a webhook path (``WebhookMethodGuard``).
     func methodNotAllowed(_ providerName: Substring?, context: some RequestContext) -> Response {
-        Self.response(self.endpoint.methodNotAllowed(providerName))
+        self.endpoint.methodNotAllowed(providerName).response
     }
+}
 
-    static func response(_ reply: WebhookReply) -> Response {
-        Response(status: reply.status, headers: reply.headerFields, body: ResponseBody(byteBuffer: reply.body))
+extension WebhookReply {
+    /// The reply as the router's response.
+    var response: Response {
+        Response(status: self.status, headers: self.headerFields, body: ResponseBody(byteBuffer: self.body))
     }
 }

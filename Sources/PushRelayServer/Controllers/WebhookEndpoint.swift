@@ -41,10 +41,7 @@ struct WebhookEndpoint<Store: DeliveryRecorder>: Sendable {
 
     /// A body that could not be read, counted under its provider.
     func refused(_ refusal: BodyRefusal, provider: any WebhookProvider) -> WebhookReply {
-        var reply = self.refusal(refusal.answer, provider: provider)
-        reply.closesConnection = refusal.closesConnection
-        reply.retryAfter = refusal.retryAfter
-        return reply
+        self.counted(WebhookReply(refusal), provider: provider)
     }
 
     /// Verifies, routes and stores a delivery whose body has been read.
@@ -134,8 +131,12 @@ struct WebhookEndpoint<Store: DeliveryRecorder>: Sendable {
 
     /// A refusal, counted under its provider (`unknown` when there is none).
     private func refusal(_ answer: WebhookAnswer, provider: (any WebhookProvider)? = nil) -> WebhookReply {
-        self.metrics.delivery(provider: provider?.kind.rawValue ?? "unknown", answer: answer)
-        return WebhookReply(answer: answer)
+        self.counted(WebhookReply(answer: answer), provider: provider)
+    }
+
+    private func counted(_ reply: WebhookReply, provider: (any WebhookProvider)?) -> WebhookReply {
+        self.metrics.delivery(provider: provider?.kind.rawValue ?? "unknown", answer: reply.answer)
+        return reply
     }
 }
 
@@ -146,6 +147,18 @@ struct WebhookReply: Error, Sendable {
     var closesConnection = false
     var retryAfter: String?
     var allow: String?
+
+    init(answer: WebhookAnswer, retryAfter: String? = nil) {
+        self.answer = answer
+        self.retryAfter = retryAfter
+    }
+
+    /// A body that was not read, answered with what the connection does after it.
+    init(_ refusal: BodyRefusal) {
+        self.answer = refusal.answer
+        self.closesConnection = refusal.closesConnection
+        self.retryAfter = refusal.retryAfter
+    }
 
     var status: HTTPResponse.Status { HTTPResponse.Status(code: self.answer.httpStatus) }
 

@@ -47,12 +47,6 @@ struct BodyRefusal: Error {
     /// dropping the rest of a body that was refused midway.
     var closesConnection: Bool
     var retryAfter: String?
-
-    /// Puts the refusal's headers on `response`.
-    func apply(to response: inout Response) {
-        if self.closesConnection { response.headers[.connection] = "close" }
-        if let retryAfter = self.retryAfter { response.headers[.retryAfter] = retryAfter }
-    }
 }
 
 extension BodyReader {

@@ -183,6 +183,7 @@ extension InMemoryDeliveryStore {
     }
 
     package func hasten(kind: WorkKind, key: String) async throws -> Bool {
+        try self.refuseIfDown()
         let now = self.now()
         let found = self.items.values.filter { $0.kind == kind && $0.key == key && !$0.state.isFinished }
         for item in found { self.items[item.id]?.nextAttemptAt = min(item.nextAttemptAt, now) }

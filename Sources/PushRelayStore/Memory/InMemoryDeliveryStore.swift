@@ -58,8 +58,8 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     var lastID: Int64 = 0
     /// The store's clock: every time the queue reads or writes.
     let clock: WorkClock
-    /// While set, deliveries and the health checks fail with it: a store that is down, for the tests of what
-    /// `serve` answers then.
+    /// While set, deliveries, hastened items and the health checks fail with it: a store that is down, for
+    /// the tests of what `serve` answers then.
     private var refusal: (any Error)?
 
     package init(clock: WorkClock = .system) {
@@ -68,9 +68,14 @@ package actor InMemoryDeliveryStore: DeliveryStore {
 
     func now() -> Date { self.clock.now }
 
-    /// Makes every delivery write and health check fail with `error` from now on; `nil` takes them again.
+    /// Makes every delivery write, hastened item and health check fail with `error` from now on; `nil`
+    /// takes them again.
     package func refuseWrites(with error: (any Error)?) {
         self.refusal = error
+    }
+
+    func refuseIfDown() throws {
+        if let refusal { throw refusal }
     }
 
     func nextID() -> Int64 {
@@ -79,7 +84,7 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     }
 
     package func record(_ plan: DeliveryPlan) async throws -> RecordResult {
-        if let refusal { throw refusal }
+        try self.refuseIfDown()
         let key = [plan.record.provider.rawValue, plan.record.deliveryID]
         guard self.deliveryIDs[key] == nil else { return .duplicate }
         let remembered = plan.headKeys.reduce(into: [HeadKey: String]()) { $0[$1] = self.heads[$1] }
@@ -236,10 +241,10 @@ package actor InMemoryDeliveryStore: DeliveryStore {
     }
 
     package func checkWritable() async throws {
-        if let refusal { throw refusal }
+        try self.refuseIfDown()
     }
 
     package func checkWritable(deliveryOf bytes: Int) async throws {
-        if let refusal { throw refusal }
+        try self.refuseIfDown()
     }
 }
