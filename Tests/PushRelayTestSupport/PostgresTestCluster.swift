@@ -219,13 +219,19 @@ package final class PostgresTestCluster: Sendable {
         let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
             .split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         let ephemeralLow = range?.first ?? 32_768
-        let candidates = ephemeralLow > 12_000 ? 10_000..<ephemeralLow : 1_024..<ephemeralLow
+        let candidates: Range<Int>
+        switch ephemeralLow {
+        case 12_001...: candidates = 10_000..<ephemeralLow
+        case 2_049...: candidates = 1_024..<ephemeralLow
+        // Nearly every port is ephemeral: any unprivileged one, and the retry on another port.
+        default: candidates = 1_024..<65_536
+        }
         for _ in 0..<200 {
             let port = Int.random(in: candidates)
             let claimed = self.claimedPorts.withLock { $0.insert(port).inserted }
             if claimed, self.isFree(port) { return port }
         }
-        throw ClusterFailure(description: "no free port below \(ephemeralLow)")
+        throw ClusterFailure(description: "no free port in \(candidates)")
     }
 
     private static let claimedPorts = Mutex<Set<Int>>([])
