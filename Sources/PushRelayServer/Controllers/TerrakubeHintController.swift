@@ -35,7 +35,7 @@ struct TerrakubeHintController<Queue: WorkQueue>: Sendable {
             reader.giveBack(held)
             body = bytes
         case .failure(let refusal):
-            return self.answer(WebhookReply(refusal))
+            return self.answer(refusal)
         }
         switch TerrakubeNotification.verify(signature: request.headers[Self.signature], body: body, secrets: secrets) {
         case .valid:

@@ -40,8 +40,8 @@ struct WebhookEndpoint<Store: DeliveryRecorder>: Sendable {
     var maxBodyBytes: Int { self.config.config.settings.limits.maxBodyBytes }
 
     /// A body that could not be read, counted under its provider.
-    func refused(_ refusal: BodyRefusal, provider: any WebhookProvider) -> WebhookReply {
-        self.counted(WebhookReply(refusal), provider: provider)
+    func refused(_ refusal: WebhookReply, provider: any WebhookProvider) -> WebhookReply {
+        self.counted(refusal, provider: provider)
     }
 
     /// Verifies, routes and stores a delivery whose body has been read.
@@ -148,16 +148,10 @@ struct WebhookReply: Error, Sendable {
     var retryAfter: String?
     var allow: String?
 
-    init(answer: WebhookAnswer, retryAfter: String? = nil) {
+    init(answer: WebhookAnswer, closesConnection: Bool = false, retryAfter: String? = nil) {
         self.answer = answer
+        self.closesConnection = closesConnection
         self.retryAfter = retryAfter
-    }
-
-    /// A body that was not read, answered with what the connection does after it.
-    init(_ refusal: BodyRefusal) {
-        self.answer = refusal.answer
-        self.closesConnection = refusal.closesConnection
-        self.retryAfter = refusal.retryAfter
     }
 
     var status: HTTPResponse.Status { HTTPResponse.Status(code: self.answer.httpStatus) }

@@ -40,37 +40,30 @@ struct BodyReader {
     }
 }
 
-/// A body that was not read, as both POST endpoints answer it: the answer, and what the connection does.
-struct BodyRefusal: Error {
-    var answer: WebhookAnswer
-    /// Ends the connection with the answer (``RequestDeadlineHandler`` closes it) instead of reading and
-    /// dropping the rest of a body that was refused midway.
-    var closesConnection: Bool
-    var retryAfter: String?
-}
-
 extension BodyReader {
     /// The body, or the refusal every endpoint gives for it; the caller gives the body's budget back once
     /// its request is answered.
-    func readOrRefuse(_ body: RequestBody, declaredLength: Int?) async -> Result<([UInt8], Held), BodyRefusal> {
-        if let refusal = BodyRefusal.declared(declaredLength, limit: self.limit) { return .failure(refusal) }
-        return BodyRefusal.result(of: await self.read(body, declaredLength: declaredLength), limit: self.limit)
+    func readOrRefuse(_ body: RequestBody, declaredLength: Int?) async -> Result<([UInt8], Held), WebhookReply> {
+        if let refusal = WebhookReply.tooLarge(declared: declaredLength, limit: self.limit) { return .failure(refusal) }
+        return WebhookReply.bodyOrRefusal(await self.read(body, declaredLength: declaredLength), limit: self.limit)
     }
 }
 
-extension BodyRefusal {
+/// A body that was not read, as both POST endpoints answer it. A refusal midway ends the connection with
+/// its answer (``RequestDeadlineHandler`` closes it) instead of reading and dropping the rest of the body.
+extension WebhookReply {
     static func tooLarge(limit: Int) -> Self {
-        BodyRefusal(answer: .error(413, "body over the \(limit)-byte limit"), closesConnection: true)
+        WebhookReply(answer: .error(413, "body over the \(limit)-byte limit"), closesConnection: true)
     }
 
     /// A declared oversize body, refused before any of it is read.
-    static func declared(_ length: Int?, limit: Int) -> Self? {
+    static func tooLarge(declared length: Int?, limit: Int) -> Self? {
         guard let length, length > limit else { return nil }
         return .tooLarge(limit: limit)
     }
 
     /// A read's outcome as the body or the refusal every endpoint gives for it.
-    static func result(of outcome: BodyReader.Outcome, limit: Int) -> Result<([UInt8], BodyReader.Held), Self> {
+    static func bodyOrRefusal(_ outcome: BodyReader.Outcome, limit: Int) -> Result<([UInt8], BodyReader.Held), Self> {
         switch outcome {
         case .read(let bytes, let held):
             .success((bytes, held))
@@ -78,14 +71,14 @@ extension BodyRefusal {
             .failure(.tooLarge(limit: limit))
         case .overBudget:
             .failure(
-                BodyRefusal(
+                WebhookReply(
                     answer: .error(503, "too many request bodies in memory; retry later"),
                     closesConnection: true,
                     retryAfter: "5"
                 )
             )
         case .unreadable:
-            .failure(BodyRefusal(answer: .error(400, "request body could not be read"), closesConnection: false))
+            .failure(WebhookReply(answer: .error(400, "request body could not be read")))
         }
     }
 }

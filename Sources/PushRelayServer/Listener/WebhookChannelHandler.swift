@@ -127,7 +127,7 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
         case .success(let provider):
             let limit = self.endpoint.maxBodyBytes
             let declared = head.headerFields[.contentLength].flatMap(Int.init)
-            if let refusal = BodyRefusal.declared(declared, limit: limit) {
+            if let refusal = WebhookReply.tooLarge(declared: declared, limit: limit) {
                 self.state = .discarding
                 self.write(self.endpoint.refused(refusal, provider: provider), closes: closes, context: context)
                 return
@@ -138,7 +138,7 @@ final class WebhookChannelHandler<Store: DeliveryRecorder>: ChannelDuplexHandler
     }
 
     private func refuse(_ outcome: BodyReader.Outcome, provider: any WebhookProvider, context: ChannelHandlerContext) {
-        guard case .failure(let refusal) = BodyRefusal.result(of: outcome, limit: self.endpoint.maxBodyBytes) else {
+        guard case .failure(let refusal) = WebhookReply.bodyOrRefusal(outcome, limit: self.endpoint.maxBodyBytes) else {
             return
         }
         self.write(self.endpoint.refused(refusal, provider: provider), closes: false, context: context)
